@@ -1,0 +1,10 @@
+//! ims-core: the protocol core of ims-rs, an IMS (3GPP IP Multimedia Subsystem) client
+//! framework.
+//!
+//! Layers (see the README): a zero-copy SIP message model ([`sip`]), a sans-IO engine
+//! (transactions, dialogs, usages), media, a store, and a tokio driver, the only part
+//! that does I/O.
+#![deny(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod sip;

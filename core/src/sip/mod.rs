@@ -1,0 +1,1 @@
+//! The SIP message model: zero-copy parse, typed header views, URIs and the writer.

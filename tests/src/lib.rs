@@ -1,0 +1,1 @@
+//! Harness for interop tests against real peers started on loopback.
