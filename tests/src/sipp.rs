@@ -1,0 +1,305 @@
+//! SIPp scenarios (`scripts/peers/sipp/*.xml`) run to completion under a timeout.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+use crate::error::{HarnessError, Result};
+use crate::paths::{PeerDir, sipp_scenario};
+use crate::port::free_port_block;
+use crate::process::{PeerProcess, require_program};
+
+/// Extra time SIPp gets past its own `-timeout` before the harness stops it (SIPp can hang
+/// past `-timeout` under overload).
+const KILL_MARGIN: Duration = Duration::from_secs(5);
+
+/// One line of the injection CSV every scenario in `scripts/peers/sipp/` reads:
+/// own user, auth keyword, domain, peer user.
+#[derive(Debug, Clone)]
+pub struct SippUser {
+    user: String,
+    password: String,
+    domain: String,
+    peer: String,
+}
+
+impl SippUser {
+    /// `user@domain` authenticating with `password`; the peer user is empty until set.
+    pub fn new(user: &str, password: &str, domain: &str) -> Self {
+        Self {
+            user: user.to_owned(),
+            password: password.to_owned(),
+            domain: domain.to_owned(),
+            peer: String::new(),
+        }
+    }
+
+    /// The user the scenario calls or messages (`[field3]`).
+    pub fn peer(mut self, peer: &str) -> Self {
+        peer.clone_into(&mut self.peer);
+        self
+    }
+
+    fn csv(&self) -> String {
+        format!(
+            "SEQUENTIAL\n{};[authentication username={} password={}];{};{}\n",
+            self.user, self.user, self.password, self.domain, self.peer
+        )
+    }
+}
+
+/// The transport SIPp uses (`-t u1` or `-t t1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SippTransport {
+    /// UDP, one socket.
+    #[default]
+    Udp,
+    /// TCP, one connection.
+    Tcp,
+}
+
+/// A SIPp run of one scenario, for one call (`-m 1`).
+#[derive(Debug, Clone)]
+pub struct Sipp {
+    scenario: PathBuf,
+    user: SippUser,
+    transport: SippTransport,
+    local_port: Option<u16>,
+    timeout: Duration,
+}
+
+impl Sipp {
+    /// Runs `scenario` (a file name in `scripts/peers/sipp/`, or a path) as `user`.
+    pub fn new(scenario: &str, user: &SippUser) -> Self {
+        let path = PathBuf::from(scenario);
+        Self {
+            scenario: if path.components().count() > 1 {
+                path
+            } else {
+                sipp_scenario(scenario)
+            },
+            user: user.clone(),
+            transport: SippTransport::Udp,
+            local_port: None,
+            timeout: Duration::from_secs(20),
+        }
+    }
+
+    /// The transport (UDP by default).
+    pub fn transport(mut self, transport: SippTransport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The local SIP port (`-p`); by default a free one. A "registered UAS" is a register
+    /// run and then an answering run on the same port.
+    pub fn local_port(mut self, port: u16) -> Self {
+        self.local_port = Some(port);
+        self
+    }
+
+    /// Runs the scenario to completion: at most `timeout` (SIPp's `-timeout`), after which
+    /// SIPp is stopped.
+    pub fn run(self, target: SocketAddr, timeout: Duration) -> Result<SippOutcome> {
+        let mut running = Sipp { timeout, ..self }.spawn(target)?;
+        running.wait()
+    }
+
+    /// Starts the scenario in the background (e.g. a UAS waiting for a request); collect it
+    /// with [`RunningSipp::wait`]. Dropping it stops SIPp.
+    pub fn spawn(self, target: SocketAddr) -> Result<RunningSipp> {
+        let sipp = require_program("sipp")?;
+        if !self.scenario.is_file() {
+            return Err(HarnessError::Io {
+                action: "read SIPp scenario",
+                path: self.scenario.clone(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            });
+        }
+        let name = self
+            .scenario
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".to_owned());
+        let dir = PeerDir::new(&format!("sipp-{}-{name}", self.user.user))?;
+        let csv = dir.join("users.csv");
+        std::fs::write(&csv, self.user.csv()).map_err(|source| HarnessError::Io {
+            action: "write",
+            path: csv.clone(),
+            source,
+        })?;
+        let local_port = match self.local_port {
+            Some(port) => port,
+            None => free_port_block(1)?,
+        };
+        // Media uses the port and the port + 2; the control socket one more.
+        let media_port = free_port_block(5)?;
+        let seconds = self.timeout.as_secs().max(1);
+        let mut command = Command::new(sipp);
+        command
+            .arg(target.to_string())
+            .arg("-sf")
+            .arg(&self.scenario)
+            .arg("-inf")
+            .arg(&csv)
+            .args(["-i", "127.0.0.1", "-p"])
+            .arg(local_port.to_string())
+            .arg("-mp")
+            .arg(media_port.to_string())
+            .arg("-cp")
+            .arg((media_port + 4).to_string())
+            .args(["-t", self.transport_flag(), "-m", "1", "-nostdin"])
+            .arg("-timeout")
+            .arg(format!("{seconds}s"))
+            .arg("-timeout_error")
+            .args(["-trace_msg", "-message_file"])
+            .arg(dir.join("messages.log"))
+            .args(["-trace_err", "-error_file"])
+            .arg(dir.join("errors.log"))
+            .args(["-trace_logs", "-log_file"])
+            .arg(dir.join("actions.log"))
+            .args(["-trace_screen", "-screen_file"])
+            .arg(dir.join("screen.log"))
+            .current_dir(dir.path());
+        let process = PeerProcess::spawn(&format!("sipp {name}"), command, &dir.join("sipp.log"))?;
+        Ok(RunningSipp {
+            process,
+            dir,
+            local_port,
+            limit: self.timeout + KILL_MARGIN,
+        })
+    }
+
+    fn transport_flag(&self) -> &'static str {
+        match self.transport {
+            SippTransport::Udp => "u1",
+            SippTransport::Tcp => "t1",
+        }
+    }
+}
+
+/// A SIPp process running a scenario.
+#[derive(Debug)]
+pub struct RunningSipp {
+    // Declared first: stopped before its directory is removed.
+    process: PeerProcess,
+    dir: PeerDir,
+    local_port: u16,
+    limit: Duration,
+}
+
+impl RunningSipp {
+    /// The local SIP port SIPp uses.
+    pub fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// SIPp's pid.
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// Waits for the scenario to end (stopping SIPp if it overruns) and collects its output.
+    pub fn wait(&mut self) -> Result<SippOutcome> {
+        let status = match self.process.wait_timeout(self.limit) {
+            Some(status) => Some(status),
+            None => {
+                self.process.stop();
+                None
+            }
+        };
+        let read = |name: &str| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+        Ok(SippOutcome {
+            name: self.process.name().to_owned(),
+            status,
+            output: self.process.log(),
+            screen: read("screen.log"),
+            messages: read("messages.log"),
+            errors: read("errors.log"),
+            actions: read("actions.log"),
+        })
+    }
+}
+
+/// What a SIPp run left: exit status, screen, message trace, errors and `<log>` actions.
+#[derive(Debug, Clone)]
+pub struct SippOutcome {
+    /// `sipp <scenario>`.
+    pub name: String,
+    /// The exit status; `None` if the harness had to stop SIPp.
+    pub status: Option<ExitStatus>,
+    /// stdout and stderr.
+    pub output: String,
+    /// The final screen (`-trace_screen`).
+    pub screen: String,
+    /// Every message sent and received (`-trace_msg`).
+    pub messages: String,
+    /// Unexpected messages and errors (`-trace_err`).
+    pub errors: String,
+    /// Lines written by `<log>` actions (`-trace_logs`).
+    pub actions: String,
+}
+
+impl SippOutcome {
+    /// True when SIPp exited 0: every call of the scenario succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.status.is_some_and(|status| status.success())
+    }
+
+    /// Panics with SIPp's screen, errors and message trace unless it succeeded.
+    #[track_caller]
+    pub fn assert_success(&self) {
+        assert!(
+            self.succeeded(),
+            "{} did not succeed\n{}",
+            self.name,
+            self.report()
+        );
+    }
+
+    /// Panics unless SIPp failed (the scenario did not go as written).
+    #[track_caller]
+    pub fn assert_failure(&self) {
+        assert!(
+            self.status.is_some_and(|status| !status.success()),
+            "{} was expected to fail\n{}",
+            self.name,
+            self.report()
+        );
+    }
+
+    /// Everything SIPp left, for failure messages.
+    pub fn report(&self) -> String {
+        format!(
+            "status: {}\n--- output ---\n{}\n--- screen ---\n{}\n--- errors ---\n{}\n--- messages ---\n{}",
+            self.status.map_or_else(
+                || "stopped by the harness (timeout)".to_owned(),
+                |s| s.to_string()
+            ),
+            self.output.trim_end(),
+            self.screen.trim_end(),
+            self.errors.trim_end(),
+            self.messages.trim_end()
+        )
+    }
+
+    /// The status lines (`SIP/2.0 ...`) of the responses SIPp received, in order.
+    pub fn received_responses(&self) -> Vec<String> {
+        // SIPp's trace prefixes each message with a "received"/"sent" header line.
+        let mut received = false;
+        let mut responses = Vec::new();
+        for line in self.messages.lines() {
+            let trimmed = line.trim();
+            if trimmed.contains("message received") {
+                received = true;
+            } else if trimmed.contains("message sent") {
+                received = false;
+            } else if received && trimmed.starts_with("SIP/2.0 ") {
+                responses.push(trimmed.to_owned());
+                received = false;
+            }
+        }
+        responses
+    }
+}
