@@ -1,0 +1,265 @@
+//! Character classes of the SIP grammar (RFC 3261 §25.1) and a panic-free byte scanner.
+
+const TOKEN: u8 = 1;
+const WS: u8 = 2;
+const DIGIT: u8 = 4;
+const HEX: u8 = 8;
+const UNRESERVED: u8 = 16;
+const SCHEME: u8 = 32;
+const HOST: u8 = 64;
+
+const fn class_table() -> [u8; 256] {
+    let mut table = [0u8; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        let b = i as u8;
+        let mut class = 0u8;
+        let alpha = b.is_ascii_alphabetic();
+        let digit = b.is_ascii_digit();
+        if alpha || digit {
+            class |= TOKEN | UNRESERVED | SCHEME | HOST;
+        }
+        if digit {
+            class |= DIGIT;
+        }
+        if b.is_ascii_hexdigit() {
+            class |= HEX;
+        }
+        if matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~') {
+            class |= TOKEN;
+        }
+        if matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')') {
+            class |= UNRESERVED;
+        }
+        if matches!(b, b'+' | b'-' | b'.') {
+            class |= SCHEME;
+        }
+        if matches!(b, b'-' | b'.') {
+            class |= HOST;
+        }
+        if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+            class |= WS;
+        }
+        table[i] = class;
+        i += 1;
+    }
+    table
+}
+
+static CLASS: [u8; 256] = class_table();
+
+#[inline(always)]
+fn class(b: u8) -> u8 {
+    // A u8 index is always within a 256-entry table.
+    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+/// `token` character (RFC 3261 §25.1).
+#[inline(always)]
+pub(crate) fn is_token(b: u8) -> bool {
+    class(b) & TOKEN != 0
+}
+
+/// Linear white space, including the CR and LF of a folded line.
+#[inline(always)]
+pub(crate) fn is_ws(b: u8) -> bool {
+    class(b) & WS != 0
+}
+
+/// `DIGIT`.
+#[inline(always)]
+pub(crate) fn is_digit(b: u8) -> bool {
+    class(b) & DIGIT != 0
+}
+
+/// `HEXDIG` (either case).
+#[inline(always)]
+pub(crate) fn is_hex(b: u8) -> bool {
+    class(b) & HEX != 0
+}
+
+/// `unreserved` (alphanum / mark).
+#[inline(always)]
+pub(crate) fn is_unreserved(b: u8) -> bool {
+    class(b) & UNRESERVED != 0
+}
+
+/// A character that may follow the first letter of a URI scheme.
+#[inline(always)]
+pub(crate) fn is_scheme(b: u8) -> bool {
+    class(b) & SCHEME != 0
+}
+
+/// A character of a host name or IPv4 address.
+#[inline(always)]
+pub(crate) fn is_host(b: u8) -> bool {
+    class(b) & HOST != 0
+}
+
+/// The value of one hex digit.
+#[inline]
+pub(crate) fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b.wrapping_sub(b'0')),
+        b'a'..=b'f' => Some(b.wrapping_sub(b'a').wrapping_add(10)),
+        b'A'..=b'F' => Some(b.wrapping_sub(b'A').wrapping_add(10)),
+        _ => None,
+    }
+}
+
+/// Trims linear white space (SP, HTAB, CR, LF) from both ends.
+#[inline]
+pub(crate) fn trim_ws(mut bytes: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = bytes {
+        if !is_ws(*first) {
+            break;
+        }
+        bytes = rest;
+    }
+    while let [rest @ .., last] = bytes {
+        if !is_ws(*last) {
+            break;
+        }
+        bytes = rest;
+    }
+    bytes
+}
+
+/// Views ASCII bytes that were already checked against a grammar as `str`.
+///
+/// Returns `None` when the bytes are not UTF-8, which callers turn into an error.
+#[inline]
+pub(crate) fn as_str(bytes: &[u8]) -> Option<&str> {
+    std::str::from_utf8(bytes).ok()
+}
+
+/// Parses an unsigned decimal number, rejecting empty input, non-digits and overflow.
+#[inline]
+pub(crate) fn parse_u32(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut value: u32 = 0;
+    for &b in bytes {
+        if !is_digit(b) {
+            return None;
+        }
+        value = value
+            .checked_mul(10)?
+            .checked_add(u32::from(b.wrapping_sub(b'0')))?;
+    }
+    Some(value)
+}
+
+/// A cursor over bytes that never panics: every read is bounds-checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Scanner<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    /// A scanner at the start of `bytes`.
+    #[inline]
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Scanner { bytes, pos: 0 }
+    }
+
+    /// The current offset.
+    #[inline]
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The next byte, if any.
+    #[inline]
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Moves one byte forward.
+    #[inline]
+    pub(crate) fn bump(&mut self) {
+        if self.pos < self.bytes.len() {
+            self.pos = self.pos.saturating_add(1);
+        }
+    }
+
+    /// Consumes `b` if it is next.
+    #[inline]
+    pub(crate) fn eat(&mut self, b: u8) -> bool {
+        if self.peek() == Some(b) {
+            self.bump();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// True when every byte was consumed.
+    #[inline]
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    /// Consumes bytes while `f` holds and returns them.
+    #[inline]
+    pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
+        let start = self.pos;
+        while let Some(b) = self.peek() {
+            if !f(b) {
+                break;
+            }
+            self.bump();
+        }
+        self.slice(start, self.pos)
+    }
+
+    /// Skips linear white space (folding included).
+    #[inline]
+    pub(crate) fn skip_ws(&mut self) {
+        while let Some(b) = self.peek() {
+            if !is_ws(b) {
+                break;
+            }
+            self.bump();
+        }
+    }
+
+    /// The unconsumed bytes.
+    #[inline]
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes.get(self.pos..).unwrap_or(&[])
+    }
+
+    /// Bytes between two offsets (empty when out of range).
+    #[inline]
+    pub(crate) fn slice(&self, from: usize, to: usize) -> &'a [u8] {
+        self.bytes.get(from..to).unwrap_or(&[])
+    }
+
+    /// Consumes a quoted-string (opening quote next) and returns its content, escapes kept.
+    ///
+    /// Returns `None` when the closing quote is missing.
+    pub(crate) fn quoted_string(&mut self) -> Option<&'a [u8]> {
+        if !self.eat(b'"') {
+            return None;
+        }
+        let start = self.pos;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    let content = self.slice(start, self.pos);
+                    self.bump();
+                    return Some(content);
+                }
+                b'\\' => {
+                    self.bump();
+                    self.peek()?;
+                    self.bump();
+                }
+                _ => self.bump(),
+            }
+        }
+    }
+}

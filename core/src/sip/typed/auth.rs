@@ -1,0 +1,268 @@
+//! Authentication headers: WWW-/Proxy-Authenticate challenges and Authorization /
+//! Proxy-Authorization credentials (RFC 3261 §22, RFC 7616, RFC 3310 `auts`).
+
+use super::{TypedHeader, expect_end, unexpected, value_error};
+use crate::sip::chars::{Scanner, as_str, is_token, is_ws};
+use crate::sip::error::{HeaderError, HeaderErrorKind};
+use crate::sip::header::HeaderKind;
+
+/// One auth-param: a name and its value (a quoted value without quotes, escapes kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthParam<'a> {
+    /// Parameter name as received.
+    pub name: &'a str,
+    /// Parameter value.
+    pub value: &'a str,
+    /// True when the value was quoted.
+    pub quoted: bool,
+}
+
+/// The comma-separated auth-params after the scheme, validated once and looked up lazily.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthParams<'a> {
+    raw: &'a [u8],
+}
+
+impl<'a> AuthParams<'a> {
+    /// Every parameter in order.
+    pub fn iter(&self) -> impl Iterator<Item = AuthParam<'a>> + 'a {
+        let mut scanner = Scanner::new(self.raw);
+        std::iter::from_fn(move || next_auth_param(&mut scanner).ok().flatten())
+    }
+
+    /// The value of the parameter `name` (ignoring case).
+    pub fn get(&self, name: &str) -> Option<&'a str> {
+        self.iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .map(|p| p.value)
+    }
+
+    /// The parameters as received.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.raw
+    }
+}
+
+fn next_auth_param<'a>(scanner: &mut Scanner<'a>) -> Result<Option<AuthParam<'a>>, HeaderError> {
+    scanner.skip_ws();
+    if scanner.at_end() {
+        return Ok(None);
+    }
+    let name = scanner.take_while(is_token);
+    if name.is_empty() {
+        return Err(unexpected(scanner));
+    }
+    scanner.skip_ws();
+    if !scanner.eat(b'=') {
+        return Err(unexpected(scanner));
+    }
+    scanner.skip_ws();
+    let offset = scanner.pos();
+    let (value, quoted) = if scanner.peek() == Some(b'"') {
+        let content = scanner
+            .quoted_string()
+            .ok_or_else(|| value_error(HeaderErrorKind::UnterminatedQuote, offset))?;
+        (content, true)
+    } else {
+        let token = scanner.take_while(is_token);
+        if token.is_empty() {
+            return Err(unexpected(scanner));
+        }
+        (token, false)
+    };
+    scanner.skip_ws();
+    if !scanner.at_end() && !scanner.eat(b',') {
+        return Err(unexpected(scanner));
+    }
+    let to_str =
+        |b: &'a [u8]| as_str(b).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, offset));
+    Ok(Some(AuthParam {
+        name: to_str(name)?,
+        value: to_str(value)?,
+        quoted,
+    }))
+}
+
+/// `scheme params`: shared by challenges and credentials.
+fn parse_scheme_and_params(value: &[u8]) -> Result<(&str, AuthParams<'_>), HeaderError> {
+    let mut scanner = Scanner::new(value);
+    scanner.skip_ws();
+    let scheme = scanner.take_while(is_token);
+    if scheme.is_empty() {
+        return Err(unexpected(&scanner));
+    }
+    if !scanner.at_end() && !scanner.peek().is_some_and(is_ws) {
+        return Err(unexpected(&scanner));
+    }
+    scanner.skip_ws();
+    let raw = scanner.rest();
+    let mut check = Scanner::new(raw);
+    while next_auth_param(&mut check)
+        .map_err(|mut e| {
+            e.offset = e.offset.saturating_add(scanner.pos());
+            e
+        })?
+        .is_some()
+    {}
+    expect_end(&mut check)?;
+    let scheme =
+        as_str(scheme).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, 0))?;
+    Ok((scheme, AuthParams { raw }))
+}
+
+/// A challenge (`WWW-Authenticate` / `Proxy-Authenticate`), e.g.
+/// `Digest realm="ims.test", nonce="...", qop="auth", algorithm=MD5`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Challenge<'a> {
+    /// The scheme, e.g. `Digest`.
+    pub scheme: &'a str,
+    /// The parameters.
+    pub params: AuthParams<'a>,
+}
+
+impl<'a> Challenge<'a> {
+    /// Parses `scheme params`.
+    pub fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
+        let (scheme, params) = parse_scheme_and_params(value)?;
+        Ok(Challenge { scheme, params })
+    }
+    /// True for the Digest scheme.
+    pub fn is_digest(&self) -> bool {
+        self.scheme.eq_ignore_ascii_case("Digest")
+    }
+    /// `realm`
+    pub fn realm(&self) -> Option<&'a str> {
+        self.params.get("realm")
+    }
+    /// `nonce` (for AKA: base64 of RAND || AUTN || server data)
+    pub fn nonce(&self) -> Option<&'a str> {
+        self.params.get("nonce")
+    }
+    /// `opaque`
+    pub fn opaque(&self) -> Option<&'a str> {
+        self.params.get("opaque")
+    }
+    /// `algorithm`, e.g. `MD5`, `MD5-sess`, `SHA-256`, `AKAv1-MD5`
+    pub fn algorithm(&self) -> Option<&'a str> {
+        self.params.get("algorithm")
+    }
+    /// `qop` options, e.g. `auth,auth-int`
+    pub fn qop(&self) -> Option<&'a str> {
+        self.params.get("qop")
+    }
+    /// The qop options one by one.
+    pub fn qop_options(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.qop()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+    }
+    /// `stale=true`: the nonce expired, the credentials were right.
+    pub fn stale(&self) -> bool {
+        self.params
+            .get("stale")
+            .is_some_and(|s| s.eq_ignore_ascii_case("true"))
+    }
+    /// `domain`
+    pub fn domain(&self) -> Option<&'a str> {
+        self.params.get("domain")
+    }
+}
+
+/// Credentials (`Authorization` / `Proxy-Authorization`), e.g.
+/// `Digest username="alice", realm="ims.test", nonce="...", uri="sip:ims.test", response="..."`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Credentials<'a> {
+    /// The scheme, e.g. `Digest`.
+    pub scheme: &'a str,
+    /// The parameters.
+    pub params: AuthParams<'a>,
+}
+
+impl<'a> Credentials<'a> {
+    /// Parses `scheme params`.
+    pub fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
+        let (scheme, params) = parse_scheme_and_params(value)?;
+        Ok(Credentials { scheme, params })
+    }
+    /// `username`
+    pub fn username(&self) -> Option<&'a str> {
+        self.params.get("username")
+    }
+    /// `realm`
+    pub fn realm(&self) -> Option<&'a str> {
+        self.params.get("realm")
+    }
+    /// `nonce`
+    pub fn nonce(&self) -> Option<&'a str> {
+        self.params.get("nonce")
+    }
+    /// `uri`
+    pub fn uri(&self) -> Option<&'a str> {
+        self.params.get("uri")
+    }
+    /// `response`
+    pub fn response(&self) -> Option<&'a str> {
+        self.params.get("response")
+    }
+    /// `algorithm`
+    pub fn algorithm(&self) -> Option<&'a str> {
+        self.params.get("algorithm")
+    }
+    /// `cnonce`
+    pub fn cnonce(&self) -> Option<&'a str> {
+        self.params.get("cnonce")
+    }
+    /// `opaque`
+    pub fn opaque(&self) -> Option<&'a str> {
+        self.params.get("opaque")
+    }
+    /// `qop`
+    pub fn qop(&self) -> Option<&'a str> {
+        self.params.get("qop")
+    }
+    /// `nc` as a number (eight hex digits on the wire).
+    pub fn nc(&self) -> Option<u32> {
+        u32::from_str_radix(self.params.get("nc")?, 16).ok()
+    }
+    /// `auts` (RFC 3310 §3.4: AKA resynchronisation)
+    pub fn auts(&self) -> Option<&'a str> {
+        self.params.get("auts")
+    }
+}
+
+macro_rules! auth_header {
+    ($( $(#[$doc:meta])* $name:ident($inner:ident) => $kind:ident; )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+            pub struct $name<'a>(pub $inner<'a>);
+
+            impl<'a> std::ops::Deref for $name<'a> {
+                type Target = $inner<'a>;
+                fn deref(&self) -> &$inner<'a> {
+                    &self.0
+                }
+            }
+
+            impl<'a> TypedHeader<'a> for $name<'a> {
+                const KIND: HeaderKind = HeaderKind::$kind;
+                fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
+                    $inner::parse(value).map($name)
+                }
+            }
+        )*
+    };
+}
+
+auth_header! {
+    /// `WWW-Authenticate` (RFC 3261 §20.44).
+    WwwAuthenticate(Challenge) => WwwAuthenticate;
+    /// `Proxy-Authenticate` (RFC 3261 §20.27).
+    ProxyAuthenticate(Challenge) => ProxyAuthenticate;
+    /// `Authorization` (RFC 3261 §20.7).
+    Authorization(Credentials) => Authorization;
+    /// `Proxy-Authorization` (RFC 3261 §20.28).
+    ProxyAuthorization(Credentials) => ProxyAuthorization;
+}
