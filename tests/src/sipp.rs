@@ -200,6 +200,30 @@ impl RunningSipp {
         self.process.pid()
     }
 
+    /// Waits until SIPp has bound its UDP port (a UAS is then ready for requests).
+    pub fn wait_listening(&mut self, timeout: Duration) -> Result<()> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            self.process.check_running()?;
+            let taken = std::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, self.local_port))
+                .is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse);
+            if taken {
+                return Ok(());
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(HarnessError::Timeout {
+                    what: format!(
+                        "{} to listen on UDP port {}",
+                        self.process.name(),
+                        self.local_port
+                    ),
+                    timeout,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Waits for the scenario to end (stopping SIPp if it overruns) and collects its output.
     pub fn wait(&mut self) -> Result<SippOutcome> {
         let status = match self.process.wait_timeout(self.limit) {

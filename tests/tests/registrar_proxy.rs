@@ -115,8 +115,7 @@ fn message_reaches_a_registered_user() {
         .local_port(bob_port)
         .spawn(kamailio.addr())
         .expect("start SIPp UAS");
-    // The UAS binds its port at start; give it a moment to listen before alice sends.
-    std::thread::sleep(Duration::from_millis(300));
+    bob.wait_listening(TIMEOUT).expect("SIPp UAS listens");
     let alice = Sipp::new("message.xml", &user(&kamailio, "alice").peer("bob"))
         .run(kamailio.addr(), TIMEOUT)
         .expect("run SIPp UAC");
@@ -189,16 +188,16 @@ fn group_message_fans_out_to_registered_members_except_the_sender() {
     for name in ["bob", "carol"] {
         let port = ims_tests::free_port_block(1).expect("port");
         register(&kamailio, name, port);
-        let uas = Sipp::new("message-uas.xml", &user(&kamailio, name).peer("alice"))
+        let mut uas = Sipp::new("message-uas.xml", &user(&kamailio, name).peer("alice"))
             .local_port(port)
             .spawn(kamailio.addr())
             .expect("start SIPp UAS");
+        uas.wait_listening(TIMEOUT).expect("SIPp UAS listens");
         receivers.push((name, uas));
     }
     // alice is registered too, and must not get her own message back.
     let alice_port = ims_tests::free_port_block(1).expect("port");
     register(&kamailio, "alice", alice_port);
-    std::thread::sleep(Duration::from_millis(300));
     let sent = Sipp::new("message.xml", &user(&kamailio, "alice").peer("team"))
         .local_port(alice_port)
         .run(kamailio.addr(), TIMEOUT)
