@@ -7,4 +7,6 @@
 #![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod media;
+pub mod rtp;
 pub mod sip;

@@ -1,0 +1,139 @@
+use super::*;
+
+#[test]
+fn decode_tables_match_the_formula_for_all_256_codes() {
+    for code in 0..=255u8 {
+        assert_eq!(
+            mulaw_decode(code),
+            mulaw_decode_formula(code),
+            "µ-law {code:#04x}"
+        );
+        assert_eq!(
+            alaw_decode(code),
+            alaw_decode_formula(code),
+            "A-law {code:#04x}"
+        );
+    }
+}
+
+#[test]
+fn encode_tables_match_the_formula_for_every_sample() {
+    for sample in i16::MIN..=i16::MAX {
+        assert_eq!(
+            mulaw_encode(sample),
+            mulaw_encode_formula(sample),
+            "µ-law {sample}"
+        );
+        assert_eq!(
+            alaw_encode(sample),
+            alaw_encode_formula(sample),
+            "A-law {sample}"
+        );
+    }
+}
+
+/// Reconstruction values from ITU-T G.711 Tables 1 and 2, scaled to 16 bits
+/// (µ-law values are 14-bit, times 4; A-law values 13-bit, times 8).
+#[test]
+fn decode_matches_g711_reconstruction_values() {
+    // µ-law: character 0xFF is +0, 0x80 is the largest positive, 0x00 the largest negative.
+    assert_eq!(mulaw_decode(0xFF), 0);
+    assert_eq!(mulaw_decode(0x7F), 0);
+    assert_eq!(mulaw_decode(0xFE), 2 * 4);
+    assert_eq!(mulaw_decode(0xF0), 30 * 4);
+    assert_eq!(mulaw_decode(0xEF), 33 * 4);
+    assert_eq!(mulaw_decode(0x80), 8031 * 4);
+    assert_eq!(mulaw_decode(0x00), -8031 * 4);
+    // A-law: even bits inverted; 0xD5 is +1, 0x55 is -1, 0xAA is +4032.
+    assert_eq!(alaw_decode(0xD5), 8);
+    assert_eq!(alaw_decode(0x55), -8);
+    assert_eq!(alaw_decode(0xD4), 3 * 8);
+    assert_eq!(alaw_decode(0xC5), 33 * 8);
+    assert_eq!(alaw_decode(0xAA), 4032 * 8);
+    assert_eq!(alaw_decode(0x2A), -4032 * 8);
+}
+
+#[test]
+fn decode_is_monotonic_in_the_code_order() {
+    // µ-law positive codes 0xFF down to 0x80 increase; negative 0x7F down to 0x00 decrease.
+    for code in 0x81..=0xFFu8 {
+        assert!(mulaw_decode(code - 1) > mulaw_decode(code));
+    }
+    for code in 0x01..=0x7Fu8 {
+        assert!(mulaw_decode(code - 1) < mulaw_decode(code));
+    }
+    // A-law: after removing the inversion, magnitude grows with the 7 low bits.
+    for value in 1..=0x7Fu8 {
+        let positive = |bits: u8| alaw_decode((0x80 | bits) ^ 0x55);
+        let negative = |bits: u8| alaw_decode(bits ^ 0x55);
+        assert!(positive(value) > positive(value - 1));
+        assert!(negative(value) < negative(value - 1));
+    }
+}
+
+#[test]
+fn encode_inverts_decode_for_every_code() {
+    for code in 0..=255u8 {
+        // µ-law 0x7F is negative zero, which encodes back as positive zero.
+        let expected = if code == 0x7F { 0xFF } else { code };
+        assert_eq!(
+            mulaw_encode(mulaw_decode(code)),
+            expected,
+            "µ-law {code:#04x}"
+        );
+        assert_eq!(alaw_encode(alaw_decode(code)), code, "A-law {code:#04x}");
+    }
+}
+
+#[test]
+fn quantisation_error_is_within_half_a_step() {
+    for sample in -32_000..=32_000i16 {
+        let magnitude = i32::from(sample).abs();
+        let mulaw_error = (i32::from(mulaw_decode(mulaw_encode(sample))) - i32::from(sample)).abs();
+        assert!(
+            mulaw_error <= 5 + magnitude / 28,
+            "µ-law {sample}: {mulaw_error}"
+        );
+        let alaw_error = (i32::from(alaw_decode(alaw_encode(sample))) - i32::from(sample)).abs();
+        assert!(
+            alaw_error <= 9 + magnitude / 30,
+            "A-law {sample}: {alaw_error}"
+        );
+    }
+    // µ-law clips above 32635.
+    assert_eq!(mulaw_encode(i16::MAX), 0x80);
+    assert_eq!(mulaw_encode(i16::MIN), 0x00);
+    assert_eq!(alaw_encode(i16::MAX), 0xAA);
+    assert_eq!(alaw_encode(i16::MIN), 0x2A);
+}
+
+#[test]
+fn codecs_encode_and_decode_frames() {
+    let pcm: Vec<i16> = (0..FRAME_SAMPLES)
+        .map(|index| (index as i16 - 80) * 300)
+        .collect();
+    for codec in [&mut MuLaw as &mut dyn Codec, &mut ALaw] {
+        let mut payload = [0u8; FRAME_SAMPLES];
+        assert_eq!(codec.encode(&pcm, &mut payload), Ok(FRAME_SAMPLES));
+        let mut decoded = [0i16; FRAME_SAMPLES];
+        assert_eq!(codec.decode(&payload, &mut decoded), Ok(FRAME_SAMPLES));
+        for (original, round) in pcm.iter().zip(decoded) {
+            assert!(
+                (i32::from(*original) - i32::from(round)).abs()
+                    <= 9 + i32::from(*original).abs() / 28
+            );
+        }
+        let mut short = [0u8; 10];
+        assert_eq!(
+            codec.encode(&pcm, &mut short),
+            Err(CodecError::BufferTooSmall {
+                needed: FRAME_SAMPLES,
+                available: 10
+            })
+        );
+        assert_eq!(codec.sample_rate(), 8000);
+        assert_eq!(codec.clock_rate(), 8000);
+    }
+    assert_eq!((MuLaw.payload_type(), MuLaw.name()), (0, "PCMU"));
+    assert_eq!((ALaw.payload_type(), ALaw.name()), (8, "PCMA"));
+}

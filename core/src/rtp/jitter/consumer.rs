@@ -1,0 +1,427 @@
+//! The audio side of the jitter buffer: reorder window, playout schedule and statistics.
+//!
+//! Everything here runs in the audio callback: no lock, no allocation, no system call.
+//! Time is counted in pulls (one pull per frame), so the consumer needs no clock.
+
+use std::time::Duration;
+
+use super::{Arrival, JitterConfig, JitterPacket};
+use crate::rtp::sequence::{extend_sequence, extend_timestamp};
+
+/// What to play for one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Playout<'a> {
+    /// Decode and play this packet.
+    Packet(&'a JitterPacket),
+    /// The packet due now is missing: run packet loss concealment.
+    Conceal {
+        /// The sequence number of the missing packet.
+        sequence: u16,
+    },
+    /// Nothing is due: play silence (buffering, between talkspurts, or idle).
+    Silence,
+}
+
+/// Counters and current values of a jitter buffer's consumer side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct JitterStatistics {
+    /// Packets accepted into the reorder window.
+    pub received: u64,
+    /// Packets played.
+    pub played: u64,
+    /// Packets that arrived after their frame was concealed or skipped, dropped.
+    pub late: u64,
+    /// Packets received twice (already buffered or already played), dropped.
+    pub duplicate: u64,
+    /// Frames concealed while a later packet was already buffered: confirmed losses.
+    pub lost: u64,
+    /// Frames concealed, confirmed losses and the tail of talkspurts alike.
+    pub concealed: u64,
+    /// Frames of silence: buffering, waiting for a talkspurt's playout time, idle.
+    pub silence: u64,
+    /// Packets dropped to shrink the buffer (sender clock faster than ours).
+    pub dropped: u64,
+    /// Playout restarts: a new SSRC, or a sequence jump beyond the window.
+    pub resynchronised: u64,
+    /// Buffered packets discarded by a restart.
+    pub flushed: u64,
+    /// Talkspurts started.
+    pub talkspurts: u64,
+    /// Packets whose timestamp jumped absurdly far from their sequence number.
+    pub timestamp_jumps: u64,
+    /// The playout delay the buffer aims for, in frames.
+    pub target_delay_frames: u32,
+    /// The latest jitter estimate (RFC 3550 A.8, each step clamped to the maximum
+    /// delay), in timestamp units.
+    pub jitter: u32,
+    /// Packets waiting in the reorder window.
+    pub buffered: u32,
+}
+
+/// One slot of the reorder window.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    occupied: bool,
+    sequence: i64,
+    arrival: u64,
+    talkspurt_start: bool,
+    packet: JitterPacket,
+}
+
+impl Entry {
+    const EMPTY: Self = Self {
+        occupied: false,
+        sequence: 0,
+        arrival: 0,
+        talkspurt_start: false,
+        packet: JitterPacket::EMPTY,
+    };
+}
+
+/// The playout state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Nothing to play and nothing buffered.
+    Idle,
+    /// A talkspurt starts when the pull counter reaches `start_arrival` plus the target.
+    Waiting { start_arrival: u64 },
+    /// Playing one packet (or concealment) per pull.
+    Playing,
+}
+
+/// The audio side of a jitter buffer; see the [module docs](super).
+#[derive(Debug)]
+pub struct JitterConsumer {
+    ring: rtrb::Consumer<Arrival>,
+    window: Box<[Entry]>,
+    capacity: i64,
+    frame_units: i64,
+    absurd_jump: i64,
+    minimum_frames: u32,
+    maximum_frames: u32,
+    jitter_factor: u32,
+    maximum_concealed_frames: u32,
+    drift_slack_frames: u32,
+    state: State,
+    clock: u64,
+    next_sequence: i64,
+    floor: Option<i64>,
+    highest: Option<(i64, i64)>,
+    anchored_sequence: i64,
+    concealed_run: u32,
+    played_mask: u64,
+    buffered: u32,
+    statistics: JitterStatistics,
+}
+
+impl JitterConsumer {
+    pub(super) fn new(
+        ring: rtrb::Consumer<Arrival>,
+        config: &JitterConfig,
+        capacity: usize,
+    ) -> Self {
+        let window = vec![Entry::EMPTY; capacity].into_boxed_slice();
+        let capacity_frames = u32::try_from(capacity).unwrap_or(u32::MAX);
+        let drift_slack_frames = config.drift_slack_frames.max(1);
+        let room = capacity_frames.saturating_sub(drift_slack_frames.saturating_add(2));
+        let maximum_frames = config.frames_in(config.maximum_delay).min(room).max(1);
+        let minimum_frames = config.frames_in(config.minimum_delay).min(maximum_frames);
+        let mut consumer = Self {
+            ring,
+            window,
+            capacity: i64::try_from(capacity).unwrap_or(i64::MAX),
+            frame_units: i64::from(config.frame_units()),
+            absurd_jump: i64::from(config.clock_rate).saturating_mul(60),
+            minimum_frames,
+            maximum_frames,
+            jitter_factor: config.jitter_factor,
+            maximum_concealed_frames: config.maximum_concealed_frames,
+            drift_slack_frames,
+            state: State::Idle,
+            clock: 0,
+            next_sequence: 0,
+            floor: None,
+            highest: None,
+            anchored_sequence: 0,
+            concealed_run: 0,
+            played_mask: 0,
+            buffered: 0,
+            statistics: JitterStatistics::default(),
+        };
+        consumer.statistics.target_delay_frames = minimum_frames;
+        consumer
+    }
+
+    /// The counters and current values.
+    pub fn statistics(&self) -> JitterStatistics {
+        self.statistics
+    }
+
+    /// The playout delay currently aimed for.
+    pub fn target_delay(&self) -> Duration {
+        let frame = self.frame_units.unsigned_abs();
+        let units = u64::from(self.statistics.target_delay_frames) * frame;
+        let rate = self.absurd_jump.unsigned_abs() / 60;
+        Duration::from_nanos(units.saturating_mul(1_000_000_000) / rate.max(1))
+    }
+
+    /// Plays one frame: takes what the network pushed since the last pull, then says
+    /// what to play now. Lock-free, allocation-free and wait-free.
+    pub fn pull(&mut self) -> Playout<'_> {
+        self.clock = self.clock.wrapping_add(1);
+        while let Ok(arrival) = self.ring.pop() {
+            self.accept(arrival);
+        }
+        let playout = self.decide();
+        self.statistics.buffered = self.buffered;
+        match playout {
+            Decision::Play(index) => {
+                self.statistics.played += 1;
+                match self.window.get(index) {
+                    Some(entry) => Playout::Packet(&entry.packet),
+                    None => Playout::Silence,
+                }
+            }
+            Decision::Conceal(sequence) => {
+                self.statistics.concealed += 1;
+                Playout::Conceal { sequence }
+            }
+            Decision::Silence => {
+                self.statistics.silence += 1;
+                Playout::Silence
+            }
+        }
+    }
+
+    fn index(&self, sequence: i64) -> usize {
+        usize::try_from(sequence.rem_euclid(self.capacity)).unwrap_or(0)
+    }
+
+    fn was_played(&self, sequence: i64) -> bool {
+        let distance = self.next_sequence - 1 - sequence;
+        (0..64).contains(&distance) && self.played_mask & (1 << distance) != 0
+    }
+
+    fn flush(&mut self) {
+        for entry in self.window.iter_mut() {
+            entry.occupied = false;
+        }
+        self.statistics.flushed += u64::from(self.buffered);
+        self.buffered = 0;
+    }
+
+    fn start_talkspurt(&mut self, sequence: i64) {
+        self.next_sequence = sequence;
+        self.anchored_sequence = sequence;
+        self.state = State::Waiting {
+            start_arrival: self.clock,
+        };
+        self.statistics.talkspurts += 1;
+    }
+
+    fn update_target(&mut self, jitter: u32) {
+        self.statistics.jitter = jitter;
+        let delay = u64::from(jitter) * u64::from(self.jitter_factor);
+        let frames = delay.div_ceil(self.frame_units.unsigned_abs().max(1));
+        let frames = u32::try_from(frames).unwrap_or(u32::MAX);
+        self.statistics.target_delay_frames =
+            frames.clamp(self.minimum_frames, self.maximum_frames);
+    }
+
+    /// Files one arrival into the reorder window, or counts why it was dropped.
+    fn accept(&mut self, arrival: Arrival) {
+        if arrival.new_source {
+            self.flush();
+            self.floor = None;
+            self.highest = None;
+            self.state = State::Idle;
+            self.statistics.resynchronised += 1;
+        }
+        self.update_target(arrival.jitter);
+        let packet = arrival.packet;
+        let (sequence, timestamp) = match self.highest {
+            None => (i64::from(packet.sequence), i64::from(packet.timestamp)),
+            Some((sequence, timestamp)) => (
+                extend_sequence(sequence, packet.sequence),
+                extend_timestamp(timestamp, packet.timestamp),
+            ),
+        };
+        if self.floor.is_some_and(|floor| sequence < floor) {
+            if self.was_played(sequence) {
+                self.statistics.duplicate += 1;
+            } else {
+                self.statistics.late += 1;
+            }
+            return;
+        }
+        let mut talkspurt_start = packet.marker;
+        if let Some((highest, highest_timestamp)) = self.highest {
+            let expected = highest_timestamp + (sequence - highest) * self.frame_units;
+            let deviation = timestamp - expected;
+            if deviation < -self.absurd_jump {
+                self.statistics.timestamp_jumps += 1;
+                return;
+            }
+            if deviation > self.absurd_jump {
+                self.statistics.timestamp_jumps += 1;
+            }
+            // A timestamp gap without the marker: the talkspurt's first packet was lost
+            // or unmarked (RFC 3551 §4.1), so this one starts it.
+            if deviation > self.frame_units / 2 && sequence > highest {
+                talkspurt_start = true;
+            }
+        }
+        match self.state {
+            State::Idle => self.start_talkspurt(sequence),
+            State::Waiting { .. } if sequence < self.next_sequence => {
+                let span = self.highest.map_or(0, |(highest, _)| highest - sequence);
+                if span < self.capacity {
+                    self.next_sequence = sequence;
+                    self.anchored_sequence = sequence;
+                }
+            }
+            _ => {}
+        }
+        if sequence < self.next_sequence {
+            self.statistics.late += 1;
+            return;
+        }
+        if sequence >= self.next_sequence + self.capacity {
+            self.flush();
+            self.statistics.resynchronised += 1;
+            self.start_talkspurt(sequence);
+        }
+        let index = self.index(sequence);
+        let clock = self.clock;
+        let Some(entry) = self.window.get_mut(index) else {
+            return;
+        };
+        if entry.occupied && entry.sequence == sequence {
+            self.statistics.duplicate += 1;
+            return;
+        }
+        let replaced = entry.occupied;
+        *entry = Entry {
+            occupied: true,
+            sequence,
+            arrival: clock,
+            talkspurt_start,
+            packet,
+        };
+        self.statistics.received += 1;
+        if !replaced {
+            self.buffered += 1;
+        }
+        if self.highest.is_none_or(|(highest, _)| sequence > highest) {
+            self.highest = Some((sequence, timestamp));
+        }
+    }
+
+    /// Moves playout one sequence number on.
+    fn advance(&mut self, played: bool) {
+        self.played_mask = (self.played_mask << 1) | u64::from(played);
+        self.next_sequence += 1;
+        self.floor = Some(self.next_sequence);
+    }
+
+    fn occupied_at(&self, sequence: i64) -> Option<usize> {
+        let index = self.index(sequence);
+        self.window
+            .get(index)
+            .filter(|entry| entry.occupied && entry.sequence == sequence)
+            .map(|_| index)
+    }
+
+    /// Empties the slot holding `sequence`; says whether it held it.
+    fn take(&mut self, sequence: i64) -> bool {
+        let entry = self
+            .occupied_at(sequence)
+            .and_then(|index| self.window.get_mut(index));
+        match entry {
+            Some(entry) => {
+                entry.occupied = false;
+                self.buffered = self.buffered.saturating_sub(1);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn decide(&mut self) -> Decision {
+        let target = u64::from(self.statistics.target_delay_frames);
+        match self.state {
+            State::Idle => return Decision::Silence,
+            State::Waiting { start_arrival } => {
+                if self.clock < start_arrival.saturating_add(target) {
+                    return Decision::Silence;
+                }
+                self.state = State::Playing;
+                self.concealed_run = 0;
+            }
+            State::Playing => {}
+        }
+        if let Some((highest, _)) = self.highest {
+            let depth = highest - self.next_sequence + 1;
+            let limit =
+                i64::from(self.statistics.target_delay_frames) + i64::from(self.drift_slack_frames);
+            if self.buffered > 0 && depth > limit {
+                if self.take(self.next_sequence) {
+                    self.statistics.dropped += 1;
+                } else {
+                    self.statistics.lost += 1;
+                }
+                self.advance(false);
+            }
+        }
+        if let Some(index) = self.occupied_at(self.next_sequence) {
+            let Some(entry) = self.window.get_mut(index) else {
+                return Decision::Silence;
+            };
+            if entry.talkspurt_start && entry.sequence != self.anchored_sequence {
+                self.anchored_sequence = entry.sequence;
+                if self.clock < entry.arrival.saturating_add(target) {
+                    self.state = State::Waiting {
+                        start_arrival: entry.arrival,
+                    };
+                    self.statistics.talkspurts += 1;
+                    return Decision::Silence;
+                }
+                self.statistics.talkspurts += 1;
+            }
+            entry.occupied = false;
+            self.buffered = self.buffered.saturating_sub(1);
+            self.concealed_run = 0;
+            self.advance(true);
+            return Decision::Play(index);
+        }
+        let sequence = self.next_sequence as u16;
+        if self.buffered > 0 {
+            self.statistics.lost += 1;
+            self.advance(false);
+            return Decision::Conceal(sequence);
+        }
+        if self.concealed_run < self.maximum_concealed_frames {
+            self.concealed_run += 1;
+            self.advance(false);
+            return Decision::Conceal(sequence);
+        }
+        // The talkspurt is over: rewind past the frames concealed at its tail, so the
+        // next talkspurt's sequence numbers (which continue from the last packet) play.
+        if let Some((highest, _)) = self.highest {
+            let rewind = (self.next_sequence - (highest + 1)).clamp(0, 63);
+            self.played_mask >>= rewind;
+            self.next_sequence -= rewind;
+            self.floor = Some(self.next_sequence);
+        }
+        self.state = State::Idle;
+        Decision::Silence
+    }
+}
+
+/// What [`JitterConsumer::decide`] chose, before borrowing the window for the caller.
+enum Decision {
+    Play(usize),
+    Conceal(u16),
+    Silence,
+}

@@ -1,0 +1,327 @@
+//! The jitter buffer: a lock-free single-producer single-consumer hand-off from the
+//! network task to the audio callback, with reordering, late and duplicate dropping,
+//! adaptive playout delay and talkspurt handling on the consumer side.
+//!
+//! The network task owns the [`JitterProducer`]: it pushes each RTP packet with its
+//! arrival time, which also feeds the RFC 3550 receiver statistics (for RTCP reports and
+//! the jitter estimate). The audio callback owns the [`JitterConsumer`]: each
+//! [`JitterConsumer::pull`] plays one frame (20 ms by default) and takes no lock, makes
+//! no allocation and no system call; the ring ([`rtrb`]) and the reorder window are
+//! allocated once, by [`jitter_buffer`].
+//!
+//! Each packet is assumed to carry one frame of `frame_duration` timestamp units (ptime
+//! 20 ms for G.711, the IMS default).
+
+mod consumer;
+
+pub use consumer::{JitterConsumer, JitterStatistics, Playout};
+
+use std::time::{Duration, Instant};
+
+use thiserror::Error;
+
+use super::packet::RtpPacket;
+use super::statistics::ReceiverStatistics;
+
+/// The largest payload one jitter-buffer slot holds: 60 ms of G.711 at 8 kHz.
+pub const MAX_PAYLOAD: usize = 480;
+
+/// Why a packet was not handed to the consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum PushError {
+    /// The payload does not fit in a slot.
+    #[error("RTP payload of {length} bytes exceeds the jitter buffer slot of {MAX_PAYLOAD}")]
+    PayloadTooLarge {
+        /// The payload length.
+        length: usize,
+    },
+    /// The ring is full: the consumer has stopped pulling or is far behind.
+    #[error("jitter buffer ring is full ({capacity} packets)")]
+    Full {
+        /// The ring's capacity.
+        capacity: usize,
+    },
+}
+
+/// Settings of a jitter buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JitterConfig {
+    /// The RTP clock rate of the stream, in Hz (8000 for G.711).
+    pub clock_rate: u32,
+    /// The playout frame, one packet per pull (20 ms).
+    pub frame: Duration,
+    /// The smallest playout delay the adaptation may choose.
+    pub minimum_delay: Duration,
+    /// The largest playout delay the adaptation may choose.
+    pub maximum_delay: Duration,
+    /// Playout delay as a multiple of the RFC 3550 jitter estimate, before clamping.
+    pub jitter_factor: u32,
+    /// Slots in the ring and in the reorder window; packets further ahead than this
+    /// restart playout.
+    pub capacity: usize,
+    /// Frames concealed in a row, with nothing buffered, before the buffer decides the
+    /// talkspurt ended and goes idle.
+    pub maximum_concealed_frames: u32,
+    /// Frames buffered beyond the target delay before one is dropped to catch up with a
+    /// sender whose clock runs faster than the sound card.
+    pub drift_slack_frames: u32,
+}
+
+impl Default for JitterConfig {
+    fn default() -> Self {
+        Self {
+            clock_rate: 8000,
+            frame: Duration::from_millis(20),
+            minimum_delay: Duration::from_millis(40),
+            maximum_delay: Duration::from_millis(200),
+            jitter_factor: 3,
+            capacity: 64,
+            maximum_concealed_frames: 5,
+            drift_slack_frames: 4,
+        }
+    }
+}
+
+impl JitterConfig {
+    /// The frame length in RTP timestamp units.
+    pub fn frame_units(&self) -> u32 {
+        let units = self.frame.as_nanos() * u128::from(self.clock_rate) / 1_000_000_000;
+        u32::try_from(units).unwrap_or(u32::MAX).max(1)
+    }
+
+    /// Converts a delay into whole frames, rounding up, at least 1.
+    pub(crate) fn frames_in(&self, delay: Duration) -> u32 {
+        let frame = self.frame.as_nanos().max(1);
+        u32::try_from(delay.as_nanos().div_ceil(frame))
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+}
+
+/// One RTP packet copied into a fixed-size slot, as the consumer hands it out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitterPacket {
+    /// The RTP sequence number.
+    pub sequence: u16,
+    /// The RTP timestamp.
+    pub timestamp: u32,
+    /// The marker bit: the first packet of a talkspurt.
+    pub marker: bool,
+    /// The payload type.
+    pub payload_type: u8,
+    length: u16,
+    payload: [u8; MAX_PAYLOAD],
+}
+
+impl JitterPacket {
+    /// An empty slot, for allocating the reorder window.
+    pub(crate) const EMPTY: Self = Self {
+        sequence: 0,
+        timestamp: 0,
+        marker: false,
+        payload_type: 0,
+        length: 0,
+        payload: [0; MAX_PAYLOAD],
+    };
+
+    /// Copies the fields and payload of `packet` into a slot.
+    pub fn from_rtp(packet: &RtpPacket<'_>) -> Result<Self, PushError> {
+        Self::new(
+            packet.sequence(),
+            packet.timestamp(),
+            packet.marker(),
+            packet.payload_type(),
+            packet.payload(),
+        )
+    }
+
+    /// Builds a slot from its parts.
+    pub fn new(
+        sequence: u16,
+        timestamp: u32,
+        marker: bool,
+        payload_type: u8,
+        payload: &[u8],
+    ) -> Result<Self, PushError> {
+        let length = payload.len();
+        let too_large = PushError::PayloadTooLarge { length };
+        let mut slot = [0u8; MAX_PAYLOAD];
+        slot.get_mut(..length)
+            .ok_or(too_large)?
+            .copy_from_slice(payload);
+        Ok(Self {
+            sequence,
+            timestamp,
+            marker,
+            payload_type,
+            length: u16::try_from(length).map_err(|_| too_large)?,
+            payload: slot,
+        })
+    }
+
+    /// The payload bytes.
+    pub fn payload(&self) -> &[u8] {
+        self.payload
+            .get(..usize::from(self.length))
+            .unwrap_or_default()
+    }
+}
+
+/// What travels through the ring: a packet plus what the network side knew about it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arrival {
+    pub(crate) packet: JitterPacket,
+    /// The playout jitter estimate after this packet, in timestamp units.
+    pub(crate) jitter: u32,
+    /// The first packet from a new SSRC: the consumer starts over.
+    pub(crate) new_source: bool,
+}
+
+/// The jitter estimate that drives the playout delay: RFC 3550 A.8, except that one
+/// transit difference counts for at most the maximum delay, so a single timing jump
+/// (a sender restart, a clock step) cannot pin the delay at its maximum.
+#[derive(Debug, Clone)]
+struct PlayoutJitter {
+    clock_rate: u32,
+    clamp: u32,
+    epoch: Option<Instant>,
+    transit: Option<u32>,
+    scaled: u32,
+}
+
+impl PlayoutJitter {
+    fn new(config: &JitterConfig) -> Self {
+        let units = config.maximum_delay.as_nanos() * u128::from(config.clock_rate) / 1_000_000_000;
+        Self {
+            clock_rate: config.clock_rate,
+            clamp: u32::try_from(units).unwrap_or(u32::MAX),
+            epoch: None,
+            transit: None,
+            scaled: 0,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.epoch = None;
+        self.transit = None;
+        self.scaled = 0;
+    }
+
+    /// Records one arrival and returns the estimate in timestamp units.
+    fn update(&mut self, now: Instant, timestamp: u32) -> u32 {
+        let epoch = *self.epoch.get_or_insert(now);
+        let nanos = now.saturating_duration_since(epoch).as_nanos();
+        let arrival = (nanos * u128::from(self.clock_rate) / 1_000_000_000) as u32;
+        let transit = arrival.wrapping_sub(timestamp);
+        if let Some(previous) = self.transit {
+            let difference = (transit.wrapping_sub(previous) as i32)
+                .unsigned_abs()
+                .min(self.clamp);
+            self.scaled = self
+                .scaled
+                .wrapping_add(difference)
+                .wrapping_sub(self.scaled.wrapping_add(8) >> 4);
+        }
+        self.transit = Some(transit);
+        self.scaled >> 4
+    }
+}
+
+/// Creates a jitter buffer: the producer for the network task and the consumer for the
+/// audio callback. All memory is allocated here.
+pub fn jitter_buffer(config: &JitterConfig) -> (JitterProducer, JitterConsumer) {
+    let capacity = config.capacity.max(4);
+    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
+    (
+        JitterProducer {
+            ring: producer,
+            statistics: ReceiverStatistics::new(config.clock_rate),
+            playout_jitter: PlayoutJitter::new(config),
+            ssrc: None,
+            capacity,
+            clock_rate: config.clock_rate,
+            rejected: 0,
+        },
+        JitterConsumer::new(consumer, config, capacity),
+    )
+}
+
+/// The network side of a jitter buffer.
+#[derive(Debug)]
+pub struct JitterProducer {
+    ring: rtrb::Producer<Arrival>,
+    statistics: ReceiverStatistics,
+    playout_jitter: PlayoutJitter,
+    ssrc: Option<u32>,
+    capacity: usize,
+    clock_rate: u32,
+    rejected: u64,
+}
+
+impl JitterProducer {
+    /// Hands a received RTP packet to the consumer, updating the receiver statistics
+    /// with its arrival time `now`. A new SSRC restarts statistics and playout.
+    pub fn push(&mut self, now: Instant, packet: &RtpPacket<'_>) -> Result<(), PushError> {
+        let slot = match JitterPacket::from_rtp(packet) {
+            Ok(slot) => slot,
+            Err(error) => {
+                self.rejected = self.rejected.saturating_add(1);
+                return Err(error);
+            }
+        };
+        let new_source = self.ssrc.is_some_and(|ssrc| ssrc != packet.ssrc());
+        if new_source {
+            self.statistics = ReceiverStatistics::new(self.clock_rate);
+            self.playout_jitter.reset();
+        }
+        self.ssrc = Some(packet.ssrc());
+        self.push_packet(now, slot, new_source)
+    }
+
+    /// Hands an already copied packet to the consumer (same SSRC as before).
+    pub fn push_packet(
+        &mut self,
+        now: Instant,
+        packet: JitterPacket,
+        new_source: bool,
+    ) -> Result<(), PushError> {
+        // Probation and jumps matter to RTCP only; playout handles them itself.
+        self.statistics
+            .update(now, packet.sequence, packet.timestamp);
+        let arrival = Arrival {
+            packet,
+            jitter: self.playout_jitter.update(now, packet.timestamp),
+            new_source,
+        };
+        self.ring.push(arrival).map_err(|_| {
+            self.rejected = self.rejected.saturating_add(1);
+            PushError::Full {
+                capacity: self.capacity,
+            }
+        })
+    }
+
+    /// The RFC 3550 receiver statistics of the current source, for RTCP reports.
+    pub fn statistics(&self) -> &ReceiverStatistics {
+        &self.statistics
+    }
+
+    /// Mutable statistics, to build report blocks and record sender reports.
+    pub fn statistics_mut(&mut self) -> &mut ReceiverStatistics {
+        &mut self.statistics
+    }
+
+    /// The SSRC of the current source, once a packet arrived.
+    pub fn ssrc(&self) -> Option<u32> {
+        self.ssrc
+    }
+
+    /// Packets refused so far: too large, or the ring was full.
+    pub fn rejected(&self) -> u64 {
+        self.rejected
+    }
+}
+
+#[cfg(test)]
+mod tests;
