@@ -5,7 +5,10 @@
 //! (transactions, dialogs, usages), media, a store, and a tokio driver, the only part
 //! that does I/O.
 #![deny(missing_docs)]
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod media;
 pub mod rtp;

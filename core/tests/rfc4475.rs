@@ -4,9 +4,7 @@
 
 use std::path::PathBuf;
 
-use ims_core::sip::typed::{
-    CSeq, CallId, Contact, ContentLength, From, MaxForwards, To, Via,
-};
+use ims_core::sip::typed::{CSeq, CallId, Contact, ContentLength, From, MaxForwards, To, Via};
 use ims_core::sip::{
     HeaderKind, InvalidReason, Limits, MessageWriter, Method, ParseErrorKind, RawHeader,
     SipMessage, StartLine, Uri, WriteOptions,
@@ -44,10 +42,32 @@ fn invalid_reason(path: &str) -> InvalidReason {
 }
 
 const VALID: &[&str] = &[
-    "bcast", "bext01", "cparam01", "cparam02", "dblreq", "esc01", "esc02", "escnull",
-    "intmeth", "inv2543", "invut", "longreq", "lwsdisp", "mpart01", "noreason", "novelsc",
-    "regaut01", "regescrt", "sdp01", "semiuri", "transports", "unkscm", "unksm2", "unreason",
-    "wsinv", "zeromf",
+    "bcast",
+    "bext01",
+    "cparam01",
+    "cparam02",
+    "dblreq",
+    "esc01",
+    "esc02",
+    "escnull",
+    "intmeth",
+    "inv2543",
+    "invut",
+    "longreq",
+    "lwsdisp",
+    "mpart01",
+    "noreason",
+    "novelsc",
+    "regaut01",
+    "regescrt",
+    "sdp01",
+    "semiuri",
+    "transports",
+    "unkscm",
+    "unksm2",
+    "unreason",
+    "wsinv",
+    "zeromf",
 ];
 
 #[test]
@@ -97,7 +117,10 @@ fn wsinv() {
     assert_eq!(vias[2].branch(), Some("z9hG4bK30239"));
     let contact = message.header::<Contact>().unwrap().unwrap();
     let address = contact.address().unwrap();
-    assert_eq!(&*address.display_name.unwrap().unescaped(), br#"Quoted string """#);
+    assert_eq!(
+        &*address.display_name.unwrap().unescaped(),
+        br#"Quoted string """#
+    );
     assert_eq!(address.params.value("newparam"), Some(Some("newvalue")));
     assert!(address.params.contains("secondparam"));
     assert_eq!(contact.q(), Some(330));
@@ -110,7 +133,10 @@ fn wsinv() {
     );
     assert_eq!(message.raw(HeaderKind::Subject), Some(&b""[..]));
     let route = message.raw(HeaderKind::Route).unwrap();
-    assert_eq!(route, b"<sip:services.example.com;lr;unknownwith=value;unknown-no-value>");
+    assert_eq!(
+        route,
+        b"<sip:services.example.com;lr;unknownwith=value;unknown-no-value>"
+    );
 }
 
 /// §3.1.1.2: unusual method, header names and values, UTF-8 display names.
@@ -120,22 +146,43 @@ fn intmeth() {
     let mut slots = [RawHeader::EMPTY; 64];
     let message = parse(&bytes, &mut slots);
     let method = message.method().unwrap();
-    assert_eq!(method, Method::Other("!interesting-Method0123456789_*+`.%indeed'~"));
+    assert_eq!(
+        method,
+        Method::Other("!interesting-Method0123456789_*+`.%indeed'~")
+    );
     let uri = Uri::parse(message.request_uri().unwrap()).unwrap();
-    assert_eq!(uri.user(), Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*"));
-    assert_eq!(uri.password(), Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)"));
+    assert_eq!(
+        uri.user(),
+        Some("1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*")
+    );
+    assert_eq!(
+        uri.password(),
+        Some("&it+has=1,weird!*pas$wo~d_too.(doesn't-it)")
+    );
     let to = message.header::<To>().unwrap().unwrap();
-    assert_eq!(&*to.display_name.unwrap().unescaped(), b"BEL:\x07 NUL:\x00 DEL:\x7f");
+    assert_eq!(
+        &*to.display_name.unwrap().unescaped(),
+        b"BEL:\x07 NUL:\x00 DEL:\x7f"
+    );
     let from = message.header::<From>().unwrap().unwrap();
-    assert_eq!(from.display_name.unwrap().raw(), b"token1~` token2'+_ token3*%!.-");
-    assert_eq!(from.params.value("fromParam''~+*_!.-%"), Some(Some("работающий")));
+    assert_eq!(
+        from.display_name.unwrap().raw(),
+        b"token1~` token2'+_ token3*%!.-"
+    );
+    assert_eq!(
+        from.params.value("fromParam''~+*_!.-%"),
+        Some(Some("работающий"))
+    );
     assert_eq!(from.tag(), Some("_token~1'+`*%!-."));
     assert_eq!(
         message.header::<CallId>().unwrap().unwrap().0,
         "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{"
     );
     assert_eq!(message.header::<CSeq>().unwrap().unwrap().method, method);
-    let extension = message.raw_named("extensionHeader-!.%*+_`'~").next().unwrap();
+    let extension = message
+        .raw_named("extensionHeader-!.%*+_`'~")
+        .next()
+        .unwrap();
     assert_eq!(extension, "\u{feff}大停電".as_bytes());
 }
 
@@ -149,14 +196,19 @@ fn esc01() {
     assert_eq!(&*uri.user_unescaped().unwrap(), b"sips:user@example.com");
     let to = message.header::<To>().unwrap().unwrap();
     assert_eq!(&*to.uri.user_unescaped().unwrap(), b"user");
-    assert!(to.uri.equivalent(&Uri::parse("sip:user@example.com").unwrap()));
+    assert!(
+        to.uri
+            .equivalent(&Uri::parse("sip:user@example.com").unwrap())
+    );
     let from = message.header::<From>().unwrap().unwrap();
     assert_eq!(&*from.uri.user_unescaped().unwrap(), b"I have spaces");
     let contact = message.header::<Contact>().unwrap().unwrap();
     let contact_uri = contact.address().unwrap().uri;
-    assert!(contact_uri.equivalent(
-        &Uri::parse("sip:caller@host5.example.net;lr;name=value%25%34%31").unwrap()
-    ));
+    assert!(
+        contact_uri.equivalent(
+            &Uri::parse("sip:caller@host5.example.net;lr;name=value%25%34%31").unwrap()
+        )
+    );
 }
 
 /// §3.1.1.5: `%` that is not an escape, in method, header names and values.
@@ -166,7 +218,16 @@ fn esc02() {
     let mut slots = [RawHeader::EMPTY; 64];
     let message = parse(&bytes, &mut slots);
     assert_eq!(message.method(), Some(Method::Other("RE%47IST%45R")));
-    assert_eq!(message.header::<To>().unwrap().unwrap().display_name.unwrap().raw(), b"%Z%45");
+    assert_eq!(
+        message
+            .header::<To>()
+            .unwrap()
+            .unwrap()
+            .display_name
+            .unwrap()
+            .raw(),
+        b"%Z%45"
+    );
     // `C%6Fntact` is a different header, not Contact.
     assert_eq!(message.header_values::<Contact>().count(), 2);
     assert_eq!(message.raw_named("C%6Fntact").count(), 1);
@@ -180,8 +241,14 @@ fn escnull() {
     let message = parse(&bytes, &mut slots);
     let to = message.header::<To>().unwrap().unwrap();
     assert_eq!(&*to.uri.user_unescaped().unwrap(), b"null-\0-null");
-    let contacts: Vec<_> = message.header_values::<Contact>().map(Result::unwrap).collect();
-    assert_eq!(&*contacts[1].address().unwrap().uri.user_unescaped().unwrap(), b"\0\0");
+    let contacts: Vec<_> = message
+        .header_values::<Contact>()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        &*contacts[1].address().unwrap().uri.user_unescaped().unwrap(),
+        b"\0\0"
+    );
 }
 
 /// §3.1.1.6, §3.1.1.9, §3.1.1.10, §3.1.1.13, §3.3.12, §3.3.13 and more, one line each.
@@ -190,7 +257,16 @@ fn small_valid_cases() {
     let bytes = vector("valid/lwsdisp.dat");
     let mut slots = [RawHeader::EMPTY; 64];
     let message = parse(&bytes, &mut slots);
-    assert_eq!(message.header::<From>().unwrap().unwrap().display_name.unwrap().raw(), b"caller");
+    assert_eq!(
+        message
+            .header::<From>()
+            .unwrap()
+            .unwrap()
+            .display_name
+            .unwrap()
+            .raw(),
+        b"caller"
+    );
 
     let bytes = vector("valid/semiuri.dat");
     let message = parse(&bytes, &mut slots);
@@ -200,17 +276,27 @@ fn small_valid_cases() {
 
     let bytes = vector("valid/transports.dat");
     let message = parse(&bytes, &mut slots);
-    let transports: Vec<_> = message.header_values::<Via>().map(|v| v.unwrap().transport).collect();
+    let transports: Vec<_> = message
+        .header_values::<Via>()
+        .map(|v| v.unwrap().transport)
+        .collect();
     assert_eq!(transports, ["UDP", "SCTP", "TLS", "UNKNOWN", "TCP"]);
 
     let bytes = vector("valid/noreason.dat");
     let message = parse(&bytes, &mut slots);
-    assert_eq!((message.status(), message.reason()), (Some(100), Some(&b""[..])));
+    assert_eq!(
+        (message.status(), message.reason()),
+        (Some(100), Some(&b""[..]))
+    );
 
     let bytes = vector("valid/unreason.dat");
     let message = parse(&bytes, &mut slots);
     assert_eq!(message.status(), Some(200));
-    assert!(std::str::from_utf8(message.reason().unwrap()).unwrap().contains("простое"));
+    assert!(
+        std::str::from_utf8(message.reason().unwrap())
+            .unwrap()
+            .contains("простое")
+    );
 
     let bytes = vector("valid/cparam01.dat");
     let message = parse(&bytes, &mut slots);
@@ -228,8 +314,14 @@ fn small_valid_cases() {
 
     let bytes = vector("valid/unksm2.dat");
     let message = parse(&bytes, &mut slots);
-    assert_eq!(message.header::<To>().unwrap().unwrap().uri.as_str(), "isbn:2983792873");
-    assert_eq!(message.header::<From>().unwrap().unwrap().uri.as_str(), "http://www.example.com");
+    assert_eq!(
+        message.header::<To>().unwrap().unwrap().uri.as_str(),
+        "isbn:2983792873"
+    );
+    assert_eq!(
+        message.header::<From>().unwrap().unwrap().uri.as_str(),
+        "http://www.example.com"
+    );
 
     let bytes = vector("valid/regescrt.dat");
     let message = parse(&bytes, &mut slots);
@@ -243,7 +335,13 @@ fn small_valid_cases() {
     let bytes = vector("valid/inv2543.dat");
     let message = parse(&bytes, &mut slots);
     assert!(message.raw(HeaderKind::MaxForwards).is_none());
-    assert!(!message.header::<Via>().unwrap().unwrap().has_rfc3261_branch());
+    assert!(
+        !message
+            .header::<Via>()
+            .unwrap()
+            .unwrap()
+            .has_rfc3261_branch()
+    );
     assert!(!message.body().is_empty());
 }
 
@@ -264,19 +362,43 @@ fn invalid_framing_and_start_lines_are_rejected_by_the_parser() {
         parse_error("invalid/clerr.dat"),
         ParseErrorKind::ContentLengthExceedsData { declared: 9999, .. }
     ));
-    assert_eq!(parse_error("invalid/ncl.dat"), ParseErrorKind::InvalidContentLength);
+    assert_eq!(
+        parse_error("invalid/ncl.dat"),
+        ParseErrorKind::InvalidContentLength
+    );
     assert_eq!(
         parse_error("invalid/mcl01.dat"),
-        ParseErrorKind::ConflictingContentLength { first: 13, second: 5 }
+        ParseErrorKind::ConflictingContentLength {
+            first: 13,
+            second: 5
+        }
     );
-    assert_eq!(parse_error("invalid/ltgtruri.dat"), ParseErrorKind::InvalidRequestUri);
-    assert_eq!(parse_error("invalid/lwsruri.dat"), ParseErrorKind::InvalidVersion);
-    assert_eq!(parse_error("invalid/lwsstart.dat"), ParseErrorKind::InvalidRequestUri);
-    assert_eq!(parse_error("invalid/trws.dat"), ParseErrorKind::InvalidVersion);
-    assert_eq!(parse_error("invalid/bigcode.dat"), ParseErrorKind::InvalidStatusCode);
+    assert_eq!(
+        parse_error("invalid/ltgtruri.dat"),
+        ParseErrorKind::InvalidRequestUri
+    );
+    assert_eq!(
+        parse_error("invalid/lwsruri.dat"),
+        ParseErrorKind::InvalidVersion
+    );
+    assert_eq!(
+        parse_error("invalid/lwsstart.dat"),
+        ParseErrorKind::InvalidRequestUri
+    );
+    assert_eq!(
+        parse_error("invalid/trws.dat"),
+        ParseErrorKind::InvalidVersion
+    );
+    assert_eq!(
+        parse_error("invalid/bigcode.dat"),
+        ParseErrorKind::InvalidStatusCode
+    );
     // baddn.dat has no empty line after its headers.
     assert_eq!(parse_error("invalid/baddn.dat"), ParseErrorKind::Truncated);
-    assert!(matches!(parse_error("unreferenced/test.dat"), ParseErrorKind::InvalidVersion | ParseErrorKind::InvalidStartLine));
+    assert!(matches!(
+        parse_error("unreferenced/test.dat"),
+        ParseErrorKind::InvalidVersion | ParseErrorKind::InvalidStartLine
+    ));
 }
 
 #[test]
@@ -303,11 +425,26 @@ fn invalid_headers_are_rejected_by_validation() {
         message.validate().unwrap_err().reason,
         InvalidReason::MalformedHeader(e) if e.header == "From"
     ));
-    assert_eq!(invalid_reason("invalid/escruri.dat"), InvalidReason::RequestUriHeaders);
-    assert_eq!(invalid_reason("invalid/mismatch01.dat"), InvalidReason::CSeqMethodMismatch);
-    assert_eq!(invalid_reason("invalid/mismatch02.dat"), InvalidReason::CSeqMethodMismatch);
-    assert_eq!(invalid_reason("invalid/insuf.dat"), InvalidReason::MissingHeader { header: "From" });
-    assert!(matches!(invalid_reason("invalid/multi01.dat"), InvalidReason::DuplicateHeader { .. }));
+    assert_eq!(
+        invalid_reason("invalid/escruri.dat"),
+        InvalidReason::RequestUriHeaders
+    );
+    assert_eq!(
+        invalid_reason("invalid/mismatch01.dat"),
+        InvalidReason::CSeqMethodMismatch
+    );
+    assert_eq!(
+        invalid_reason("invalid/mismatch02.dat"),
+        InvalidReason::CSeqMethodMismatch
+    );
+    assert_eq!(
+        invalid_reason("invalid/insuf.dat"),
+        InvalidReason::MissingHeader { header: "From" }
+    );
+    assert!(matches!(
+        invalid_reason("invalid/multi01.dat"),
+        InvalidReason::DuplicateHeader { .. }
+    ));
 }
 
 #[test]
@@ -317,7 +454,10 @@ fn semantically_bad_messages_parse_and_get_the_right_status() {
     let message = parse(&bytes, &mut slots);
     let invalid = message.validate().unwrap_err();
     assert_eq!(invalid.status, 505);
-    assert_eq!(invalid.reason, InvalidReason::UnsupportedVersion { major: 7, minor: 0 });
+    assert_eq!(
+        invalid.reason,
+        InvalidReason::UnsupportedVersion { major: 7, minor: 0 }
+    );
 
     // §3.2.1: a bare magic cookie is no RFC 3261 branch; the transaction layer falls back.
     let bytes = vector("invalid/badbranch.dat");
@@ -334,10 +474,32 @@ fn semantically_bad_messages_parse_and_get_the_right_status() {
 
 fn assert_same(a: &SipMessage<'_>, b: &SipMessage<'_>, name: &str) {
     match (a.start_line(), b.start_line()) {
-        (StartLine::Request { method: m1, uri: u1, version: v1 }, StartLine::Request { method: m2, uri: u2, version: v2 }) => {
+        (
+            StartLine::Request {
+                method: m1,
+                uri: u1,
+                version: v1,
+            },
+            StartLine::Request {
+                method: m2,
+                uri: u2,
+                version: v2,
+            },
+        ) => {
             assert_eq!((m1, u1, v1), (m2, u2, v2), "{name}");
         }
-        (StartLine::Response { status: s1, reason: r1, version: v1 }, StartLine::Response { status: s2, reason: r2, version: v2 }) => {
+        (
+            StartLine::Response {
+                status: s1,
+                reason: r1,
+                version: v1,
+            },
+            StartLine::Response {
+                status: s2,
+                reason: r2,
+                version: v2,
+            },
+        ) => {
             assert_eq!((s1, r1, v1), (s2, r2, v2), "{name}");
         }
         _ => panic!("{name}: start lines differ"),

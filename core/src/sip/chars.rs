@@ -25,10 +25,16 @@ const fn class_table() -> [u8; 256] {
         if b.is_ascii_hexdigit() {
             class |= HEX;
         }
-        if matches!(b, b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~') {
+        if matches!(
+            b,
+            b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~'
+        ) {
             class |= TOKEN;
         }
-        if matches!(b, b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')') {
+        if matches!(
+            b,
+            b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')'
+        ) {
             class |= UNRESERVED;
         }
         if matches!(b, b'+' | b'-' | b'.') {

@@ -99,10 +99,7 @@ pub struct HeaderLabel {
 
 impl HeaderLabel {
     pub(crate) fn new(kind: HeaderKind, wire_name: &[u8]) -> Self {
-        let name = kind
-            .canonical()
-            .map(str::as_bytes)
-            .unwrap_or(wire_name);
+        let name = kind.canonical().map(str::as_bytes).unwrap_or(wire_name);
         let mut bytes = [0u8; 32];
         let len = name.len().min(bytes.len());
         if let (Some(target), Some(source)) = (bytes.get_mut(..len), name.get(..len)) {

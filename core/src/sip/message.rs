@@ -188,7 +188,9 @@ impl<'a> SipMessage<'a> {
     /// full names are the same header).
     pub fn raw_named<'n>(&self, name: &'n str) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
         let wanted = HeaderName::from_wire(name);
-        self.headers().filter(move |h| h.name == wanted).map(|h| h.value)
+        self.headers()
+            .filter(move |h| h.name == wanted)
+            .map(|h| h.value)
     }
 
     /// The first value of a typed header: `None` when absent, `Some(Err)` when malformed.

@@ -63,10 +63,7 @@ pub(crate) fn parse<'a>(
         } else {
             match mode {
                 Mode::Stream => Ok(Parsed::Incomplete),
-                Mode::Datagram => Err(err(
-                    ParseErrorKind::Truncated,
-                    start.saturating_add(offset),
-                )),
+                Mode::Datagram => Err(err(ParseErrorKind::Truncated, start.saturating_add(offset))),
             }
         }
     };
@@ -110,7 +107,10 @@ pub(crate) fn parse<'a>(
         }
         // Name: a token, optional white space, then the colon.
         let rest = window.get(pos..).unwrap_or(&[]);
-        let name_len = rest.iter().position(|&b| !is_token(b)).unwrap_or(rest.len());
+        let name_len = rest
+            .iter()
+            .position(|&b| !is_token(b))
+            .unwrap_or(rest.len());
         let name = rest.get(..name_len).unwrap_or(&[]);
         let mut colon = name_len;
         while let Some(b' ' | b'\t') = rest.get(colon) {
@@ -256,7 +256,11 @@ fn parse_start_line<'a>(
     offset: usize,
     limits: &Limits,
 ) -> Result<StartLine<'a>, ParseError> {
-    if line.len() > 4 && line.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/")) {
+    if line.len() > 4
+        && line
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
+    {
         return parse_status_line(line, offset);
     }
     let Some(first_space) = memchr::memchr(b' ', line) else {
@@ -288,8 +292,12 @@ fn parse_start_line<'a>(
         return Err(err(ParseErrorKind::InvalidRequestUri, uri_offset));
     }
     let version_start = uri_start.saturating_add(second_space).saturating_add(1);
-    let version = parse_version(line.get(version_start..).unwrap_or(&[]))
-        .ok_or_else(|| err(ParseErrorKind::InvalidVersion, offset.saturating_add(version_start)))?;
+    let version = parse_version(line.get(version_start..).unwrap_or(&[])).ok_or_else(|| {
+        err(
+            ParseErrorKind::InvalidVersion,
+            offset.saturating_add(version_start),
+        )
+    })?;
     let (Some(method), Some(uri)) = (as_str(method), as_str(uri)) else {
         return Err(err(ParseErrorKind::InvalidStartLine, offset));
     };
@@ -308,7 +316,10 @@ fn is_request_uri(uri: &[u8]) -> bool {
     if !first.is_ascii_alphabetic() {
         return false;
     }
-    let scheme_len = rest.iter().position(|&b| !is_scheme(b)).unwrap_or(rest.len());
+    let scheme_len = rest
+        .iter()
+        .position(|&b| !is_scheme(b))
+        .unwrap_or(rest.len());
     rest.get(scheme_len) == Some(&b':') && uri.iter().all(|&b| b > b' ' && b != 0x7f)
 }
 
@@ -338,7 +349,12 @@ fn parse_status_line(line: &[u8], offset: usize) -> Result<StartLine<'_>, ParseE
         .flatten()
         .and_then(|c| u16::try_from(c).ok())
         .filter(|c| (100..=699).contains(c))
-        .ok_or_else(|| err(ParseErrorKind::InvalidStatusCode, offset.saturating_add(code_start)))?;
+        .ok_or_else(|| {
+            err(
+                ParseErrorKind::InvalidStatusCode,
+                offset.saturating_add(code_start),
+            )
+        })?;
     // The reason phrase may be empty; the SP before it is tolerated when missing.
     let reason = rest.get(code_len.saturating_add(1)..).unwrap_or(&[]);
     Ok(StartLine::Response {

@@ -101,7 +101,10 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
     }
     // Labels must not be empty except for a final dot (RFC 3261 §25.1 hostname).
     let name = text.strip_suffix('.').unwrap_or(text);
-    if name.split('.').any(|label| label.is_empty() || label.starts_with('-')) {
+    if name
+        .split('.')
+        .any(|label| label.is_empty() || label.starts_with('-'))
+    {
         return None;
     }
     Some(Host::Domain(text))
@@ -135,7 +138,10 @@ fn param_byte(b: u8) -> bool {
 
 fn header_byte(b: u8) -> bool {
     is_unreserved(b)
-        || matches!(b, b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$' | b'=' | b'&')
+        || matches!(
+            b,
+            b'[' | b']' | b'/' | b'?' | b':' | b'+' | b'$' | b'=' | b'&'
+        )
 }
 
 fn tel_byte(b: u8) -> bool {
@@ -164,7 +170,10 @@ fn check_escaped(part: &str, offset: usize, allowed: fn(u8) -> bool) -> Result<(
         } else if allowed(b) {
             i = i.saturating_add(1);
         } else {
-            return Err(UriError::UnexpectedByte { found: b, offset: at });
+            return Err(UriError::UnexpectedByte {
+                found: b,
+                offset: at,
+            });
         }
     }
     Ok(())
@@ -285,7 +294,10 @@ impl<'a> Uri<'a> {
         let (params, headers) = split_at_byte(rest, b'?');
         if let Some(first) = params.bytes().next() {
             if first != b';' {
-                return Err(UriError::UnexpectedByte { found: first, offset: at });
+                return Err(UriError::UnexpectedByte {
+                    found: first,
+                    offset: at,
+                });
             }
         }
         check_escaped(params, at, |b| param_byte(b) || b == b';' || b == b'=')?;
@@ -385,7 +397,11 @@ impl<'a> Uri<'a> {
             }
             (Scheme::Other(a), Scheme::Other(b)) => {
                 a.eq_ignore_ascii_case(b)
-                    && escaped_eq(self.raw.get(a.len()..).unwrap_or(""), other.raw.get(b.len()..).unwrap_or(""), false)
+                    && escaped_eq(
+                        self.raw.get(a.len()..).unwrap_or(""),
+                        other.raw.get(b.len()..).unwrap_or(""),
+                        false,
+                    )
             }
             _ => false,
         }
@@ -483,7 +499,10 @@ fn tel_digits(number: &str) -> impl Iterator<Item = u8> + '_ {
 
 /// RFC 3986 gen-delims and sub-delims: characters that keep their escaped form distinct.
 fn is_reserved(b: u8) -> bool {
-    matches!(b, b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b',')
+    matches!(
+        b,
+        b';' | b'/' | b'?' | b':' | b'@' | b'&' | b'=' | b'+' | b'$' | b','
+    )
 }
 
 /// Yields (byte, escaped-and-reserved) so that `%61` equals `a` but `%3B` differs from `;`.

@@ -4,7 +4,9 @@
 use super::error::HeaderError;
 use super::header::HeaderKind;
 use super::message::{SipMessage, Version};
-use super::typed::{CSeq, CallId, Contact, ContentType, From, MaxForwards, RecordRoute, Route, To, TypedHeader, Via};
+use super::typed::{
+    CSeq, CallId, Contact, ContentType, From, MaxForwards, RecordRoute, Route, To, TypedHeader, Via,
+};
 use super::uri::Uri;
 
 /// Why a message must not be acted on as it is.
@@ -76,7 +78,12 @@ impl<'a> SipMessage<'a> {
                 minor: version.minor,
             }));
         }
-        for kind in [HeaderKind::From, HeaderKind::To, HeaderKind::CallId, HeaderKind::CSeq] {
+        for kind in [
+            HeaderKind::From,
+            HeaderKind::To,
+            HeaderKind::CallId,
+            HeaderKind::CSeq,
+        ] {
             self.exactly_one(kind)?;
         }
         if self.raw_all(HeaderKind::MaxForwards).nth(1).is_some() {

@@ -43,24 +43,42 @@ pub(crate) fn push_decimal(buffer: &mut Vec<u8>, n: u64) {
 
 impl<'b> MessageWriter<'b> {
     /// Starts a request: `METHOD uri SIP/2.0`.
-    pub fn request(buffer: &'b mut Vec<u8>, method: Method<'_>, uri: &str, options: WriteOptions) -> Self {
+    pub fn request(
+        buffer: &'b mut Vec<u8>,
+        method: Method<'_>,
+        uri: &str,
+        options: WriteOptions,
+    ) -> Self {
         let start = buffer.len();
         buffer.extend_from_slice(method.as_str().as_bytes());
         buffer.push(b' ');
         buffer.extend_from_slice(uri.as_bytes());
         buffer.extend_from_slice(b" SIP/2.0\r\n");
-        MessageWriter { buffer, start, options }
+        MessageWriter {
+            buffer,
+            start,
+            options,
+        }
     }
 
     /// Starts a response: `SIP/2.0 status reason`.
-    pub fn response(buffer: &'b mut Vec<u8>, status: u16, reason: &str, options: WriteOptions) -> Self {
+    pub fn response(
+        buffer: &'b mut Vec<u8>,
+        status: u16,
+        reason: &str,
+        options: WriteOptions,
+    ) -> Self {
         let start = buffer.len();
         buffer.extend_from_slice(b"SIP/2.0 ");
         push_decimal(buffer, u64::from(status));
         buffer.push(b' ');
         buffer.extend_from_slice(reason.as_bytes());
         buffer.extend_from_slice(b"\r\n");
-        MessageWriter { buffer, start, options }
+        MessageWriter {
+            buffer,
+            start,
+            options,
+        }
     }
 
     /// Starts a response to `request` (RFC 3261 §8.2.6.2): copies every Via in order,
@@ -80,7 +98,8 @@ impl<'b> MessageWriter<'b> {
                     writer.header(header.name, header.value);
                 }
                 HeaderKind::To => {
-                    let has_tag = matches!(request.header::<To>(), Some(Ok(to)) if to.tag().is_some());
+                    let has_tag =
+                        matches!(request.header::<To>(), Some(Ok(to)) if to.tag().is_some());
                     writer.name(header.name);
                     writer.buffer.extend_from_slice(header.value);
                     if let (false, Some(tag)) = (has_tag, to_tag) {
@@ -102,7 +121,9 @@ impl<'b> MessageWriter<'b> {
             StartLine::Response { status, reason, .. } => {
                 let writer = Self::response(buffer, status, "", options);
                 // Replace the empty reason written above with the received bytes.
-                writer.buffer.truncate(writer.buffer.len().saturating_sub(2));
+                writer
+                    .buffer
+                    .truncate(writer.buffer.len().saturating_sub(2));
                 writer.buffer.extend_from_slice(reason);
                 writer.buffer.extend_from_slice(b"\r\n");
                 writer
@@ -135,7 +156,11 @@ impl<'b> MessageWriter<'b> {
     }
 
     /// Adds a header whose value is built in pieces by `value`, straight into the buffer.
-    pub fn header_with(&mut self, name: HeaderName<'_>, value: impl FnOnce(&mut Vec<u8>)) -> &mut Self {
+    pub fn header_with(
+        &mut self,
+        name: HeaderName<'_>,
+        value: impl FnOnce(&mut Vec<u8>),
+    ) -> &mut Self {
         if name.kind() == HeaderKind::ContentLength {
             return self;
         }

@@ -105,8 +105,7 @@ fn parse_scheme_and_params(value: &[u8]) -> Result<(&str, AuthParams<'_>), Heade
         .is_some()
     {}
     expect_end(&mut check)?;
-    let scheme =
-        as_str(scheme).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, 0))?;
+    let scheme = as_str(scheme).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, 0))?;
     Ok((scheme, AuthParams { raw }))
 }
 

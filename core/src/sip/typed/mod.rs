@@ -11,8 +11,14 @@ mod params;
 mod simple;
 mod via;
 
-pub use auth::{AuthParams, Authorization, Challenge, Credentials, ProxyAuthenticate, ProxyAuthorization, WwwAuthenticate};
-pub use ims::{PAccessNetworkInfo, PChargingVector, SecurityClient, SecurityMechanism, SecurityServer, SecurityVerify};
+pub use auth::{
+    AuthParams, Authorization, Challenge, Credentials, ProxyAuthenticate, ProxyAuthorization,
+    WwwAuthenticate,
+};
+pub use ims::{
+    PAccessNetworkInfo, PChargingVector, SecurityClient, SecurityMechanism, SecurityServer,
+    SecurityVerify,
+};
 pub use name_addr::{
     Contact, ContactValue, DisplayName, From, NameAddr, PAssertedIdentity, PAssociatedUri,
     PPreferredIdentity, Path, RecordRoute, Route, ServiceRoute, To, XGroup,
@@ -144,6 +150,3 @@ pub fn unquote(content: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     }
     std::borrow::Cow::Owned(out)
 }
-
-#[cfg(test)]
-mod tests;

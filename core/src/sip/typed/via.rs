@@ -100,7 +100,8 @@ pub(crate) fn parse_sent_by<'a>(scanner: &mut Scanner<'a>) -> Result<SentBy<'a>,
     };
     let host_str =
         as_str(host_bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidHost, start))?;
-    let host = parse_host(host_str).ok_or_else(|| value_error(HeaderErrorKind::InvalidHost, start))?;
+    let host =
+        parse_host(host_str).ok_or_else(|| value_error(HeaderErrorKind::InvalidHost, start))?;
     let mut probe = scanner.clone();
     probe.skip_ws();
     let port = if probe.eat(b':') {
