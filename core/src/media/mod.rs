@@ -1,5 +1,8 @@
-//! Media: codecs, packet loss concealment and DTMF (telephone-event) payloads. All of it
-//! is sans-IO; audio devices and sockets live in the driver.
+//! Media: codecs, packet loss concealment, playout decoding, DTMF (telephone-event)
+//! payloads and headless audio ports. All of it is sans-IO; sound cards and sockets live
+//! in the driver.
 
 pub mod codec;
 pub mod dtmf;
+pub mod playout;
+pub mod port;

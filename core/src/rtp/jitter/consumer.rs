@@ -34,7 +34,8 @@ pub struct JitterStatistics {
     pub late: u64,
     /// Packets received twice (already buffered or already played), dropped.
     pub duplicate: u64,
-    /// Frames concealed while a later packet was already buffered: confirmed losses.
+    /// Frames concealed and then followed by a later packet: confirmed losses (frames
+    /// concealed at the end of a talkspurt are not counted).
     pub lost: u64,
     /// Frames concealed, confirmed losses and the tail of talkspurts alike.
     pub concealed: u64,
@@ -110,6 +111,9 @@ pub struct JitterConsumer {
     highest: Option<(i64, i64)>,
     anchored_sequence: i64,
     concealed_run: u32,
+    /// Frames concealed with nothing buffered: losses if a packet follows, the tail of
+    /// a talkspurt if the buffer goes idle.
+    pending_lost: u64,
     played_mask: u64,
     buffered: u32,
     statistics: JitterStatistics,
@@ -145,6 +149,7 @@ impl JitterConsumer {
             highest: None,
             anchored_sequence: 0,
             concealed_run: 0,
+            pending_lost: 0,
             played_mask: 0,
             buffered: 0,
             statistics: JitterStatistics::default(),
@@ -392,17 +397,21 @@ impl JitterConsumer {
             entry.occupied = false;
             self.buffered = self.buffered.saturating_sub(1);
             self.concealed_run = 0;
+            self.statistics.lost += self.pending_lost;
+            self.pending_lost = 0;
             self.advance(true);
             return Decision::Play(index);
         }
         let sequence = self.next_sequence as u16;
         if self.buffered > 0 {
-            self.statistics.lost += 1;
+            self.statistics.lost += 1 + self.pending_lost;
+            self.pending_lost = 0;
             self.advance(false);
             return Decision::Conceal(sequence);
         }
         if self.concealed_run < self.maximum_concealed_frames {
             self.concealed_run += 1;
+            self.pending_lost += 1;
             self.advance(false);
             return Decision::Conceal(sequence);
         }
@@ -414,6 +423,7 @@ impl JitterConsumer {
             self.next_sequence -= rewind;
             self.floor = Some(self.next_sequence);
         }
+        self.pending_lost = 0;
         self.state = State::Idle;
         Decision::Silence
     }
