@@ -143,8 +143,7 @@ impl ReceiverStatistics {
     /// The arrival time in RTP timestamp units since the first packet, modulo 2^32.
     fn arrival_units(&mut self, arrival: Instant) -> u32 {
         let epoch = *self.epoch.get_or_insert(arrival);
-        let nanos = arrival.saturating_duration_since(epoch).as_nanos();
-        (nanos * u128::from(self.clock_rate) / 1_000_000_000) as u32
+        units_since(arrival.saturating_duration_since(epoch), self.clock_rate)
     }
 
     fn update_jitter(&mut self, arrival: Instant, timestamp: u32) {
@@ -230,6 +229,15 @@ impl ReceiverStatistics {
             delay_since_last_sender_report: delay,
         }
     }
+}
+
+/// A duration in units of a `clock_rate` Hz clock, modulo 2^32, in 64-bit arithmetic
+/// (no 128-bit division on the per-packet path).
+pub(crate) fn units_since(elapsed: Duration, clock_rate: u32) -> u32 {
+    let rate = u64::from(clock_rate);
+    let whole = elapsed.as_secs().wrapping_mul(rate);
+    let fraction = u64::from(elapsed.subsec_nanos()) * rate / 1_000_000_000;
+    whole.wrapping_add(fraction) as u32
 }
 
 /// Round-trip time from a report block about our stream, received at wall-clock time

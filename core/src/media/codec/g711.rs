@@ -96,8 +96,9 @@ const fn build_mulaw_encode_table() -> [u8; 16_384] {
     let mut table = [0u8; 16_384];
     let mut index = 0;
     while index < 16_384 {
-        // Index = (sample >> 2) + 8192: µ-law depends only on those 14 bits.
-        let sample = ((index as i32 - 8192) << 2) as i16;
+        // Index = the sample's top 14 bits as unsigned (µ-law depends on no others),
+        // so any u16 shifted right by 2 is in range and needs no bounds check.
+        let sample = ((index as u16) << 2) as i16;
         table[index] = mulaw_encode_formula(sample);
         index += 1;
     }
@@ -108,8 +109,8 @@ const fn build_alaw_encode_table() -> [u8; 8192] {
     let mut table = [0u8; 8192];
     let mut index = 0;
     while index < 8192 {
-        // Index = (sample >> 3) + 4096: A-law depends only on those 13 bits.
-        let sample = ((index as i32 - 4096) << 3) as i16;
+        // Index = the sample's top 13 bits as unsigned (A-law depends on no others).
+        let sample = ((index as u16) << 3) as i16;
         table[index] = alaw_encode_formula(sample);
         index += 1;
     }
@@ -124,8 +125,7 @@ static ALAW_ENCODE: [u8; 8192] = build_alaw_encode_table();
 /// Encodes one sample to µ-law through the table.
 #[inline]
 pub fn mulaw_encode(sample: i16) -> u8 {
-    let index = ((i32::from(sample) >> 2) + 8192) as usize;
-    MULAW_ENCODE.get(index).copied().unwrap_or(0xFF)
+    MULAW_ENCODE[usize::from(sample as u16 >> 2)]
 }
 
 /// Decodes one µ-law code through the table.
@@ -137,8 +137,7 @@ pub fn mulaw_decode(code: u8) -> i16 {
 /// Encodes one sample to A-law through the table.
 #[inline]
 pub fn alaw_encode(sample: i16) -> u8 {
-    let index = ((i32::from(sample) >> 3) + 4096) as usize;
-    ALAW_ENCODE.get(index).copied().unwrap_or(0xD5)
+    ALAW_ENCODE[usize::from(sample as u16 >> 3)]
 }
 
 /// Decodes one A-law code through the table.

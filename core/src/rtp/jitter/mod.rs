@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 
 use super::packet::RtpPacket;
-use super::statistics::ReceiverStatistics;
+use super::statistics::{ReceiverStatistics, units_since};
 
 /// The largest payload one jitter-buffer slot holds: 60 ms of G.711 at 8 kHz.
 pub const MAX_PAYLOAD: usize = 480;
@@ -211,8 +211,7 @@ impl PlayoutJitter {
     /// Records one arrival and returns the estimate in timestamp units.
     fn update(&mut self, now: Instant, timestamp: u32) -> u32 {
         let epoch = *self.epoch.get_or_insert(now);
-        let nanos = now.saturating_duration_since(epoch).as_nanos();
-        let arrival = (nanos * u128::from(self.clock_rate) / 1_000_000_000) as u32;
+        let arrival = units_since(now.saturating_duration_since(epoch), self.clock_rate);
         let transit = arrival.wrapping_sub(timestamp);
         if let Some(previous) = self.transit {
             let difference = (transit.wrapping_sub(previous) as i32)
