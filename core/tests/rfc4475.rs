@@ -517,8 +517,30 @@ fn assert_same(a: &SipMessage<'_>, b: &SipMessage<'_>, name: &str) {
 #[test]
 fn valid_vectors_round_trip_through_the_writer() {
     for compact in [false, true] {
-        for name in VALID {
-            let bytes = vector(&format!("valid/{name}.dat"));
+        let parseable_invalid = [
+            "badinv01",
+            "scalar02",
+            "scalarlg",
+            "quotbal",
+            "escruri",
+            "baddate",
+            "regbadct",
+            "badaspec",
+            "badvers",
+            "mismatch01",
+            "mismatch02",
+            "badbranch",
+            "insuf",
+            "multi01",
+        ];
+        let paths = VALID.iter().map(|name| format!("valid/{name}.dat")).chain(
+            parseable_invalid
+                .iter()
+                .map(|name| format!("invalid/{name}.dat")),
+        );
+        for path in paths {
+            let name = path.as_str();
+            let bytes = vector(name);
             let mut slots = [RawHeader::EMPTY; 128];
             let message = parse(&bytes, &mut slots);
             let mut written = Vec::new();

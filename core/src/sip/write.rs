@@ -114,20 +114,38 @@ impl<'b> MessageWriter<'b> {
         writer
     }
 
-    /// Writes a copy of a parsed message (its Content-Length is recomputed).
+    /// Writes a copy of a parsed message: start line (version included) and headers as
+    /// received, Content-Length recomputed. Returns the message length.
     pub fn copy(buffer: &'b mut Vec<u8>, message: &SipMessage<'_>, options: WriteOptions) -> usize {
-        let mut writer = match *message.start_line() {
-            StartLine::Request { method, uri, .. } => Self::request(buffer, method, uri, options),
-            StartLine::Response { status, reason, .. } => {
-                let writer = Self::response(buffer, status, "", options);
-                // Replace the empty reason written above with the received bytes.
-                writer
-                    .buffer
-                    .truncate(writer.buffer.len().saturating_sub(2));
-                writer.buffer.extend_from_slice(reason);
-                writer.buffer.extend_from_slice(b"\r\n");
-                writer
+        let start = buffer.len();
+        let version = message.version();
+        let push_version = |buffer: &mut Vec<u8>| {
+            buffer.extend_from_slice(b"SIP/");
+            push_decimal(buffer, u64::from(version.major));
+            buffer.push(b'.');
+            push_decimal(buffer, u64::from(version.minor));
+        };
+        match *message.start_line() {
+            StartLine::Request { method, uri, .. } => {
+                buffer.extend_from_slice(method.as_str().as_bytes());
+                buffer.push(b' ');
+                buffer.extend_from_slice(uri.as_bytes());
+                buffer.push(b' ');
+                push_version(buffer);
             }
+            StartLine::Response { status, reason, .. } => {
+                push_version(buffer);
+                buffer.push(b' ');
+                push_decimal(buffer, u64::from(status));
+                buffer.push(b' ');
+                buffer.extend_from_slice(reason);
+            }
+        }
+        buffer.extend_from_slice(b"\r\n");
+        let mut writer = MessageWriter {
+            buffer,
+            start,
+            options,
         };
         for header in message.headers() {
             writer.header(header.name, header.value);
