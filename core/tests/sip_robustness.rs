@@ -87,8 +87,22 @@ fn exercise(message: &SipMessage<'_>) {
         );
     }
     let _ = message.validate();
+    // A message that parsed, written again, parses to the same start line and body.
     let mut written = Vec::new();
     MessageWriter::copy(&mut written, message, WriteOptions::default());
+    let mut slots = [RawHeader::EMPTY; 64];
+    let again = SipMessage::parse_datagram(&written, &mut slots, &Limits::DEFAULT)
+        .expect("a written message parses");
+    assert_eq!(again.start_line(), message.start_line());
+    assert_eq!(again.body(), message.body());
+    assert_eq!(
+        again.header_count(),
+        message.header_count()
+            - message
+                .raw_all(ims_core::sip::HeaderKind::ContentLength)
+                .count()
+            + 1
+    );
 }
 
 fn feed(bytes: &[u8]) {
@@ -102,10 +116,16 @@ fn feed(bytes: &[u8]) {
         assert!(length <= bytes.len());
         exercise(&message);
     }
-    let _ = frame_stream(bytes, &limits);
+    // Framing and parsing agree on where a stream message ends.
+    if let Ok(ims_core::sip::Frame::Message { length }) = frame_stream(bytes, &limits) {
+        match SipMessage::parse(&bytes[..length], &mut slots, &limits) {
+            Ok(Parsed::Complete { length: parsed, .. }) => assert_eq!(parsed, length),
+            other => panic!("framed {length} bytes, parse gave {other:?}"),
+        }
+    }
     if let Ok(text) = std::str::from_utf8(bytes) {
         if let Ok(uri) = Uri::parse(text) {
-            let _ = uri.equivalent(&uri);
+            assert!(uri.equivalent(&uri), "{text:?} differs from itself");
         }
     }
 }
@@ -120,6 +140,26 @@ fn vectors() -> Vec<Vec<u8>> {
     }
     assert_eq!(out.len(), 50);
     out
+}
+
+/// Inputs the fuzzers found (core/fuzz/seeds/regression-*): each once broke an invariant.
+#[test]
+fn fuzz_regressions() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds");
+    let mut found = 0;
+    for entry in std::fs::read_dir(seeds).unwrap() {
+        let path = entry.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("regression-")
+        {
+            feed(&std::fs::read(&path).unwrap());
+            found += 1;
+        }
+    }
+    assert!(found >= 3);
 }
 
 /// STYLE §7 no-panic sweep: every vector truncated at every length, and with each byte

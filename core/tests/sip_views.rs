@@ -245,6 +245,9 @@ fn uri_parsing_and_comparison() {
     assert!(!equal("sip:a@b", "sips:a@b"));
     // A reserved character and its escape differ in the user part.
     assert!(!equal("sip:a%3Bb@h", "sip:a;b@h"));
+    // Found by fuzzing: a repeated parameter must not make a URI differ from itself.
+    let repeated = Uri::parse("sip:07ORsFE90@IIiOR;t=tsenOR;t=ts").unwrap();
+    assert!(repeated.equivalent(&repeated));
     // tel: visual separators do not matter (RFC 3966 §4).
     assert!(equal("tel:+1-201-555-0123", "tel:+1.201.555.0123"));
     assert!(!equal("tel:+1-201-555-0123", "tel:+1-201-555-0124"));

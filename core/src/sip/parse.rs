@@ -32,17 +32,61 @@ pub(crate) fn skip_leading_crlf(bytes: &[u8]) -> usize {
         .unwrap_or(bytes.len())
 }
 
+/// Where a whole message lies in the input, and its start line.
+pub(crate) struct Scanned<'a> {
+    start_line: StartLine<'a>,
+    /// Header lines found.
+    count: usize,
+    /// Leading CRLFs skipped.
+    start: usize,
+    /// End of the empty line, relative to `start`.
+    header_end: usize,
+    /// End of the body, relative to `start`.
+    end: usize,
+}
+
+impl Scanned<'_> {
+    /// Input bytes the message uses, leading CRLFs included.
+    pub(crate) fn length(&self) -> usize {
+        self.start.saturating_add(self.end)
+    }
+}
+
+/// Parses one message into `slots`; see [`SipMessage::parse`].
 pub(crate) fn parse<'a>(
     bytes: &'a [u8],
     slots: &'a mut [RawHeader],
     limits: &Limits,
     mode: Mode,
 ) -> Result<Parsed<'a>, ParseError> {
+    let Some(scanned) = scan(bytes, Some(&mut *slots), limits, mode)? else {
+        return Ok(Parsed::Incomplete);
+    };
+    let input = bytes.get(scanned.start..).unwrap_or(&[]);
+    let length = scanned.length();
+    let message = SipMessage {
+        bytes: bytes.get(..length).unwrap_or(&[]),
+        start_line: scanned.start_line,
+        headers: slots.get(..scanned.count).unwrap_or(&[]),
+        body: input.get(scanned.header_end..scanned.end).unwrap_or(&[]),
+    };
+    Ok(Parsed::Complete { message, length })
+}
+
+/// The one pass over a message: start line, header lines (stored in `slots` when given),
+/// Content-Length framing. `Ok(None)` when a stream needs more bytes. Stream framing
+/// runs this same pass without slots, so framing and parsing always agree.
+pub(crate) fn scan<'a>(
+    bytes: &'a [u8],
+    mut slots: Option<&mut [RawHeader]>,
+    limits: &Limits,
+    mode: Mode,
+) -> Result<Option<Scanned<'a>>, ParseError> {
     let start = skip_leading_crlf(bytes);
     let input = bytes.get(start..).unwrap_or(&[]);
     if input.is_empty() {
         return match mode {
-            Mode::Stream => Ok(Parsed::Incomplete),
+            Mode::Stream => Ok(None),
             Mode::Datagram => Err(err(ParseErrorKind::Empty, start)),
         };
     }
@@ -57,12 +101,12 @@ pub(crate) fn parse<'a>(
         )
     };
     let window = input.get(..max_size).unwrap_or(input);
-    let incomplete = |offset: usize| -> Result<Parsed<'a>, ParseError> {
+    let incomplete = |offset: usize| -> Result<Option<Scanned<'a>>, ParseError> {
         if window.len() >= max_size && input.len() > max_size {
             Err(too_large(start.saturating_add(offset)))
         } else {
             match mode {
-                Mode::Stream => Ok(Parsed::Incomplete),
+                Mode::Stream => Ok(None),
                 Mode::Datagram => Err(err(ParseErrorKind::Truncated, start.saturating_add(offset))),
             }
         }
@@ -77,7 +121,9 @@ pub(crate) fn parse<'a>(
     let start_line = parse_start_line(line, start, limits)?;
 
     // Headers.
-    let max_headers = limits.max_headers.min(slots.len());
+    let max_headers = limits
+        .max_headers
+        .min(slots.as_ref().map_or(usize::MAX, |slots| slots.len()));
     let mut count = 0usize;
     let mut pos = line_end.saturating_add(1);
     let mut content_length: Option<u32> = None;
@@ -183,7 +229,7 @@ pub(crate) fn parse<'a>(
                 _ => content_length = Some(length),
             }
         }
-        let Some(slot) = slots.get_mut(count).filter(|_| count < max_headers) else {
+        if count >= max_headers {
             return Err(ParseError::in_header(
                 ParseErrorKind::TooManyHeaders {
                     limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
@@ -191,16 +237,18 @@ pub(crate) fn parse<'a>(
                 start.saturating_add(pos),
                 label(),
             ));
-        };
-        // All offsets are below max_size <= u32::MAX.
-        let absolute = |offset: usize| u32::try_from(start.saturating_add(offset));
-        *slot = RawHeader {
-            kind,
-            name_start: absolute(pos).map_err(|_| too_large(pos))?,
-            name_len: u32::try_from(name_len).map_err(|_| too_large(pos))?,
-            value_start: absolute(value_start).map_err(|_| too_large(pos))?,
-            value_len: u32::try_from(value.len()).map_err(|_| too_large(pos))?,
-        };
+        }
+        if let Some(slot) = slots.as_deref_mut().and_then(|slots| slots.get_mut(count)) {
+            // All offsets are below max_size <= u32::MAX.
+            let absolute = |offset: usize| u32::try_from(start.saturating_add(offset));
+            *slot = RawHeader {
+                kind,
+                name_start: absolute(pos).map_err(|_| too_large(pos))?,
+                name_len: u32::try_from(name_len).map_err(|_| too_large(pos))?,
+                value_start: absolute(value_start).map_err(|_| too_large(pos))?,
+                value_len: u32::try_from(value.len()).map_err(|_| too_large(pos))?,
+            };
+        }
         count = count.saturating_add(1);
         pos = eol.saturating_add(1);
     };
@@ -220,7 +268,7 @@ pub(crate) fn parse<'a>(
     }
     if end > input.len() {
         return match mode {
-            Mode::Stream => Ok(Parsed::Incomplete),
+            Mode::Stream => Ok(None),
             Mode::Datagram => Err(err(
                 ParseErrorKind::ContentLengthExceedsData {
                     declared: content_length.unwrap_or(0),
@@ -230,17 +278,13 @@ pub(crate) fn parse<'a>(
             )),
         };
     }
-    let headers: &'a [RawHeader] = slots.get(..count).unwrap_or(&[]);
-    let message = SipMessage {
-        bytes: bytes.get(..start.saturating_add(end)).unwrap_or(&[]),
+    Ok(Some(Scanned {
         start_line,
-        headers,
-        body: input.get(header_end..end).unwrap_or(&[]),
-    };
-    Ok(Parsed::Complete {
-        message,
-        length: start.saturating_add(end),
-    })
+        count,
+        start,
+        header_end,
+        end,
+    }))
 }
 
 fn trailing_ws(bytes: &[u8]) -> usize {

@@ -435,9 +435,10 @@ impl<'a> Uri<'a> {
                 _ => return false,
             }
         }
-        for (name, value) in self.params() {
-            if let Some(theirs) = other.param(name) {
-                if !param_values_eq(value, theirs) {
+        // A name that appears twice counts by its first occurrence on both sides.
+        for (name, _) in self.params() {
+            if let (Some(ours), Some(theirs)) = (self.param(name), other.param(name)) {
+                if !param_values_eq(ours, theirs) {
                     return false;
                 }
             }
