@@ -29,11 +29,21 @@ impl Peer {
         match self {
             Peer::Rsip => rsip::SipMessage::try_from(bytes)
                 .map(|message| drop(black_box(message)))
-                .map_err(|error| error.to_string()),
+                .map_err(|error| one_line(&error.to_string())),
             Peer::Rsipstack => rsipstack::sip::SipMessage::try_from(bytes)
                 .map(|message| drop(black_box(message)))
-                .map_err(|error| error.to_string()),
+                .map_err(|error| one_line(&error.to_string())),
         }
+    }
+}
+
+/// The first line of a peer's error, cut to 160 characters (rsip quotes the whole
+/// message in some errors).
+fn one_line(error: &str) -> String {
+    let line = error.lines().next().unwrap_or_default();
+    match line.char_indices().nth(160) {
+        Some((end, _)) => format!("{}...", &line[..end]),
+        None => line.to_owned(),
     }
 }
 

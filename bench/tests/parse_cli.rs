@@ -200,6 +200,70 @@ fn bench_json_ends_with_the_summary_object() {
 }
 
 #[test]
+fn a_message_a_peer_rejects_is_named_and_left_out_of_its_ratio() {
+    // rsip cannot parse a tel: Request-URI (RFC 3966), which IMS uses for phone numbers.
+    let invite = std::fs::read_to_string(data("invite.sip"))
+        .expect("data file")
+        .replace(
+            "INVITE sip:+14155550123@ims.mnc001.mcc001.3gppnetwork.org;user=phone SIP/2.0",
+            "INVITE tel:+14155550123 SIP/2.0",
+        );
+    let tel = scratch("tel.sip", invite.as_bytes());
+    let files = [tel.clone(), data("register.sip")];
+    let output = imsbench(
+        &[
+            "parse",
+            "--bench",
+            "--against",
+            "rsip",
+            "--json",
+            "--rounds",
+            "1",
+            "--round-ms",
+            "1",
+        ],
+        &files,
+    );
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let lines = json_lines(&output);
+    let last = lines.last().expect("a summary line");
+    assert_eq!(last["messages"], 2);
+    assert_eq!(
+        last["rejected_by"]["rsip"],
+        serde_json::json!([tel.display().to_string()])
+    );
+    assert!(
+        last["speedup_vs_rsip"].as_f64().is_some(),
+        "the ratio covers register.sip"
+    );
+    assert!(
+        last.get("rsipstack_ns_per_msg").is_none(),
+        "rsipstack was not asked for"
+    );
+    assert!(lines[0]["rsip_error"].is_string());
+
+    let output = imsbench(
+        &[
+            "parse",
+            "--bench",
+            "--against",
+            "rsip",
+            "--rounds",
+            "1",
+            "--round-ms",
+            "1",
+        ],
+        &files,
+    );
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(
+        text.contains("rsip rejected") && text.contains("tel.sip"),
+        "{text}"
+    );
+    assert!(text.contains("over the 1 messages it parsed"), "{text}");
+}
+
+#[test]
 fn against_needs_bench() {
     let output = imsbench(&["parse", "--against", "rsip"], &[data("invite.sip")]);
     assert_eq!(output.status.code(), Some(2));
