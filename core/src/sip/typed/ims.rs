@@ -2,19 +2,10 @@
 //! Security-Client/-Server/-Verify (RFC 3329).
 
 use super::params::{Params, scan_params};
-use super::{TypedHeader, expect_end, unexpected, value_error};
+use super::{TypedHeader, expect_end, token, unexpected, value_error};
 use crate::sip::chars::{Scanner, as_str, is_token};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
-
-fn token<'a>(scanner: &mut Scanner<'a>) -> Result<&'a str, HeaderError> {
-    scanner.skip_ws();
-    let bytes = scanner.take_while(is_token);
-    if bytes.is_empty() {
-        return Err(unexpected(scanner));
-    }
-    as_str(bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
-}
 
 fn token_with_params(value: &[u8]) -> Result<(&str, Params<'_>), HeaderError> {
     let mut scanner = Scanner::new(value);

@@ -30,7 +30,7 @@ pub use simple::{
 };
 pub use via::{SentBy, Via};
 
-use super::chars::Scanner;
+use super::chars::{Scanner, as_str, is_token};
 use super::error::{HeaderError, HeaderErrorKind};
 use super::header::HeaderKind;
 
@@ -67,6 +67,16 @@ pub(crate) fn unexpected(scanner: &Scanner<'_>) -> HeaderError {
         Some(found) => value_error(HeaderErrorKind::UnexpectedByte { found }, scanner.pos()),
         None => value_error(HeaderErrorKind::UnexpectedEnd, scanner.pos()),
     }
+}
+
+/// Reads a token after optional white space.
+pub(crate) fn token<'a>(scanner: &mut Scanner<'a>) -> Result<&'a str, HeaderError> {
+    scanner.skip_ws();
+    let bytes = scanner.take_while(is_token);
+    if bytes.is_empty() {
+        return Err(unexpected(scanner));
+    }
+    as_str(bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
 }
 
 /// Requires that the scanner, after white space, is at the end of the value.

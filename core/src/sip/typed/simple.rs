@@ -2,20 +2,11 @@
 //! Subscription-State, RSeq, RAck.
 
 use super::params::{Params, scan_params};
-use super::{TypedHeader, expect_end, unexpected, value_error};
+use super::{TypedHeader, expect_end, token, unexpected, value_error};
 use crate::sip::chars::{Scanner, as_str, is_digit, is_token, is_ws, parse_u32, trim_ws};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
 use crate::sip::method::Method;
-
-fn token<'a>(scanner: &mut Scanner<'a>) -> Result<&'a str, HeaderError> {
-    scanner.skip_ws();
-    let bytes = scanner.take_while(is_token);
-    if bytes.is_empty() {
-        return Err(unexpected(scanner));
-    }
-    as_str(bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
-}
 
 fn number(scanner: &mut Scanner<'_>) -> Result<u32, HeaderError> {
     scanner.skip_ws();

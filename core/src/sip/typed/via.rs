@@ -1,8 +1,8 @@
 //! `Via` (RFC 3261 §20.42, RFC 3581 rport, RFC 5118 IPv6).
 
 use super::params::{Params, scan_params};
-use super::{TypedHeader, expect_end, unexpected, value_error};
-use crate::sip::chars::{Scanner, as_str, is_digit, is_token, parse_u32};
+use super::{TypedHeader, expect_end, token, unexpected, value_error};
+use crate::sip::chars::{Scanner, as_str, is_digit, parse_u32};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
 use crate::sip::uri::{Host, parse_host};
@@ -65,15 +65,6 @@ impl<'a> Via<'a> {
     pub fn ttl(&self) -> Option<u8> {
         self.params.value("ttl").flatten()?.parse().ok()
     }
-}
-
-fn token<'a>(scanner: &mut Scanner<'a>) -> Result<&'a str, HeaderError> {
-    scanner.skip_ws();
-    let bytes = scanner.take_while(is_token);
-    if bytes.is_empty() {
-        return Err(unexpected(scanner));
-    }
-    as_str(bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
 }
 
 fn slash(scanner: &mut Scanner<'_>) -> Result<(), HeaderError> {
