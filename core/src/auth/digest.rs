@@ -1,0 +1,703 @@
+//! HTTP Digest authentication for SIP (RFC 3261 §22.4, RFC 2617, RFC 7616, RFC 8760):
+//! MD5, SHA-256 and SHA-512/256 with their `-sess` variants, qop `auth` and `auth-int`,
+//! and the RFC 2069 form without qop.
+//!
+//! [`DigestChallenge::from_challenge`] copies a `WWW-Authenticate` / `Proxy-Authenticate`
+//! challenge once; [`write_authorization`] then appends the `Authorization` /
+//! `Proxy-Authorization` value for each request, without building intermediate strings.
+//! The lower-level [`ha1`], [`ha2`] and [`response`] give the hex digests themselves.
+//!
+//! Usernames are written as received (UTF-8 inside a quoted string); RFC 7616 `userhash`
+//! and `username*` are not supported.
+
+use std::fmt;
+
+use md5::Md5;
+use sha2::{Digest, Sha256, Sha512_256};
+use zeroize::Zeroize;
+
+use crate::sip::typed::Challenge;
+
+/// Secret bytes (a password, later an AKA RES): `Debug` and `Display` print `<redacted>`,
+/// and the bytes are zeroed when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Vec<u8>);
+
+impl Secret {
+    /// Wraps the secret bytes.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Self {
+        Secret(bytes.into())
+    }
+
+    /// The secret bytes; use them only to compute a digest, never to log.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
+
+impl From<Vec<u8>> for Secret {
+    fn from(value: Vec<u8>) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&[u8]> for Secret {
+    fn from(value: &[u8]) -> Self {
+        Secret::new(value)
+    }
+}
+
+/// A Digest `algorithm` (RFC 7616 §3.3, RFC 8760 §2): the hash and whether HA1 is the
+/// session form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// `MD5` (also the meaning of an absent `algorithm`).
+    #[default]
+    Md5,
+    /// `MD5-sess`
+    Md5Sess,
+    /// `SHA-256`
+    Sha256,
+    /// `SHA-256-sess`
+    Sha256Sess,
+    /// `SHA-512-256`
+    Sha512_256,
+    /// `SHA-512-256-sess`
+    Sha512_256Sess,
+}
+
+impl Algorithm {
+    const ALL: [Algorithm; 6] = [
+        Algorithm::Md5,
+        Algorithm::Md5Sess,
+        Algorithm::Sha256,
+        Algorithm::Sha256Sess,
+        Algorithm::Sha512_256,
+        Algorithm::Sha512_256Sess,
+    ];
+
+    /// The algorithm named by `token`, ignoring case; `None` for one we do not implement.
+    pub fn from_token(token: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|algorithm| algorithm.as_str().eq_ignore_ascii_case(token))
+    }
+
+    /// The token as written in credentials, e.g. `SHA-256-sess`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Md5 => "MD5",
+            Algorithm::Md5Sess => "MD5-sess",
+            Algorithm::Sha256 => "SHA-256",
+            Algorithm::Sha256Sess => "SHA-256-sess",
+            Algorithm::Sha512_256 => "SHA-512-256",
+            Algorithm::Sha512_256Sess => "SHA-512-256-sess",
+        }
+    }
+
+    /// True for the `-sess` variants: HA1 = H(H(user:realm:password):nonce:cnonce).
+    pub fn is_session(self) -> bool {
+        matches!(
+            self,
+            Algorithm::Md5Sess | Algorithm::Sha256Sess | Algorithm::Sha512_256Sess
+        )
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A quality of protection (RFC 2617 §3.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Qop {
+    /// `auth`: method and URI are protected.
+    Auth,
+    /// `auth-int`: the body is protected too.
+    AuthInt,
+}
+
+impl Qop {
+    /// The token, `auth` or `auth-int`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Qop::Auth => "auth",
+            Qop::AuthInt => "auth-int",
+        }
+    }
+}
+
+impl fmt::Display for Qop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a challenge cannot be answered, or credentials cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DigestError {
+    /// The challenge's scheme is not `Digest`.
+    #[error("challenge scheme {scheme:?} is not Digest")]
+    NotDigest {
+        /// The scheme received.
+        scheme: String,
+    },
+    /// A parameter the challenge must carry is missing.
+    #[error("Digest challenge has no {parameter}")]
+    MissingParameter {
+        /// `realm` or `nonce`.
+        parameter: &'static str,
+    },
+    /// The challenge names an algorithm we do not implement (e.g. `AKAv1-MD5` for now).
+    #[error("unsupported Digest algorithm {algorithm:?}")]
+    UnsupportedAlgorithm {
+        /// The algorithm received.
+        algorithm: String,
+    },
+    /// The challenge offers qop options, none of them `auth` or `auth-int`.
+    #[error("Digest challenge offers qop {offered:?}: neither auth nor auth-int")]
+    UnsupportedQop {
+        /// The qop options received.
+        offered: String,
+    },
+    /// A value holds a byte a quoted string cannot carry (CR, LF or NUL, RFC 3261 §25.1).
+    #[error("{field} holds CR, LF or NUL, which a quoted string cannot carry")]
+    Unquotable {
+        /// The credentials parameter, e.g. `username`.
+        field: &'static str,
+    },
+    /// qop or a `-sess` algorithm needs a cnonce, and the one given is empty.
+    #[error("a cnonce is needed with qop or a -sess algorithm")]
+    MissingCnonce,
+    /// The nonce count is 0; the first use of a nonce counts 1 (RFC 2617 §3.2.2).
+    #[error("nonce count 0: the first use of a nonce counts 1")]
+    ZeroNonceCount,
+}
+
+/// An owned copy of a `WWW-Authenticate` / `Proxy-Authenticate` Digest challenge, kept
+/// across requests. String values are unescaped (`\"` becomes `"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestChallenge {
+    /// `realm`
+    pub realm: String,
+    /// `nonce`
+    pub nonce: String,
+    /// `opaque`, returned unchanged in the credentials.
+    pub opaque: Option<String>,
+    /// `algorithm`; MD5 when absent.
+    pub algorithm: Algorithm,
+    /// The qop chosen: `auth` if offered, else `auth-int` if offered, else none (RFC 2069
+    /// form, also when the challenge's qop value is empty).
+    pub qop: Option<Qop>,
+    /// `stale=true`: the nonce expired but the credentials were right (RFC 2617 §3.2.1).
+    pub stale: bool,
+    /// True for `Proxy-Authenticate`, answered with `Proxy-Authorization` (RFC 3261 §22.3).
+    pub proxy: bool,
+}
+
+impl DigestChallenge {
+    /// Copies a parsed challenge. Errors: not the Digest scheme, no realm or nonce, an
+    /// algorithm we do not implement, qop offered but neither `auth` nor `auth-int`.
+    pub fn from_challenge(challenge: &Challenge<'_>, proxy: bool) -> Result<Self, DigestError> {
+        if !challenge.is_digest() {
+            return Err(DigestError::NotDigest {
+                scheme: challenge.scheme.to_owned(),
+            });
+        }
+        // One pass over the parameters; the first of a repeated name counts, as in
+        // `AuthParams::get`.
+        let (mut realm, mut nonce, mut opaque, mut algorithm, mut qop, mut stale) =
+            (None, None, None, None, None, None);
+        for param in challenge.params.iter() {
+            let slot = match param.name.len() {
+                5 if param.name.eq_ignore_ascii_case("realm") => &mut realm,
+                5 if param.name.eq_ignore_ascii_case("nonce") => &mut nonce,
+                6 if param.name.eq_ignore_ascii_case("opaque") => &mut opaque,
+                9 if param.name.eq_ignore_ascii_case("algorithm") => &mut algorithm,
+                3 if param.name.eq_ignore_ascii_case("qop") => &mut qop,
+                5 if param.name.eq_ignore_ascii_case("stale") => &mut stale,
+                _ => continue,
+            };
+            slot.get_or_insert(param.value);
+        }
+        let realm = realm.ok_or(DigestError::MissingParameter { parameter: "realm" })?;
+        let nonce = nonce.ok_or(DigestError::MissingParameter { parameter: "nonce" })?;
+        let algorithm = match algorithm {
+            None => Algorithm::Md5,
+            Some(token) => {
+                Algorithm::from_token(token).ok_or_else(|| DigestError::UnsupportedAlgorithm {
+                    algorithm: unescape(token),
+                })?
+            }
+        };
+        Ok(DigestChallenge {
+            realm: unescape(realm),
+            nonce: unescape(nonce),
+            opaque: opaque.map(unescape),
+            algorithm,
+            qop: qop.map(choose_qop).transpose()?.flatten(),
+            stale: stale.is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            proxy,
+        })
+    }
+
+    /// The header the credentials go in: `Authorization` or `Proxy-Authorization`.
+    pub fn credentials_header(&self) -> &'static str {
+        if self.proxy {
+            "Proxy-Authorization"
+        } else {
+            "Authorization"
+        }
+    }
+}
+
+/// The qop to use from the options offered: `auth`, else `auth-int`, else none when the
+/// list is empty; an error when only other options are offered.
+fn choose_qop(offered: &str) -> Result<Option<Qop>, DigestError> {
+    let options = || {
+        offered
+            .split(',')
+            .map(str::trim)
+            .filter(|option| !option.is_empty())
+    };
+    if options().any(|option| option.eq_ignore_ascii_case("auth")) {
+        Ok(Some(Qop::Auth))
+    } else if options().any(|option| option.eq_ignore_ascii_case("auth-int")) {
+        Ok(Some(Qop::AuthInt))
+    } else if options().next().is_none() {
+        Ok(None)
+    } else {
+        Err(DigestError::UnsupportedQop {
+            offered: offered.to_owned(),
+        })
+    }
+}
+
+/// Removes quoted-pair escapes from a value as the header parser hands it over.
+fn unescape(value: &str) -> String {
+    if !value.contains('\\') {
+        return value.to_owned();
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            if let Some(escaped) = chars.next() {
+                out.push(escaped);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What the credentials protect: the request's method, Request-URI and body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigestRequest<'a> {
+    /// The method, e.g. `REGISTER`.
+    pub method: &'a str,
+    /// The digest-uri: the Request-URI as written in the request line.
+    pub uri: &'a str,
+    /// The message body (hashed only for `auth-int`; empty for none).
+    pub body: &'a [u8],
+}
+
+/// Longest hex digest: SHA-256 and SHA-512/256 give 32 bytes.
+const MAX_HEX: usize = 64;
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// A digest as lowercase hex, held inline (no allocation).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct HexDigest {
+    buffer: [u8; MAX_HEX],
+    len: u8,
+}
+
+impl HexDigest {
+    fn from_bytes(bytes: &[u8]) -> Self {
+        let mut buffer = [0u8; MAX_HEX];
+        let mut len = 0u8;
+        for (pair, byte) in buffer.chunks_exact_mut(2).zip(bytes) {
+            if let [high, low] = pair {
+                *high = HEX[usize::from(byte >> 4)];
+                *low = HEX[usize::from(byte & 0x0f)];
+                len = len.saturating_add(2);
+            }
+        }
+        HexDigest { buffer, len }
+    }
+
+    /// The lowercase hex digits.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.get(..usize::from(self.len)).unwrap_or(&[])
+    }
+
+    /// The lowercase hex digits.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+}
+
+impl fmt::Debug for HexDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HexDigest({})", self.as_str())
+    }
+}
+
+impl fmt::Display for HexDigest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for HexDigest {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for HexDigest {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// HA1 as lowercase hex. It is password-equivalent: `Debug` prints `<redacted>`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Ha1(HexDigest);
+
+impl Ha1 {
+    /// The hex digits; use them only to compute a response, never to log.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl fmt::Debug for Ha1 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Ha1(<redacted>)")
+    }
+}
+
+/// H(part1:part2:...) in the algorithm's hash, as hex.
+fn hash_parts(algorithm: Algorithm, parts: &[&[u8]]) -> HexDigest {
+    match algorithm {
+        Algorithm::Md5 | Algorithm::Md5Sess => hash_with::<Md5>(parts),
+        Algorithm::Sha256 | Algorithm::Sha256Sess => hash_with::<Sha256>(parts),
+        Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => hash_with::<Sha512_256>(parts),
+    }
+}
+
+fn hash_with<D: Digest>(parts: &[&[u8]]) -> HexDigest {
+    let mut hasher = D::new();
+    for (index, part) in parts.iter().enumerate() {
+        if index > 0 {
+            hasher.update(b":");
+        }
+        hasher.update(part);
+    }
+    HexDigest::from_bytes(&hasher.finalize())
+}
+
+/// HA1 (RFC 7616 §3.4.2): H(username:realm:password), or for a `-sess` algorithm
+/// H(H(username:realm:password):nonce:cnonce). `nonce` and `cnonce` matter only for `-sess`.
+pub fn ha1(
+    algorithm: Algorithm,
+    username: &str,
+    realm: &str,
+    password: &Secret,
+    nonce: &str,
+    cnonce: &str,
+) -> Ha1 {
+    let inner = hash_parts(
+        algorithm,
+        &[username.as_bytes(), realm.as_bytes(), password.expose()],
+    );
+    if algorithm.is_session() {
+        Ha1(hash_parts(
+            algorithm,
+            &[inner.as_bytes(), nonce.as_bytes(), cnonce.as_bytes()],
+        ))
+    } else {
+        Ha1(inner)
+    }
+}
+
+/// HA2 (RFC 7616 §3.4.3): H(method:uri), or for `auth-int` H(method:uri:H(body)); an empty
+/// body hashes as the empty string.
+pub fn ha2(
+    algorithm: Algorithm,
+    method: &str,
+    uri: &str,
+    qop: Option<Qop>,
+    body: &[u8],
+) -> HexDigest {
+    match qop {
+        Some(Qop::AuthInt) => {
+            let body_hash = hash_parts(algorithm, &[body]);
+            hash_parts(
+                algorithm,
+                &[method.as_bytes(), uri.as_bytes(), body_hash.as_bytes()],
+            )
+        }
+        Some(Qop::Auth) | None => hash_parts(algorithm, &[method.as_bytes(), uri.as_bytes()]),
+    }
+}
+
+/// The request-digest (RFC 7616 §3.4.1): H(HA1:nonce:nc:cnonce:qop:HA2) with a qop, or
+/// H(HA1:nonce:HA2) without one (RFC 2069 form; `nc` and `cnonce` are then unused).
+pub fn response(
+    algorithm: Algorithm,
+    ha1: &Ha1,
+    nonce: &str,
+    nc: u32,
+    cnonce: &str,
+    qop: Option<Qop>,
+    ha2: &HexDigest,
+) -> HexDigest {
+    match qop {
+        Some(qop) => {
+            let nc = nonce_count_hex(nc);
+            hash_parts(
+                algorithm,
+                &[
+                    ha1.0.as_bytes(),
+                    nonce.as_bytes(),
+                    &nc,
+                    cnonce.as_bytes(),
+                    qop.as_str().as_bytes(),
+                    ha2.as_bytes(),
+                ],
+            )
+        }
+        None => hash_parts(
+            algorithm,
+            &[ha1.0.as_bytes(), nonce.as_bytes(), ha2.as_bytes()],
+        ),
+    }
+}
+
+/// `nc` on the wire: eight lowercase hex digits (RFC 2617 §3.2.2).
+fn nonce_count_hex(nc: u32) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    let hex = HexDigest::from_bytes(&nc.to_be_bytes());
+    out.copy_from_slice(hex.as_bytes().get(..8).unwrap_or(b"00000000"));
+    out
+}
+
+/// Appends the whole `Authorization` / `Proxy-Authorization` value answering `challenge`
+/// for `request` to `out`:
+/// `Digest username="..", realm="..", nonce="..", uri="..", response="..", algorithm=MD5,
+/// cnonce="..", opaque="..", qop=auth, nc=00000001` (RFC 3261 §22.4, §25.1).
+///
+/// `cnonce` comes from the caller's RNG and `nc` is the caller's count of uses of this
+/// nonce (1 for the first). cnonce, qop and nc are written only with a qop; cnonce also for
+/// a `-sess` algorithm, whose HA1 needs it. On error nothing is appended.
+pub fn write_authorization(
+    out: &mut Vec<u8>,
+    challenge: &DigestChallenge,
+    username: &str,
+    password: &Secret,
+    request: &DigestRequest<'_>,
+    cnonce: &str,
+    nc: u32,
+) -> Result<(), DigestError> {
+    let algorithm = challenge.algorithm;
+    let qop = challenge.qop;
+    let send_cnonce = qop.is_some() || algorithm.is_session();
+    check_quotable("username", username)?;
+    check_quotable("realm", &challenge.realm)?;
+    check_quotable("nonce", &challenge.nonce)?;
+    check_quotable("uri", request.uri)?;
+    if let Some(opaque) = &challenge.opaque {
+        check_quotable("opaque", opaque)?;
+    }
+    if send_cnonce {
+        if cnonce.is_empty() {
+            return Err(DigestError::MissingCnonce);
+        }
+        check_quotable("cnonce", cnonce)?;
+    }
+    if qop.is_some() && nc == 0 {
+        return Err(DigestError::ZeroNonceCount);
+    }
+
+    let ha1 = ha1(
+        algorithm,
+        username,
+        &challenge.realm,
+        password,
+        &challenge.nonce,
+        cnonce,
+    );
+    let ha2 = ha2(algorithm, request.method, request.uri, qop, request.body);
+    let digest = response(algorithm, &ha1, &challenge.nonce, nc, cnonce, qop, &ha2);
+
+    out.reserve(
+        160 + username.len()
+            + challenge.realm.len()
+            + challenge.nonce.len()
+            + request.uri.len()
+            + cnonce.len()
+            + challenge.opaque.as_ref().map_or(0, String::len),
+    );
+    out.extend_from_slice(b"Digest username=");
+    write_quoted(out, username);
+    out.extend_from_slice(b", realm=");
+    write_quoted(out, &challenge.realm);
+    out.extend_from_slice(b", nonce=");
+    write_quoted(out, &challenge.nonce);
+    out.extend_from_slice(b", uri=");
+    write_quoted(out, request.uri);
+    out.extend_from_slice(b", response=\"");
+    out.extend_from_slice(digest.as_bytes());
+    out.extend_from_slice(b"\", algorithm=");
+    out.extend_from_slice(algorithm.as_str().as_bytes());
+    if send_cnonce {
+        out.extend_from_slice(b", cnonce=");
+        write_quoted(out, cnonce);
+    }
+    if let Some(opaque) = &challenge.opaque {
+        out.extend_from_slice(b", opaque=");
+        write_quoted(out, opaque);
+    }
+    if let Some(qop) = qop {
+        out.extend_from_slice(b", qop=");
+        out.extend_from_slice(qop.as_str().as_bytes());
+        out.extend_from_slice(b", nc=");
+        out.extend_from_slice(&nonce_count_hex(nc));
+    }
+    Ok(())
+}
+
+fn check_quotable(field: &'static str, value: &str) -> Result<(), DigestError> {
+    match memchr::memchr3(b'\r', b'\n', 0, value.as_bytes()) {
+        Some(_) => Err(DigestError::Unquotable { field }),
+        None => Ok(()),
+    }
+}
+
+/// Writes `"value"`, escaping `"` and `\` as quoted-pairs (RFC 3261 §25.1).
+fn write_quoted(out: &mut Vec<u8>, value: &str) {
+    let bytes = value.as_bytes();
+    out.push(b'"');
+    if memchr::memchr2(b'"', b'\\', bytes).is_none() {
+        out.extend_from_slice(bytes);
+    } else {
+        for &byte in bytes {
+            if byte == b'"' || byte == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(byte);
+        }
+    }
+    out.push(b'"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_of_each_hash() {
+        // FIPS 180-4 / RFC 1321 "abc" digests.
+        assert_eq!(
+            hash_parts(Algorithm::Md5, &[b"abc"]),
+            "900150983cd24fb0d6963f7d28e17f72"
+        );
+        assert_eq!(
+            hash_parts(Algorithm::Sha256, &[b"abc"]),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            hash_parts(Algorithm::Sha512_256, &[b"abc"]),
+            "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23"
+        );
+        // Parts are joined with ':'.
+        assert_eq!(
+            hash_parts(Algorithm::Md5, &[b"a", b"b"]),
+            hash_parts(Algorithm::Md5, &[b"a:b"])
+        );
+    }
+
+    #[test]
+    fn nonce_count_is_eight_lowercase_hex_digits() {
+        assert_eq!(&nonce_count_hex(1), b"00000001");
+        assert_eq!(&nonce_count_hex(0xab), b"000000ab");
+        assert_eq!(&nonce_count_hex(u32::MAX), b"ffffffff");
+    }
+
+    #[test]
+    fn algorithm_tokens_round_trip_ignoring_case() {
+        for algorithm in Algorithm::ALL {
+            assert_eq!(Algorithm::from_token(algorithm.as_str()), Some(algorithm));
+            assert_eq!(
+                Algorithm::from_token(&algorithm.as_str().to_ascii_lowercase()),
+                Some(algorithm)
+            );
+        }
+        assert_eq!(Algorithm::from_token("md5-SESS"), Some(Algorithm::Md5Sess));
+        assert_eq!(Algorithm::from_token("AKAv1-MD5"), None);
+        assert_eq!(Algorithm::from_token(""), None);
+    }
+
+    #[test]
+    fn unescape_removes_quoted_pairs() {
+        assert_eq!(unescape(r#"a\"b\\c"#), r#"a"b\c"#);
+        assert_eq!(unescape("plain"), "plain");
+    }
+
+    #[test]
+    fn quoted_values_escape_quote_and_backslash() {
+        let mut out = Vec::new();
+        write_quoted(&mut out, r#"a"b\c"#);
+        assert_eq!(out, br#""a\"b\\c""#);
+    }
+
+    #[test]
+    fn session_ha1_hashes_the_plain_ha1_with_nonce_and_cnonce() {
+        let password = Secret::new("pw");
+        let plain = ha1(Algorithm::Md5, "u", "r", &password, "n", "c");
+        let session = ha1(Algorithm::Md5Sess, "u", "r", &password, "n", "c");
+        let expected = hash_parts(Algorithm::Md5, &[plain.expose().as_bytes(), b"n", b"c"]);
+        assert_eq!(session.expose(), expected.as_str());
+        assert_ne!(session.expose(), plain.expose());
+    }
+}
