@@ -11,6 +11,11 @@
 )]
 
 pub mod auth;
+pub mod engine;
 pub mod media;
 pub mod rtp;
+pub mod sim;
 pub mod sip;
+pub mod transaction;
+pub mod transport;
+pub mod ua;

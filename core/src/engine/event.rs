@@ -1,0 +1,146 @@
+//! What the application tells the engine (commands) and what the engine tells it (events).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::sip::ParseError;
+use crate::transaction::TransactionKey;
+use crate::transport::Transport;
+use crate::ua::{AccountError, AccountId, RegistrationError};
+
+/// An instruction from the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Command {
+    /// Register the account and keep it registered (refreshes, retries).
+    Register {
+        /// Which account.
+        account: AccountId,
+    },
+    /// De-register the account (REGISTER with Expires: 0) and stop refreshing.
+    Unregister {
+        /// Which account.
+        account: AccountId,
+    },
+    /// Answer a request handed up as [`Event::IncomingRequest`].
+    Respond {
+        /// The server transaction named in the event.
+        transaction: TransactionKey,
+        /// 100..=699.
+        status: u16,
+        /// The reason phrase (`None`: the RFC's default for the status).
+        reason: Option<String>,
+        /// Extra header lines as (name, value).
+        headers: Vec<(String, String)>,
+        /// The body; give a Content-Type in `headers` with it.
+        body: Vec<u8>,
+    },
+    /// De-register every registered account; [`Event::ShutdownComplete`] follows.
+    Shutdown,
+}
+
+/// A command the engine cannot carry out (the caller misused the API).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// No such account.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// No such server transaction, or it can no longer respond.
+    #[error("transaction {0} does not exist or has already sent its final response")]
+    NoTransaction(TransactionKey),
+    /// A status outside 100..=699.
+    #[error("status {0} is not a SIP status code")]
+    InvalidStatus(u16),
+    /// A header name or value, or the reason, would break the message.
+    #[error("header or reason contains CR/LF or an invalid name")]
+    UnsafeHeader,
+    /// The engine is shutting down.
+    #[error("the engine is shutting down")]
+    ShuttingDown,
+}
+
+/// A request for the application, with the server transaction to answer it on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingRequest {
+    /// Answer with [`Command::Respond`] naming this.
+    pub transaction: TransactionKey,
+    /// The account the Request-URI names, when one does.
+    pub account: Option<AccountId>,
+    /// The method.
+    pub method: String,
+    /// The whole request as received (parse it with `SipMessage::parse_datagram`).
+    pub bytes: Vec<u8>,
+    /// Who sent it.
+    pub source: SocketAddr,
+    /// Over what.
+    pub transport: Transport,
+}
+
+/// Why a TCP stream is given up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StreamFailure {
+    /// The bytes do not frame as SIP (RFC 3261 §18.3: close the connection).
+    #[error("cannot frame the stream: {0}")]
+    Framing(ParseError),
+    /// More connections with unread bytes than `EngineConfig::max_streams`.
+    #[error("more than {limit} TCP streams at once")]
+    TooManyStreams {
+        /// The limit.
+        limit: usize,
+    },
+}
+
+/// Something the application should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// A REGISTER (first, refresh, challenge answer or retry) went out.
+    Registering {
+        /// Which account.
+        account: AccountId,
+    },
+    /// The registrar accepted the registration (first time or refresh).
+    Registered {
+        /// Which account.
+        account: AccountId,
+        /// Granted lifetime in seconds.
+        expires: u32,
+        /// How many bindings the registrar lists for the AOR (ours included).
+        bindings: usize,
+        /// Our address as the registrar saw it (Via received/rport), when it told us.
+        observed: Option<SocketAddr>,
+    },
+    /// Registration failed. With `retry_in` the engine tries again by itself; without,
+    /// it has given up until the next `Register` command.
+    RegistrationFailed {
+        /// Which account.
+        account: AccountId,
+        /// What went wrong.
+        reason: RegistrationError,
+        /// When the engine retries, if it does.
+        retry_in: Option<Duration>,
+    },
+    /// De-registration done (or the binding was already gone).
+    Unregistered {
+        /// Which account.
+        account: AccountId,
+    },
+    /// A request for the application (MESSAGE, INVITE, NOTIFY, ...).
+    IncomingRequest(IncomingRequest),
+    /// The application did not answer a request in time and the transaction ended.
+    RequestTimedOut {
+        /// The transaction named in [`Event::IncomingRequest`].
+        transaction: TransactionKey,
+    },
+    /// A TCP stream could not be framed; the driver closes the connection.
+    StreamError {
+        /// The peer.
+        remote: SocketAddr,
+        /// What was wrong.
+        error: StreamFailure,
+    },
+    /// After [`Command::Shutdown`]: every account is de-registered (or failed to be).
+    ShutdownComplete,
+}

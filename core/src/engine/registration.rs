@@ -1,0 +1,373 @@
+//! The engine's side of registration: sending REGISTERs, acting on the registration's
+//! decisions, refresh and retry timers, shutdown.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::sip::SipMessage;
+use crate::sip::typed::Via;
+use crate::transaction::TransactionKey;
+use crate::transport::Transport;
+use crate::ua::account::refresh_after;
+use crate::ua::registration::{Goal, Next};
+use crate::ua::{AccountId, RegistrationError, RegistrationState};
+
+use super::event::Event;
+use super::hub::{Engine, Owner, Target, token};
+
+impl Engine {
+    /// `Command::Register`.
+    pub(super) fn register(&mut self, now: Instant, id: AccountId) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let registration = &mut account.registration;
+        registration.goal = Goal::Registered;
+        if registration.transaction.is_some() {
+            return; // the answer in flight decides what follows
+        }
+        match registration.state {
+            RegistrationState::Registered { .. } => {}
+            _ => {
+                registration.failures = 0;
+                registration.challenge_rounds = 0;
+                self.send_register(now, id);
+            }
+        }
+    }
+
+    /// `Command::Unregister`.
+    pub(super) fn unregister(&mut self, now: Instant, id: AccountId) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let registration = &mut account.registration;
+        registration.goal = Goal::Unregistered;
+        registration.wake_at = None;
+        if registration.transaction.is_some() {
+            return;
+        }
+        match registration.state {
+            RegistrationState::Registered { .. } => self.send_register(now, id),
+            _ => {
+                registration.state = RegistrationState::Idle;
+                self.events.push_back(Event::Unregistered { account: id });
+                self.shutdown_progress(id);
+            }
+        }
+    }
+
+    /// `Command::Shutdown`: de-register everything that is or may be registered.
+    pub(super) fn shutdown(&mut self, now: Instant) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        let waiting: Vec<AccountId> = self
+            .accounts
+            .iter()
+            .filter(|a| {
+                a.registration.transaction.is_some()
+                    || matches!(a.registration.state, RegistrationState::Registered { .. })
+            })
+            .map(|a| a.id)
+            .collect();
+        self.shutdown_pending = waiting.len();
+        for account in &mut self.accounts {
+            account.registration.goal = Goal::Unregistered;
+            account.registration.wake_at = None;
+        }
+        for id in waiting {
+            self.unregister(now, id);
+        }
+        if self.shutdown_pending == 0 {
+            self.events.push_back(Event::ShutdownComplete);
+        }
+    }
+
+    fn shutdown_progress(&mut self, _id: AccountId) {
+        if self.shutting_down && self.shutdown_pending > 0 {
+            self.shutdown_pending -= 1;
+            if self.shutdown_pending == 0 {
+                self.events.push_back(Event::ShutdownComplete);
+            }
+        }
+    }
+
+    /// Writes and sends the account's next REGISTER.
+    fn send_register(&mut self, now: Instant, id: AccountId) {
+        let branch = self.new_branch();
+        let mtu_limit = self.config.mtu.saturating_sub(200);
+        let Some(account) = self.accounts.get(id.index()) else {
+            return;
+        };
+        let mut transport = account.config.transport;
+        let mut local = account.local;
+        let remote = account.registration.next_hop;
+        let mut bytes = Vec::with_capacity(640);
+        loop {
+            bytes.clear();
+            let via = via_value(transport, local, &branch);
+            let Some(account) = self.accounts.get_mut(id.index()) else {
+                return;
+            };
+            let rng = &mut self.rng;
+            let agent = self.config.user_agent.as_deref();
+            registration_write(&mut bytes, account, &via, agent, rng);
+            // RFC 3261 §18.1.1: too big for UDP goes over TCP when we can.
+            if transport == Transport::Udp && bytes.len() > mtu_limit {
+                if let Some(tcp) = self.local_for(Transport::Tcp, remote) {
+                    transport = Transport::Tcp;
+                    local = tcp;
+                    continue;
+                }
+            }
+            break;
+        }
+        let key = self.start_client(
+            now,
+            Owner::Registration(id),
+            "REGISTER",
+            branch,
+            transport,
+            local,
+            remote,
+            bytes,
+        );
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let registration = &mut account.registration;
+        registration.transaction = Some(key);
+        registration.wake_at = None;
+        registration.state = match registration.goal {
+            Goal::Registered => RegistrationState::Registering,
+            Goal::Unregistered => RegistrationState::Unregistering,
+        };
+        if registration.goal == Goal::Registered {
+            self.events.push_back(Event::Registering { account: id });
+        }
+    }
+
+    /// A final response to the account's REGISTER.
+    pub(super) fn registration_response(
+        &mut self,
+        now: Instant,
+        id: AccountId,
+        transaction: TransactionKey,
+        response: &SipMessage<'_>,
+        via: &Via<'_>,
+    ) {
+        let max_redirects = self.config.registration.max_redirects;
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        if account.registration.transaction != Some(transaction) {
+            return;
+        }
+        account.registration.transaction = None;
+        if let (Some(received), rport) = (via.received(), via.rport()) {
+            if let Ok(ip) = received.trim_matches(['[', ']']).parse() {
+                let port = rport.flatten().unwrap_or(account.local.port());
+                account.registration.observed = Some(SocketAddr::new(ip, port));
+            }
+        }
+        // Split borrows: the registration decides with the account's read-only parts.
+        let next = {
+            let mut registration = std::mem::replace(
+                &mut account.registration,
+                crate::ua::Registration::placeholder(),
+            );
+            let next = registration.on_final(response, account, max_redirects);
+            account.registration = registration;
+            next
+        };
+        self.act(now, id, next);
+    }
+
+    /// The REGISTER transaction failed without a response.
+    pub(super) fn registration_failed(
+        &mut self,
+        now: Instant,
+        id: AccountId,
+        proxy: SocketAddr,
+        timeout: bool,
+    ) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        account.registration.transaction = None;
+        account.registration.answered_fresh_challenge = false;
+        let error = if timeout {
+            RegistrationError::Timeout { proxy }
+        } else {
+            RegistrationError::Transport { proxy }
+        };
+        self.act(now, id, Next::Retry { after: None, error });
+    }
+
+    /// Carries out a registration decision.
+    fn act(&mut self, now: Instant, id: AccountId, next: Next) {
+        let policy = self.config.registration;
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let goal = account.registration.goal;
+        match next {
+            Next::Send => self.send_register(now, id),
+            Next::Registered { expires, bindings } => {
+                let registration = &mut account.registration;
+                if goal == Goal::Unregistered {
+                    registration.state = RegistrationState::Registered { expires };
+                    self.send_register(now, id);
+                    return;
+                }
+                registration.state = RegistrationState::Registered { expires };
+                let at = now + refresh_after(expires, policy.refresh_margin);
+                registration.wake_at = Some(at);
+                let observed = registration.observed;
+                tracing::info!(account = %id, expires, bindings, "registered");
+                self.schedule(at, Target::Account(id));
+                self.events.push_back(Event::Registered {
+                    account: id,
+                    expires,
+                    bindings,
+                    observed,
+                });
+            }
+            Next::Unregistered => {
+                account.registration.state = RegistrationState::Idle;
+                tracing::info!(account = %id, "unregistered");
+                self.events.push_back(Event::Unregistered { account: id });
+                self.shutdown_progress(id);
+                if goal == Goal::Registered && !self.shutting_down {
+                    self.send_register(now, id);
+                }
+            }
+            Next::Retry { after, error } => {
+                if goal == Goal::Unregistered {
+                    // The binding expires by itself; nothing more to do.
+                    account.registration.state = RegistrationState::Idle;
+                    self.events.push_back(Event::RegistrationFailed {
+                        account: id,
+                        reason: error,
+                        retry_in: None,
+                    });
+                    self.events.push_back(Event::Unregistered { account: id });
+                    self.shutdown_progress(id);
+                    return;
+                }
+                let registration = &mut account.registration;
+                registration.failures = registration.failures.saturating_add(1);
+                let failures = registration.failures;
+                let delay = match after {
+                    Some(after) => after.min(Duration::from_secs(86_400)),
+                    None => {
+                        // RFC 5626 §4.5: base * 2^(n-1), capped, then 50–100 % of it.
+                        let exponent = failures.saturating_sub(1).min(20);
+                        let full = policy
+                            .retry_base
+                            .saturating_mul(1 << exponent)
+                            .min(policy.retry_max);
+                        let fraction = 0.5 + 0.5 * self.random_fraction();
+                        full.mul_f64(fraction)
+                    }
+                };
+                let Some(account) = self.accounts.get_mut(id.index()) else {
+                    return;
+                };
+                let registration = &mut account.registration;
+                registration.state = RegistrationState::WaitingToRetry;
+                registration.answered_fresh_challenge = false;
+                registration.challenge_rounds = 0;
+                let at = now + delay;
+                registration.wake_at = Some(at);
+                tracing::info!(account = %id, %error, ?delay, "registration failed; will retry");
+                self.schedule(at, Target::Account(id));
+                self.events.push_back(Event::RegistrationFailed {
+                    account: id,
+                    reason: error,
+                    retry_in: Some(delay),
+                });
+            }
+            Next::Fail(error) => {
+                let registration = &mut account.registration;
+                registration.state = RegistrationState::Failed;
+                registration.challenges.clear();
+                registration.challenge_rounds = 0;
+                registration.wake_at = None;
+                tracing::warn!(account = %id, %error, "registration failed");
+                self.events.push_back(Event::RegistrationFailed {
+                    account: id,
+                    reason: error,
+                    retry_in: None,
+                });
+                if goal == Goal::Unregistered {
+                    self.shutdown_progress(id);
+                }
+            }
+        }
+    }
+
+    /// A refresh or retry timer fired.
+    pub(super) fn registration_timer(&mut self, now: Instant, id: AccountId, at: Instant) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let registration = &mut account.registration;
+        if registration.wake_at != Some(at) || registration.transaction.is_some() {
+            return;
+        }
+        registration.wake_at = None;
+        if registration.goal == Goal::Registered {
+            self.send_register(now, id);
+        }
+    }
+
+    /// The TCP connection to `remote` is gone: registrations that used it register again
+    /// at once (the new REGISTER opens a new connection).
+    pub(super) fn flow_lost(&mut self, now: Instant, remote: SocketAddr) {
+        let affected: Vec<AccountId> = self
+            .accounts
+            .iter()
+            .filter(|a| {
+                a.config.transport == Transport::Tcp
+                    && a.registration.next_hop == remote
+                    && a.registration.transaction.is_none()
+                    && matches!(a.registration.state, RegistrationState::Registered { .. })
+            })
+            .map(|a| a.id)
+            .collect();
+        for id in affected {
+            tracing::info!(account = %id, %remote, "connection lost; registering again");
+            self.send_register(now, id);
+        }
+    }
+}
+
+/// `SIP/2.0/UDP 127.0.0.1:5062;rport;branch=z9hG4bK...`
+fn via_value(transport: Transport, local: SocketAddr, branch: &str) -> Vec<u8> {
+    let mut via = Vec::with_capacity(80);
+    via.extend_from_slice(b"SIP/2.0/");
+    via.extend_from_slice(transport.via_token().as_bytes());
+    via.push(b' ');
+    via.extend_from_slice(local.to_string().as_bytes());
+    via.extend_from_slice(b";rport;branch=");
+    via.extend_from_slice(branch.as_bytes());
+    via
+}
+
+fn registration_write(
+    out: &mut Vec<u8>,
+    account: &mut crate::ua::Account,
+    via: &[u8],
+    user_agent: Option<&str>,
+    rng: &mut rand::rngs::StdRng,
+) {
+    let mut registration = std::mem::replace(
+        &mut account.registration,
+        crate::ua::Registration::placeholder(),
+    );
+    registration.write_register(out, account, via, user_agent, || token(rng, 8));
+    account.registration = registration;
+}

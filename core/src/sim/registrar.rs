@@ -1,0 +1,276 @@
+//! A scripted registrar for the simulated network: Digest challenges checked for real,
+//! Min-Expires, stale nonces, and forced responses for the odd cases.
+
+use std::any::Any;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::auth::digest::{Algorithm, Qop, Secret, ha1, ha2, response};
+use crate::sip::typed::{Authorization, Contact, Expires, To};
+use crate::sip::{HeaderName, Limits, MessageWriter, RawHeader, SipMessage, WriteOptions};
+use crate::transport::Transport;
+
+use super::SimPeer;
+
+/// A response the registrar sends instead of its normal answer, once, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForcedResponse {
+    /// Status code.
+    pub status: u16,
+    /// Reason phrase.
+    pub reason: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+}
+
+#[derive(Debug)]
+struct Binding {
+    contact: String,
+    expires_at: Instant,
+}
+
+/// A registrar that challenges with Digest (MD5, qop=auth by default), checks the
+/// answer, and keeps bindings. Counters tell tests what happened.
+#[derive(Debug)]
+pub struct Registrar {
+    realm: String,
+    users: HashMap<String, Secret>,
+    /// The algorithm challenged with.
+    pub algorithm: Algorithm,
+    /// The qop offered (`None`: RFC 2069 style).
+    pub qop: Option<Qop>,
+    /// Refuse expires below this with 423 (0: no minimum).
+    pub min_expires: u32,
+    /// Answer the next request with a fresh challenge marked `stale=true`, this many times.
+    pub stale_next: u32,
+    /// Responses sent instead of the normal answer, first in first out.
+    pub forced: VecDeque<ForcedResponse>,
+    /// Silently drop every request (a dead server).
+    pub silent: bool,
+    nonce_counter: u64,
+    bindings: HashMap<String, Binding>,
+    /// REGISTERs received (retransmissions included).
+    pub requests: u64,
+    /// Challenges sent.
+    pub challenges: u64,
+    /// Credentials that did not check out.
+    pub rejected: u64,
+    /// 2xx sent.
+    pub accepted: u64,
+    /// 423 sent.
+    pub too_brief: u64,
+}
+
+impl Registrar {
+    /// A registrar for `realm` with no users.
+    pub fn new(realm: &str) -> Registrar {
+        Registrar {
+            realm: realm.to_owned(),
+            users: HashMap::new(),
+            algorithm: Algorithm::Md5,
+            qop: Some(Qop::Auth),
+            min_expires: 0,
+            stale_next: 0,
+            forced: VecDeque::new(),
+            silent: false,
+            nonce_counter: 0,
+            bindings: HashMap::new(),
+            requests: 0,
+            challenges: 0,
+            rejected: 0,
+            accepted: 0,
+            too_brief: 0,
+        }
+    }
+
+    /// Adds a user (the authentication user name) with a password.
+    pub fn add_user(&mut self, user: &str, password: &str) {
+        self.users.insert(user.to_owned(), Secret::new(password));
+    }
+
+    /// The contact bound to `aor` now, if any.
+    pub fn binding(&self, aor: &str, now: Instant) -> Option<&str> {
+        self.bindings
+            .get(aor)
+            .filter(|b| b.expires_at > now)
+            .map(|b| b.contact.as_str())
+    }
+
+    /// How many AORs have a live binding.
+    pub fn bound(&self, now: Instant) -> usize {
+        self.bindings
+            .values()
+            .filter(|b| b.expires_at > now)
+            .count()
+    }
+
+    fn answer(&mut self, now: Instant, request: &SipMessage<'_>) -> Vec<u8> {
+        if let Some(forced) = self.forced.pop_front() {
+            let headers: Vec<(&str, &str)> = forced
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect();
+            return reply(request, forced.status, &forced.reason, &headers);
+        }
+        let credentials = request.header::<Authorization>().and_then(Result::ok);
+        let verified = credentials
+            .as_ref()
+            .is_some_and(|c| self.verify(request, c));
+        if !verified || self.stale_next > 0 {
+            if credentials.is_some() && !verified {
+                self.rejected += 1;
+            }
+            let stale = verified && self.stale_next > 0;
+            self.stale_next = self.stale_next.saturating_sub(u32::from(stale));
+            return self.challenge(request, stale);
+        }
+        let expires = request
+            .header::<Contact>()
+            .and_then(Result::ok)
+            .and_then(|c| c.expires())
+            .or_else(|| {
+                request
+                    .header::<Expires>()
+                    .and_then(Result::ok)
+                    .map(|e| e.0)
+            })
+            .unwrap_or(3600);
+        let aor = request
+            .header::<To>()
+            .and_then(Result::ok)
+            .map(|to| to.uri.as_str().to_owned())
+            .unwrap_or_default();
+        if expires > 0 && expires < self.min_expires {
+            self.too_brief += 1;
+            let min = self.min_expires.to_string();
+            return reply(request, 423, "Interval Too Brief", &[("Min-Expires", &min)]);
+        }
+        let contact = request
+            .header::<Contact>()
+            .and_then(Result::ok)
+            .and_then(|c| c.address().map(|a| a.uri.as_str().to_owned()));
+        self.accepted += 1;
+        if expires == 0 {
+            self.bindings.remove(&aor);
+            return reply(request, 200, "OK", &[]);
+        }
+        if let Some(contact) = contact {
+            let listed = format!("<{contact}>;expires={expires}");
+            self.bindings.insert(
+                aor,
+                Binding {
+                    contact,
+                    expires_at: now + Duration::from_secs(u64::from(expires)),
+                },
+            );
+            return reply(request, 200, "OK", &[("Contact", &listed)]);
+        }
+        reply(request, 200, "OK", &[])
+    }
+
+    fn verify(&self, request: &SipMessage<'_>, credentials: &Authorization<'_>) -> bool {
+        let (Some(user), Some(nonce), Some(uri), Some(given)) = (
+            credentials.username(),
+            credentials.nonce(),
+            credentials.uri(),
+            credentials.response(),
+        ) else {
+            return false;
+        };
+        let Some(password) = self.users.get(user) else {
+            return false;
+        };
+        if credentials.realm() != Some(self.realm.as_str()) {
+            return false;
+        }
+        let cnonce = credentials.cnonce().unwrap_or("");
+        let qop = match credentials.qop() {
+            Some("auth") => Some(Qop::Auth),
+            Some("auth-int") => Some(Qop::AuthInt),
+            Some(_) => return false,
+            None => None,
+        };
+        let method = request.method().map(|m| m.as_str()).unwrap_or("");
+        let h1 = ha1(self.algorithm, user, &self.realm, password, nonce, cnonce);
+        let h2 = ha2(self.algorithm, method, uri, qop, request.body());
+        let expected = response(
+            self.algorithm,
+            &h1,
+            nonce,
+            credentials.nc().unwrap_or(0),
+            cnonce,
+            qop,
+            &h2,
+        );
+        expected.as_str() == given
+    }
+
+    fn challenge(&mut self, request: &SipMessage<'_>, stale: bool) -> Vec<u8> {
+        self.challenges += 1;
+        self.nonce_counter += 1;
+        let mut value = format!(
+            "Digest realm=\"{}\", nonce=\"n{:016x}\", algorithm={}",
+            self.realm,
+            self.nonce_counter,
+            self.algorithm.as_str()
+        );
+        if let Some(qop) = self.qop {
+            value.push_str(&format!(", qop=\"{}\"", qop.as_str()));
+        }
+        if stale {
+            value.push_str(", stale=true");
+        }
+        reply(
+            request,
+            401,
+            "Unauthorized",
+            &[("WWW-Authenticate", &value)],
+        )
+    }
+}
+
+fn reply(request: &SipMessage<'_>, status: u16, reason: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    let mut writer = MessageWriter::response_to(
+        &mut out,
+        request,
+        status,
+        reason,
+        Some("reg1"),
+        WriteOptions::default(),
+    );
+    for (name, value) in headers {
+        writer.header(HeaderName::from_wire(name), value.as_bytes());
+    }
+    writer.finish(b"");
+    out
+}
+
+impl SimPeer for Registrar {
+    fn on_message(
+        &mut self,
+        now: Instant,
+        _from: SocketAddr,
+        _transport: Transport,
+        bytes: &[u8],
+    ) -> Vec<Vec<u8>> {
+        let mut slots = [RawHeader::EMPTY; 64];
+        let Ok(request) = SipMessage::parse_datagram(bytes, &mut slots, &Limits::DEFAULT) else {
+            return Vec::new();
+        };
+        if !request.is_request() || request.method().map(|m| m.as_str()) != Some("REGISTER") {
+            return Vec::new();
+        }
+        self.requests += 1;
+        if self.silent {
+            return Vec::new();
+        }
+        vec![self.answer(now, &request)]
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}

@@ -1,0 +1,250 @@
+//! Accounts: one user agent's identity, credentials and next hop.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::auth::digest::Secret;
+use crate::sip::{Scheme, Uri};
+use crate::transport::Transport;
+
+use super::registration::Registration;
+
+/// Names one account (user agent) inside an engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(pub(crate) u32);
+
+impl AccountId {
+    /// The index of the account in the engine (0, 1, 2, ... in the order added).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl std::fmt::Display for AccountId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "account#{}", self.0)
+    }
+}
+
+/// What the engine needs to run one account. The driver builds it from the TOML config
+/// (with the proxy resolved to an address); tests build it directly.
+#[derive(Clone)]
+pub struct AccountConfig {
+    /// The address of record, `sip:alice@ims.test`.
+    pub aor: String,
+    /// Display name for From/To (optional).
+    pub display_name: Option<String>,
+    /// The authentication user name (IMS: the private identity). Defaults to the AOR's user.
+    pub auth_username: Option<String>,
+    /// The password (Digest). Never printed.
+    pub password: Secret,
+    /// Only answer challenges for this realm (any realm when `None`).
+    pub realm: Option<String>,
+    /// The REGISTER Request-URI; defaults to `sip:<domain of the AOR>`.
+    pub registrar: Option<String>,
+    /// The next hop for every request: outbound proxy, P-CSCF or the registrar itself.
+    pub proxy: SocketAddr,
+    /// The transport to the proxy.
+    pub transport: Transport,
+    /// Requested registration lifetime in seconds (RFC 3261 §10.2.1.1).
+    pub expires: u32,
+    /// `+sip.instance` for the Contact (RFC 5626 §4.1), e.g. `<urn:uuid:...>`.
+    pub instance_id: Option<String>,
+    /// User part of the Contact URI; defaults to the AOR's user.
+    pub contact_user: Option<String>,
+}
+
+impl std::fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountConfig")
+            .field("aor", &self.aor)
+            .field("display_name", &self.display_name)
+            .field("auth_username", &self.auth_username)
+            .field("password", &"<redacted>")
+            .field("realm", &self.realm)
+            .field("registrar", &self.registrar)
+            .field("proxy", &self.proxy)
+            .field("transport", &self.transport)
+            .field("expires", &self.expires)
+            .field("instance_id", &self.instance_id)
+            .field("contact_user", &self.contact_user)
+            .finish()
+    }
+}
+
+impl AccountConfig {
+    /// An account with defaults: registrar from the AOR's domain, 600 s expiry.
+    pub fn new(
+        aor: &str,
+        password: &str,
+        proxy: SocketAddr,
+        transport: Transport,
+    ) -> AccountConfig {
+        AccountConfig {
+            aor: aor.to_owned(),
+            display_name: None,
+            auth_username: None,
+            password: Secret::new(password),
+            realm: None,
+            registrar: None,
+            proxy,
+            transport,
+            expires: 600,
+            instance_id: None,
+            contact_user: None,
+        }
+    }
+}
+
+/// An account the engine cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AccountError {
+    /// The AOR is not a `sip:`/`sips:` URI with a user and host.
+    #[error("address of record {aor:?} is not a sip: URI with user and host")]
+    InvalidAor {
+        /// The AOR as given.
+        aor: String,
+    },
+    /// The registrar is not a SIP URI.
+    #[error("registrar {registrar:?} is not a sip: URI")]
+    InvalidRegistrar {
+        /// The registrar as given.
+        registrar: String,
+    },
+    /// A value would break the message (CR, LF or a quote inside a header value).
+    #[error("{field} contains a character that cannot go into a SIP header")]
+    UnsafeValue {
+        /// Which field.
+        field: &'static str,
+    },
+    /// The engine has no local address for the account's transport and address family.
+    #[error("no local {transport} address of the same family as proxy {proxy}")]
+    NoLocalAddress {
+        /// The transport.
+        transport: Transport,
+        /// The proxy.
+        proxy: SocketAddr,
+    },
+    /// Expires must be 1..=(2^31 - 1) seconds... within reason.
+    #[error("expires must be between 1 and 2147483647 seconds")]
+    InvalidExpires,
+    /// No such account.
+    #[error("no account {0}")]
+    Unknown(AccountId),
+}
+
+/// An account inside the engine: its config with derived values, and its registration.
+pub(crate) struct Account {
+    pub(crate) id: AccountId,
+    pub(crate) config: AccountConfig,
+    /// `<sip:alice@ims.test>` (with the display name when set), for From and To.
+    pub(crate) address: String,
+    pub(crate) auth_username: String,
+    pub(crate) registrar: String,
+    /// The Contact URI, `sip:alice@127.0.0.1:5062;transport=tcp`.
+    pub(crate) contact: String,
+    /// The local address requests go out from.
+    pub(crate) local: SocketAddr,
+    pub(crate) registration: Registration,
+}
+
+impl Account {
+    pub(crate) fn new(
+        id: AccountId,
+        config: AccountConfig,
+        local: SocketAddr,
+        registration: Registration,
+    ) -> Result<Account, AccountError> {
+        for (field, value) in [
+            ("aor", Some(config.aor.as_str())),
+            ("display_name", config.display_name.as_deref()),
+            ("auth_username", config.auth_username.as_deref()),
+            ("realm", config.realm.as_deref()),
+            ("registrar", config.registrar.as_deref()),
+            ("instance_id", config.instance_id.as_deref()),
+            ("contact_user", config.contact_user.as_deref()),
+        ] {
+            if value.is_some_and(|v| v.bytes().any(|b| matches!(b, b'\r' | b'\n' | b'"' | 0))) {
+                return Err(AccountError::UnsafeValue { field });
+            }
+        }
+        if config.expires == 0 || config.expires > i32::MAX as u32 {
+            return Err(AccountError::InvalidExpires);
+        }
+        let invalid_aor = || AccountError::InvalidAor {
+            aor: config.aor.clone(),
+        };
+        let uri = Uri::parse(&config.aor).map_err(|_| invalid_aor())?;
+        if !matches!(uri.scheme(), Scheme::Sip | Scheme::Sips) {
+            return Err(invalid_aor());
+        }
+        let user = uri.user().ok_or_else(invalid_aor)?.to_owned();
+        let domain = uri.host_str().to_owned();
+        let registrar = match &config.registrar {
+            Some(registrar) => {
+                let parsed = Uri::parse(registrar).map_err(|_| AccountError::InvalidRegistrar {
+                    registrar: registrar.clone(),
+                })?;
+                if !parsed.is_sip() {
+                    return Err(AccountError::InvalidRegistrar {
+                        registrar: registrar.clone(),
+                    });
+                }
+                registrar.clone()
+            }
+            None => format!("sip:{domain}"),
+        };
+        let address = match &config.display_name {
+            Some(name) => format!("\"{name}\" <{}>", config.aor),
+            None => format!("<{}>", config.aor),
+        };
+        let contact_user = config.contact_user.clone().unwrap_or_else(|| user.clone());
+        let host = match local {
+            SocketAddr::V4(v4) => v4.ip().to_string(),
+            SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+        };
+        let mut contact = format!("sip:{contact_user}@{host}:{}", local.port());
+        if config.transport != Transport::Udp {
+            contact.push_str(";transport=");
+            contact.push_str(config.transport.param());
+        }
+        let auth_username = config.auth_username.clone().unwrap_or(user);
+        Ok(Account {
+            id,
+            address,
+            auth_username,
+            registrar,
+            contact,
+            local,
+            registration,
+            config,
+        })
+    }
+
+    /// Approximate heap bytes held (for the memory benchmark and stats).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let c = &self.config;
+        c.aor.capacity()
+            + c.display_name.as_ref().map_or(0, String::capacity)
+            + c.auth_username.as_ref().map_or(0, String::capacity)
+            + c.password.expose().len()
+            + c.realm.as_ref().map_or(0, String::capacity)
+            + c.registrar.as_ref().map_or(0, String::capacity)
+            + c.instance_id.as_ref().map_or(0, String::capacity)
+            + c.contact_user.as_ref().map_or(0, String::capacity)
+            + self.address.capacity()
+            + self.auth_username.capacity()
+            + self.registrar.capacity()
+            + self.contact.capacity()
+            + self.registration.heap_bytes()
+    }
+}
+
+/// How long before expiry a refresh goes out: `margin`, or half the lifetime when that
+/// is shorter.
+pub(crate) fn refresh_after(expires: u32, margin: Duration) -> Duration {
+    let lifetime = Duration::from_secs(u64::from(expires));
+    let half = lifetime / 2;
+    lifetime.saturating_sub(margin.min(half))
+}

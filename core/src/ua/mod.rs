@@ -1,0 +1,11 @@
+//! Usages: what a user agent does with transactions. Registration today; calls, pager
+//! messages, subscriptions and publications as they come.
+
+pub(crate) mod account;
+pub(crate) mod registration;
+
+pub use account::{AccountConfig, AccountError, AccountId};
+pub use registration::{RegistrationError, RegistrationState};
+
+pub(crate) use account::Account;
+pub(crate) use registration::Registration;

@@ -1,0 +1,487 @@
+//! Registration (RFC 3261 §10): REGISTER, refresh before expiry, de-registration, Digest
+//! challenges, 423 Interval Too Brief, redirects, and retry with back-off.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::auth::digest::{DigestChallenge, DigestRequest, write_authorization};
+use crate::sip::typed::{Challenge, Contact, Expires, MinExpires};
+use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri, WriteOptions};
+use crate::transaction::TransactionKey;
+
+use super::account::Account;
+
+/// Where a registration stands, as the application sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegistrationState {
+    /// Not registered and not trying.
+    Idle,
+    /// A REGISTER is on its way (first registration, challenge answer or retry).
+    Registering,
+    /// Registered for `expires` seconds from the last 2xx; a refresh is scheduled.
+    Registered {
+        /// The granted lifetime in seconds.
+        expires: u32,
+    },
+    /// Waiting to retry after a temporary failure.
+    WaitingToRetry,
+    /// A de-registration (Expires: 0) is on its way.
+    Unregistering,
+    /// Gave up: a permanent failure (wrong password, 403, ...). A new `Register` command
+    /// starts over.
+    Failed,
+}
+
+/// Why a registration failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistrationError {
+    /// The registrar rejected our credentials (a fresh challenge after we answered one).
+    #[error("authentication failed for user {username:?} in realm {realm:?}: wrong password?")]
+    AuthenticationFailed {
+        /// The user name we sent.
+        username: String,
+        /// The realm.
+        realm: String,
+    },
+    /// A 401/407 carried no challenge we can answer.
+    #[error("{status} without a Digest challenge we support (realm or algorithm)")]
+    NoUsableChallenge {
+        /// 401 or 407.
+        status: u16,
+    },
+    /// Challenged again and again (stale nonces in a loop).
+    #[error("the registrar keeps challenging (stale nonce loop)")]
+    ChallengeLoop,
+    /// A final response we cannot recover from (403, 404, 6xx, ...).
+    #[error("registrar answered {status} {reason}")]
+    Rejected {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// 423 without a usable Min-Expires.
+    #[error("423 Interval Too Brief without a usable Min-Expires")]
+    IntervalTooBrief,
+    /// A temporary failure (5xx, 408, 480) — retried.
+    #[error("registrar answered {status} {reason} (temporary)")]
+    Unavailable {
+        /// The status code.
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// No final response within Timer F.
+    #[error("no response from {proxy} (timeout)")]
+    Timeout {
+        /// The next hop.
+        proxy: SocketAddr,
+    },
+    /// The transport to the proxy failed (connection refused or lost).
+    #[error("cannot reach {proxy} over the transport")]
+    Transport {
+        /// The next hop.
+        proxy: SocketAddr,
+    },
+    /// More 3xx redirects than allowed.
+    #[error("too many redirects")]
+    TooManyRedirects,
+}
+
+/// What the account wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Goal {
+    Registered,
+    Unregistered,
+}
+
+/// A challenge kept across requests, with its nonce count.
+#[derive(Debug)]
+pub(crate) struct CachedChallenge {
+    pub(crate) challenge: DigestChallenge,
+    pub(crate) nc: u32,
+}
+
+/// The decision after a final response or a failure.
+#[derive(Debug)]
+pub(crate) enum Next {
+    /// Send a REGISTER now.
+    Send,
+    /// Registered for this long, with this many bindings at the registrar.
+    Registered { expires: u32, bindings: usize },
+    /// De-registered.
+    Unregistered,
+    /// Temporary failure: try again after a delay (the given one, or back-off when None).
+    Retry {
+        after: Option<Duration>,
+        error: RegistrationError,
+    },
+    /// Permanent failure.
+    Fail(RegistrationError),
+}
+
+/// One account's registration.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    pub(crate) state: RegistrationState,
+    pub(crate) goal: Goal,
+    pub(crate) call_id: String,
+    pub(crate) from_tag: String,
+    pub(crate) cseq: u32,
+    /// The lifetime asked for in the next REGISTER (raised by 423).
+    pub(crate) expires: u32,
+    pub(crate) challenges: Vec<CachedChallenge>,
+    /// The credentials in the request in flight answer the challenge of the response just
+    /// before it (so a new challenge means they were wrong).
+    pub(crate) answered_fresh_challenge: bool,
+    pub(crate) challenge_rounds: u8,
+    pub(crate) redirects: u8,
+    pub(crate) transaction: Option<TransactionKey>,
+    /// The request in flight de-registers.
+    pub(crate) in_flight_expires: u32,
+    /// The next REGISTER goes here (a 3xx may move it).
+    pub(crate) request_uri: Option<String>,
+    pub(crate) next_hop: SocketAddr,
+    pub(crate) wake_at: Option<Instant>,
+    pub(crate) failures: u32,
+    /// Our address as the registrar saw it (Via received/rport).
+    pub(crate) observed: Option<SocketAddr>,
+}
+
+impl Registration {
+    pub(crate) fn new(
+        call_id: String,
+        from_tag: String,
+        cseq: u32,
+        expires: u32,
+        next_hop: SocketAddr,
+    ) -> Self {
+        Registration {
+            state: RegistrationState::Idle,
+            goal: Goal::Unregistered,
+            call_id,
+            from_tag,
+            cseq,
+            expires,
+            challenges: Vec::new(),
+            answered_fresh_challenge: false,
+            challenge_rounds: 0,
+            redirects: 0,
+            transaction: None,
+            in_flight_expires: expires,
+            request_uri: None,
+            next_hop,
+            wake_at: None,
+            failures: 0,
+            observed: None,
+        }
+    }
+
+    /// An empty value to swap in while the real one is borrowed apart from its account.
+    pub(crate) fn placeholder() -> Self {
+        Registration::new(
+            String::new(),
+            String::new(),
+            0,
+            0,
+            SocketAddr::from(([0, 0, 0, 0], 0)),
+        )
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.call_id.capacity()
+            + self.from_tag.capacity()
+            + self.request_uri.as_ref().map_or(0, String::capacity)
+            + self.challenges.capacity() * std::mem::size_of::<CachedChallenge>()
+            + self
+                .challenges
+                .iter()
+                .map(|c| {
+                    c.challenge.realm.capacity()
+                        + c.challenge.nonce.capacity()
+                        + c.challenge.opaque.as_ref().map_or(0, String::capacity)
+                })
+                .sum::<usize>()
+    }
+
+    /// Decides what follows a final response to our REGISTER.
+    pub(crate) fn on_final(
+        &mut self,
+        response: &SipMessage<'_>,
+        account: &Account,
+        max_redirects: u8,
+    ) -> Next {
+        let status = response.status().unwrap_or(500);
+        let reason = || String::from_utf8_lossy(response.reason().unwrap_or_default()).into_owned();
+        let answered_fresh = std::mem::replace(&mut self.answered_fresh_challenge, false);
+        match status {
+            200..=299 => {
+                self.challenge_rounds = 0;
+                self.redirects = 0;
+                self.failures = 0;
+                if self.in_flight_expires == 0 {
+                    return Next::Unregistered;
+                }
+                let (expires, bindings) =
+                    granted_expires(response, &account.contact, self.in_flight_expires);
+                if expires == 0 {
+                    // The registrar kept no binding for us.
+                    return Next::Retry {
+                        after: None,
+                        error: RegistrationError::Rejected {
+                            status,
+                            reason: "registrar returned no binding for our Contact".to_owned(),
+                        },
+                    };
+                }
+                Next::Registered { expires, bindings }
+            }
+            401 | 407 => {
+                let kind = if status == 401 {
+                    HeaderKind::WwwAuthenticate
+                } else {
+                    HeaderKind::ProxyAuthenticate
+                };
+                let chosen = pick_challenge(
+                    response,
+                    kind,
+                    account.config.realm.as_deref(),
+                    status == 407,
+                );
+                let Some(challenge) = chosen else {
+                    return Next::Fail(RegistrationError::NoUsableChallenge { status });
+                };
+                if answered_fresh && !challenge.stale {
+                    return Next::Fail(RegistrationError::AuthenticationFailed {
+                        username: account.auth_username.clone(),
+                        realm: challenge.realm,
+                    });
+                }
+                self.challenge_rounds = self.challenge_rounds.saturating_add(1);
+                if self.challenge_rounds > 4 {
+                    return Next::Fail(RegistrationError::ChallengeLoop);
+                }
+                let proxy = challenge.proxy;
+                self.challenges.retain(|c| c.challenge.proxy != proxy);
+                self.challenges.push(CachedChallenge { challenge, nc: 0 });
+                self.answered_fresh_challenge = true;
+                Next::Send
+            }
+            423 => {
+                let min = response
+                    .header::<MinExpires>()
+                    .and_then(Result::ok)
+                    .map(|m| m.0);
+                match min {
+                    Some(min) if min > self.in_flight_expires && min <= i32::MAX as u32 => {
+                        self.expires = min;
+                        Next::Send
+                    }
+                    _ => Next::Fail(RegistrationError::IntervalTooBrief),
+                }
+            }
+            300..=399 => {
+                self.redirects = self.redirects.saturating_add(1);
+                if self.redirects > max_redirects {
+                    return Next::Fail(RegistrationError::TooManyRedirects);
+                }
+                let target = response
+                    .header_values::<Contact>()
+                    .filter_map(Result::ok)
+                    .find_map(|c| c.address().map(|a| a.uri.as_str().to_owned()));
+                match target {
+                    Some(uri) => {
+                        if let Ok(parsed) = Uri::parse(&uri) {
+                            if let Ok(ip) = parsed.host_str().trim_matches(['[', ']']).parse() {
+                                self.next_hop = SocketAddr::new(ip, parsed.port().unwrap_or(5060));
+                            }
+                        }
+                        self.request_uri = Some(uri);
+                        Next::Send
+                    }
+                    None => Next::Fail(RegistrationError::Rejected {
+                        status,
+                        reason: reason(),
+                    }),
+                }
+            }
+            408 | 480 | 500..=599 => {
+                let after = retry_after(response).map(|s| Duration::from_secs(u64::from(s)));
+                Next::Retry {
+                    after,
+                    error: RegistrationError::Unavailable {
+                        status,
+                        reason: reason(),
+                    },
+                }
+            }
+            _ => Next::Fail(RegistrationError::Rejected {
+                status,
+                reason: reason(),
+            }),
+        }
+    }
+
+    /// Writes the next REGISTER (new CSeq) into `out`. `via` is the complete Via value;
+    /// `cnonce` makes a client nonce when a challenge with qop is answered.
+    pub(crate) fn write_register(
+        &mut self,
+        out: &mut Vec<u8>,
+        account: &Account,
+        via: &[u8],
+        user_agent: Option<&str>,
+        mut cnonce: impl FnMut() -> String,
+    ) {
+        self.cseq = self.cseq.wrapping_add(1).max(1);
+        let expires = match self.goal {
+            Goal::Registered => self.expires,
+            Goal::Unregistered => 0,
+        };
+        self.in_flight_expires = expires;
+        let uri = self.request_uri.as_deref().unwrap_or(&account.registrar);
+        let mut writer =
+            MessageWriter::request(out, Method::Register, uri, WriteOptions::default());
+        writer
+            .header(HeaderName::Via, via)
+            .header_number(HeaderName::MaxForwards, 70)
+            .header_with(HeaderName::From, |b| {
+                b.extend_from_slice(account.address.as_bytes());
+                b.extend_from_slice(b";tag=");
+                b.extend_from_slice(self.from_tag.as_bytes());
+            })
+            .header(HeaderName::To, account.address.as_bytes())
+            .header(HeaderName::CallId, self.call_id.as_bytes())
+            .header_with(HeaderName::CSeq, |b| {
+                b.extend_from_slice(self.cseq.to_string().as_bytes());
+                b.extend_from_slice(b" REGISTER");
+            })
+            .header_with(HeaderName::Contact, |b| {
+                b.push(b'<');
+                b.extend_from_slice(account.contact.as_bytes());
+                b.push(b'>');
+                if let Some(instance) = &account.config.instance_id {
+                    b.extend_from_slice(b";+sip.instance=\"");
+                    b.extend_from_slice(instance.as_bytes());
+                    b.push(b'"');
+                }
+            })
+            .header_number(HeaderName::Expires, u64::from(expires))
+            .header(HeaderName::Supported, b"path");
+        if let Some(agent) = user_agent {
+            writer.header(HeaderName::UserAgent, agent.as_bytes());
+        }
+        for cached in &mut self.challenges {
+            cached.nc = cached.nc.saturating_add(1);
+            let name = if cached.challenge.proxy {
+                HeaderName::ProxyAuthorization
+            } else {
+                HeaderName::Authorization
+            };
+            let request = DigestRequest {
+                method: "REGISTER",
+                uri,
+                body: b"",
+            };
+            let cnonce = cnonce();
+            let password = &account.config.password;
+            let challenge = &cached.challenge;
+            let nc = cached.nc;
+            let username = account.auth_username.as_str();
+            writer.header_with(name, |b| {
+                // Inputs were checked when the challenge was stored; a failure here leaves
+                // the header empty and the registrar answers 400, which the caller sees.
+                if let Err(error) =
+                    write_authorization(b, challenge, username, password, &request, &cnonce, nc)
+                {
+                    tracing::error!(%error, "cannot write Authorization");
+                }
+            });
+        }
+        writer.finish(b"");
+    }
+}
+
+/// The lifetime granted to `contact` in a 2xx: its Contact `expires` parameter, else the
+/// Expires header, else what we asked for; and how many bindings the registrar listed.
+fn granted_expires(response: &SipMessage<'_>, contact: &str, requested: u32) -> (u32, usize) {
+    let ours = Uri::parse(contact).ok();
+    let mut bindings = 0;
+    let mut found = None;
+    let mut listed_any = false;
+    for value in response.header_values::<Contact>().filter_map(Result::ok) {
+        let Some(address) = value.address() else {
+            continue;
+        };
+        bindings += 1;
+        listed_any = true;
+        if found.is_none() && ours.as_ref().is_some_and(|u| u.equivalent(&address.uri)) {
+            found = Some(value.expires());
+        }
+    }
+    let header = response
+        .header::<Expires>()
+        .and_then(Result::ok)
+        .map(|e| e.0);
+    let expires = match found {
+        Some(Some(expires)) => expires,
+        Some(None) => header.unwrap_or(requested),
+        // Bindings listed, ours not among them: not registered.
+        None if listed_any => 0,
+        None => header.unwrap_or(requested),
+    };
+    (expires, bindings)
+}
+
+/// The first Digest challenge of `kind` we can answer, in a realm we accept.
+fn pick_challenge(
+    response: &SipMessage<'_>,
+    kind: HeaderKind,
+    realm: Option<&str>,
+    proxy: bool,
+) -> Option<DigestChallenge> {
+    let mut best: Option<DigestChallenge> = None;
+    for value in response.raw_all(kind) {
+        let Ok(parsed) = Challenge::parse(value) else {
+            continue;
+        };
+        let Ok(challenge) = DigestChallenge::from_challenge(&parsed, proxy) else {
+            continue;
+        };
+        if realm.is_some_and(|r| r != challenge.realm) {
+            continue;
+        }
+        // RFC 8760 §2.4: prefer the strongest algorithm offered.
+        if best
+            .as_ref()
+            .is_none_or(|b| strength(&challenge) > strength(b))
+        {
+            best = Some(challenge);
+        }
+    }
+    best
+}
+
+fn strength(challenge: &DigestChallenge) -> u8 {
+    use crate::auth::digest::Algorithm;
+    match challenge.algorithm {
+        Algorithm::Md5 | Algorithm::Md5Sess => 0,
+        Algorithm::Sha256 | Algorithm::Sha256Sess => 1,
+        Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => 2,
+    }
+}
+
+/// `Retry-After: 30 (comment);duration=...` -> 30 (RFC 3261 §20.33).
+fn retry_after(response: &SipMessage<'_>) -> Option<u32> {
+    let raw = response.raw(HeaderKind::RetryAfter)?;
+    let digits: &[u8] = {
+        let start = raw.iter().position(|b| !b.is_ascii_whitespace())?;
+        let rest = raw.get(start..)?;
+        let end = rest
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(rest.len());
+        rest.get(..end)?
+    };
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}

@@ -1,0 +1,532 @@
+//! Registration and client-transaction timers on the simulated network (virtual time;
+//! nothing sleeps).
+#![allow(clippy::disallowed_methods)] // one Instant::now() per test as the virtual epoch
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ims_core::engine::{Command, EngineConfig, Event};
+use ims_core::sim::{ForcedResponse, NodeId, Registrar, SimNetwork};
+use ims_core::sip::typed::{Authorization, CSeq, CallId, Expires};
+use ims_core::sip::{Limits, RawHeader, SipMessage};
+use ims_core::transport::Transport;
+use ims_core::ua::{AccountConfig, AccountId, RegistrationError, RegistrationState};
+
+const REGISTRAR: &str = "127.0.0.1:5060";
+const PHONE: &str = "127.0.0.1:5062";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+struct Setup {
+    network: SimNetwork,
+    registrar: NodeId,
+    phone: NodeId,
+    alice: AccountId,
+    start: Instant,
+}
+
+fn setup_with(seed: u64, password: &str, transport: Transport, expires: u32) -> Setup {
+    let start = Instant::now();
+    let mut network = SimNetwork::new(start, seed);
+    network.record = true;
+    let registrar = network.add_peer(addr(REGISTRAR), Registrar::new("ims.test"));
+    network
+        .peer_mut::<Registrar>(registrar)
+        .unwrap()
+        .add_user("alice", "secret");
+    let phone = network.add_engine(&[(Transport::Udp, addr(PHONE)), (Transport::Tcp, addr(PHONE))]);
+    let mut config = AccountConfig::new("sip:alice@ims.test", password, addr(REGISTRAR), transport);
+    config.expires = expires;
+    let alice = network.add_account_with(phone, config).unwrap();
+    Setup {
+        network,
+        registrar,
+        phone,
+        alice,
+        start,
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(1, "secret", Transport::Udp, 600)
+}
+
+impl Setup {
+    fn registrar(&mut self) -> &mut Registrar {
+        self.network.peer_mut::<Registrar>(self.registrar).unwrap()
+    }
+
+    fn register(&mut self) {
+        self.network
+            .command(
+                self.phone,
+                Command::Register {
+                    account: self.alice,
+                },
+            )
+            .unwrap();
+    }
+
+    /// REGISTERs the phone sent, with their send time in ms since the start.
+    fn registers(&self) -> Vec<(u128, Vec<u8>)> {
+        self.network
+            .wire()
+            .iter()
+            .filter(|r| r.from == addr(PHONE) && r.bytes.starts_with(b"REGISTER "))
+            .map(|r| ((r.sent - self.start).as_millis(), r.bytes.clone()))
+            .collect()
+    }
+
+    fn registered_events(&self) -> usize {
+        self.network
+            .events(self.phone)
+            .iter()
+            .filter(|e| matches!(e, Event::Registered { .. }))
+            .count()
+    }
+
+    fn failures(&self) -> Vec<(RegistrationError, Option<Duration>)> {
+        self.network
+            .events(self.phone)
+            .iter()
+            .filter_map(|e| match e {
+                Event::RegistrationFailed {
+                    reason, retry_in, ..
+                } => Some((reason.clone(), *retry_in)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn state(&mut self) -> RegistrationState {
+        let alice = self.alice;
+        self.network
+            .engine(self.phone)
+            .unwrap()
+            .registration_state(alice)
+            .unwrap()
+    }
+}
+
+/// Reads one header view out of a message.
+fn with_message<T>(bytes: &[u8], f: impl FnOnce(&SipMessage<'_>) -> T) -> T {
+    let mut slots = [RawHeader::EMPTY; 64];
+    let message = SipMessage::parse_datagram(bytes, &mut slots, &Limits::DEFAULT).unwrap();
+    f(&message)
+}
+
+#[test]
+fn digest_challenge_is_answered_and_registration_completes() {
+    let mut s = setup();
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.registered_events(), 1);
+    assert_eq!(s.state(), RegistrationState::Registered { expires: 600 });
+    let now = s.network.now();
+    let registrar = s.registrar();
+    assert_eq!(
+        (registrar.challenges, registrar.accepted, registrar.rejected),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        registrar.binding("sip:alice@ims.test", now),
+        Some("sip:alice@127.0.0.1:5062")
+    );
+    let registers = s.registers();
+    assert_eq!(registers.len(), 2);
+    let (first, second) = (&registers[0].1, &registers[1].1);
+    // Same Call-ID, CSeq one up, credentials only in the second (RFC 3261 §10.2.4, §22).
+    let ids: Vec<(String, u32, bool)> = [first, second]
+        .iter()
+        .map(|b| {
+            with_message(b, |m| {
+                (
+                    m.header::<CallId>().unwrap().unwrap().0.to_owned(),
+                    m.header::<CSeq>().unwrap().unwrap().seq,
+                    m.header::<Authorization>().is_some(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(ids[0].0, ids[1].0);
+    assert_eq!(ids[1].1, ids[0].1 + 1);
+    assert_eq!((ids[0].2, ids[1].2), (false, true));
+    with_message(second, |m| {
+        let credentials = m.header::<Authorization>().unwrap().unwrap();
+        assert_eq!(credentials.username(), Some("alice"));
+        assert_eq!(credentials.realm(), Some("ims.test"));
+        assert_eq!(credentials.uri(), Some("sip:ims.test"));
+        assert_eq!(credentials.qop(), Some("auth"));
+        assert_eq!(credentials.nc(), Some(1));
+        assert_eq!(m.header::<Expires>().unwrap().unwrap().0, 600);
+    });
+}
+
+#[test]
+fn timer_e_retransmits_at_rfc_times_and_timer_f_ends_the_attempt() {
+    let mut s = setup();
+    s.registrar().silent = true;
+    s.register();
+    s.network.run_for(Duration::from_millis(32_500));
+    let times: Vec<u128> = s.registers().iter().map(|(t, _)| *t).collect();
+    // T1 = 500 ms: E fires at 0.5, 1.5, 3.5, 7.5 s, then every T2 = 4 s; F at 64*T1 = 32 s.
+    assert_eq!(
+        times,
+        vec![
+            0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500
+        ]
+    );
+    let registers = s.registers();
+    assert!(
+        registers.iter().all(|(_, b)| b == &registers[0].1),
+        "retransmissions are byte-identical"
+    );
+    let failures = s.failures();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        failures[0].0,
+        RegistrationError::Timeout {
+            proxy: addr(REGISTRAR)
+        }
+    );
+    let retry = failures[0].1.expect("a timeout is retried");
+    // Back-off: 50–100 % of retry_base (5 s) for the first failure.
+    assert!(
+        retry >= Duration::from_millis(2500) && retry <= Duration::from_secs(5),
+        "{retry:?}"
+    );
+    let failed_at = s.network.now();
+    assert_eq!(s.state(), RegistrationState::WaitingToRetry);
+    // Once the server answers again, the retry registers.
+    s.registrar().silent = false;
+    s.network.run_until(failed_at + Duration::from_secs(6));
+    assert_eq!(s.registered_events(), 1);
+}
+
+#[test]
+fn duplicated_responses_are_absorbed() {
+    let mut s = setup();
+    s.network.conditions.duplicate = 1.0;
+    s.register();
+    s.network.run_for(Duration::from_secs(5));
+    // Every REGISTER arrives twice; the registrar answers each, but the phone's
+    // transactions absorb the second answer: one challenge answered, one Registered.
+    assert_eq!(s.registrar().requests, 4);
+    assert_eq!(s.registers().len(), 2);
+    assert_eq!(s.registered_events(), 1);
+    let stats = s.network.engine(s.phone).unwrap().stats();
+    assert_eq!(
+        stats.stray_responses, 0,
+        "the second copy matched and was absorbed"
+    );
+}
+
+#[test]
+fn wrong_password_fails_after_one_answer_without_looping() {
+    let mut s = setup_with(2, "not-the-password", Transport::Udp, 600);
+    s.register();
+    s.network.run_for(Duration::from_secs(120));
+    assert_eq!(
+        s.registers().len(),
+        2,
+        "one unauthenticated REGISTER, one answer, then stop"
+    );
+    let failures = s.failures();
+    assert_eq!(
+        failures,
+        vec![(
+            RegistrationError::AuthenticationFailed {
+                username: "alice".to_owned(),
+                realm: "ims.test".to_owned()
+            },
+            None
+        )]
+    );
+    assert_eq!(s.state(), RegistrationState::Failed);
+    let message = failures[0].0.to_string();
+    assert!(message.contains("wrong password"), "{message}");
+}
+
+#[test]
+fn refresh_reuses_the_challenge_with_next_nonce_count_and_stale_is_answered_silently() {
+    let mut s = setup_with(3, "secret", Transport::Udp, 120);
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.registered_events(), 1);
+    // Refresh at 120 - 30 = 90 s.
+    s.network.run_until(s.start + Duration::from_secs(89));
+    assert_eq!(s.registers().len(), 2);
+    s.network.run_until(s.start + Duration::from_secs(91));
+    let registers = s.registers();
+    assert_eq!(registers.len(), 3);
+    assert_eq!(
+        registers[2].0,
+        90_000 + 4,
+        "refresh 30 s before expiry (counted from the 2xx, 4 ms in)"
+    );
+    with_message(&registers[2].1, |m| {
+        assert_eq!(m.header::<Authorization>().unwrap().unwrap().nc(), Some(2));
+    });
+    assert_eq!(s.registered_events(), 2);
+    // Next refresh: the registrar calls the nonce stale; the phone answers the new
+    // challenge without telling the user anything went wrong.
+    s.registrar().stale_next = 1;
+    s.network.run_until(s.start + Duration::from_secs(182));
+    assert_eq!(s.registered_events(), 3);
+    assert!(s.failures().is_empty());
+    assert_eq!(s.registers().len(), 5);
+}
+
+#[test]
+fn interval_too_brief_raises_expires_to_min_expires() {
+    let mut s = setup();
+    s.registrar().min_expires = 1800;
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.state(), RegistrationState::Registered { expires: 1800 });
+    assert_eq!(s.registrar().too_brief, 1);
+    let last = s.registers().pop().unwrap().1;
+    with_message(&last, |m| {
+        assert_eq!(m.header::<Expires>().unwrap().unwrap().0, 1800)
+    });
+}
+
+#[test]
+fn service_unavailable_with_retry_after_waits_that_long() {
+    let mut s = setup();
+    s.registrar().forced.push_back(ForcedResponse {
+        status: 503,
+        reason: "Service Unavailable".to_owned(),
+        headers: vec![("Retry-After".to_owned(), "7 (maintenance)".to_owned())],
+    });
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.failures()[0].1, Some(Duration::from_secs(7)));
+    assert!(matches!(
+        s.failures()[0].0,
+        RegistrationError::Unavailable { status: 503, .. }
+    ));
+    s.network.run_until(s.start + Duration::from_millis(7_001));
+    assert_eq!(s.registers().len(), 1, "nothing before Retry-After ends");
+    s.network.run_until(s.start + Duration::from_secs(9));
+    let times: Vec<u128> = s.registers().iter().map(|(t, _)| *t).collect();
+    assert_eq!(times[1], 7_002);
+    assert_eq!(s.registered_events(), 1);
+}
+
+#[test]
+fn redirect_moves_the_registration_to_the_contact() {
+    let mut s = setup();
+    let second = s
+        .network
+        .add_peer(addr("127.0.0.1:5070"), Registrar::new("ims.test"));
+    s.network
+        .peer_mut::<Registrar>(second)
+        .unwrap()
+        .add_user("alice", "secret");
+    s.registrar().forced.push_back(ForcedResponse {
+        status: 302,
+        reason: "Moved Temporarily".to_owned(),
+        headers: vec![(
+            "Contact".to_owned(),
+            "<sip:registrar2@127.0.0.1:5070>".to_owned(),
+        )],
+    });
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.registered_events(), 1);
+    let second = s.network.peer_mut::<Registrar>(second).unwrap();
+    assert_eq!(second.accepted, 1);
+    let last = s.registers().pop().unwrap().1;
+    assert!(last.starts_with(b"REGISTER sip:registrar2@127.0.0.1:5070 SIP/2.0\r\n"));
+}
+
+#[test]
+fn unregister_sends_expires_zero_and_removes_the_binding() {
+    let mut s = setup();
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    s.network
+        .command(s.phone, Command::Unregister { account: s.alice })
+        .unwrap();
+    s.network.run_for(Duration::from_secs(1));
+    assert!(matches!(
+        s.network.events(s.phone).last(),
+        Some(Event::Unregistered { .. })
+    ));
+    assert_eq!(s.state(), RegistrationState::Idle);
+    let now = s.network.now();
+    assert_eq!(s.registrar().binding("sip:alice@ims.test", now), None);
+    let last = s.registers().pop().unwrap().1;
+    with_message(&last, |m| {
+        assert_eq!(m.header::<Expires>().unwrap().unwrap().0, 0)
+    });
+    // No refresh after de-registration.
+    s.network.run_for(Duration::from_secs(1000));
+    assert_eq!(s.registers().len(), 3);
+}
+
+#[test]
+fn shutdown_unregisters_every_account_then_reports() {
+    let mut s = setup();
+    s.registrar().add_user("bob", "b-secret");
+    let bob = s
+        .network
+        .add_account(
+            s.phone,
+            "sip:bob@ims.test",
+            "b-secret",
+            addr(REGISTRAR),
+            Transport::Udp,
+        )
+        .unwrap();
+    s.register();
+    s.network
+        .command(s.phone, Command::Register { account: bob })
+        .unwrap();
+    s.network.run_for(Duration::from_secs(1));
+    let now = s.network.now();
+    assert_eq!(s.registrar().bound(now), 2);
+    s.network.command(s.phone, Command::Shutdown).unwrap();
+    s.network.run_for(Duration::from_secs(1));
+    let now = s.network.now();
+    assert_eq!(s.registrar().bound(now), 0);
+    let events = s.network.events(s.phone);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, Event::Unregistered { .. }))
+            .count(),
+        2
+    );
+    assert!(matches!(events.last(), Some(Event::ShutdownComplete)));
+}
+
+#[test]
+fn tcp_registration_sends_no_retransmissions() {
+    let mut s = setup_with(4, "secret", Transport::Tcp, 600);
+    s.register();
+    s.network.run_for(Duration::from_secs(40));
+    assert_eq!(s.registered_events(), 1);
+    let registers = s.registers();
+    assert_eq!(registers.len(), 2);
+    assert!(
+        registers
+            .iter()
+            .all(|(_, b)| b.windows(16).any(|w| w == b"SIP/2.0/TCP 127."))
+    );
+    let contact = s
+        .network
+        .engine(s.phone)
+        .unwrap()
+        .contact(s.alice)
+        .unwrap()
+        .to_owned();
+    assert_eq!(contact, "sip:alice@127.0.0.1:5062;transport=tcp");
+}
+
+#[test]
+fn tcp_connection_loss_re_registers_at_once() {
+    let mut s = setup_with(5, "secret", Transport::Tcp, 600);
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    let now = s.network.now();
+    s.network
+        .engine(s.phone)
+        .unwrap()
+        .handle_connection_closed(now, addr(REGISTRAR));
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(
+        s.registers().len(),
+        3,
+        "one REGISTER right after the loss (cached credentials)"
+    );
+    assert_eq!(s.registered_events(), 2);
+}
+
+#[test]
+fn transport_error_fails_the_transaction_and_backs_off() {
+    let mut s = setup();
+    s.registrar().silent = true;
+    s.register();
+    s.network.run_for(Duration::from_millis(100));
+    let now = s.network.now();
+    s.network
+        .engine(s.phone)
+        .unwrap()
+        .handle_transport_error(now, Transport::Udp, addr(REGISTRAR));
+    s.network.run_for(Duration::from_millis(1));
+    let failures = s.failures();
+    assert_eq!(
+        failures[0].0,
+        RegistrationError::Transport {
+            proxy: addr(REGISTRAR)
+        }
+    );
+    assert!(failures[0].1.is_some());
+}
+
+#[test]
+fn same_seed_gives_the_same_bytes() {
+    let run = || {
+        let mut s = setup_with(42, "secret", Transport::Udp, 600);
+        s.register();
+        s.network.run_for(Duration::from_secs(1));
+        s.registers()
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn with_20_percent_loss_and_reordering_every_one_of_1000_seeded_runs_registers() {
+    let mut slowest = Duration::ZERO;
+    for seed in 0..1000 {
+        let start = Instant::now();
+        let mut network = SimNetwork::new(start, seed);
+        network.conditions.loss = 0.2;
+        network.conditions.reorder = 0.3;
+        network.conditions.reorder_window = Duration::from_millis(800);
+        network.conditions.delay = Duration::from_millis(20);
+        let registrar = network.add_peer(addr(REGISTRAR), Registrar::new("ims.test"));
+        network
+            .peer_mut::<Registrar>(registrar)
+            .unwrap()
+            .add_user("alice", "secret");
+        let phone =
+            network.add_engine_with(EngineConfig::default(), &[(Transport::Udp, addr(PHONE))]);
+        let alice = network
+            .add_account(
+                phone,
+                "sip:alice@ims.test",
+                "secret",
+                addr(REGISTRAR),
+                Transport::Udp,
+            )
+            .unwrap();
+        network
+            .command(phone, Command::Register { account: alice })
+            .unwrap();
+        let done = network.run_until_with(start + Duration::from_secs(300), |n| {
+            n.events(phone)
+                .iter()
+                .any(|e| matches!(e, Event::Registered { .. }))
+        });
+        assert!(
+            done,
+            "seed {seed}: not registered after 300 s: {:?}",
+            network.events(phone)
+        );
+        let failed = network
+            .events(phone)
+            .iter()
+            .any(|e| matches!(e, Event::RegistrationFailed { retry_in: None, .. }));
+        assert!(!failed, "seed {seed}: gave up: {:?}", network.events(phone));
+        slowest = slowest.max(network.now() - start);
+    }
+    assert!(slowest < Duration::from_secs(300));
+}

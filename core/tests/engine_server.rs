@@ -1,0 +1,293 @@
+//! Server transactions on an engine fed directly: OPTIONS, retransmissions, INVITE's
+//! 100 Trying, CANCEL, requests handed to the application, and 400 for bad requests.
+#![allow(clippy::disallowed_methods)] // one Instant::now() per test as the virtual epoch
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use ims_core::engine::{Command, Engine, EngineConfig, Event};
+use ims_core::sip::typed::{To, Via};
+use ims_core::sip::{Limits, RawHeader, SipMessage};
+use ims_core::transport::{Transmit, Transport};
+
+const LOCAL: &str = "127.0.0.1:5062";
+const PEER: &str = "127.0.0.1:40000";
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+fn engine() -> Engine {
+    let mut engine = Engine::new(EngineConfig {
+        rng_seed: Some([3; 32]),
+        ..EngineConfig::default()
+    })
+    .unwrap();
+    engine.add_local(Transport::Udp, addr(LOCAL));
+    engine
+}
+
+fn request(method: &str, branch: &str, extra: &str) -> Vec<u8> {
+    format!(
+        "{method} sip:alice@127.0.0.1:5062 SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 10.9.9.9:5070;rport;branch={branch}\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:bob@ims.test>;tag=b1\r\n\
+         To: <sip:alice@ims.test>\r\n\
+         Call-ID: call-{branch}\r\n\
+         CSeq: 7 {method}\r\n\
+         {extra}Content-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+fn drain(engine: &mut Engine) -> Vec<Transmit> {
+    std::iter::from_fn(|| engine.poll_transmit()).collect()
+}
+
+fn status(bytes: &[u8]) -> u16 {
+    let mut slots = [RawHeader::EMPTY; 32];
+    SipMessage::parse_datagram(bytes, &mut slots, &Limits::DEFAULT)
+        .unwrap()
+        .status()
+        .unwrap()
+}
+
+#[test]
+fn options_is_answered_with_received_rport_and_a_to_tag_and_retransmissions_get_the_same_bytes() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let options = request("OPTIONS", "z9hG4bKopt1", "");
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &options);
+    let sent = drain(&mut engine);
+    assert_eq!(sent.len(), 1);
+    // rport asked for: back to the source address and port (RFC 3581).
+    assert_eq!(sent[0].remote, addr(PEER));
+    let mut slots = [RawHeader::EMPTY; 32];
+    let response =
+        SipMessage::parse_datagram(&sent[0].bytes, &mut slots, &Limits::DEFAULT).unwrap();
+    assert_eq!(response.status(), Some(200));
+    let via = response.header::<Via>().unwrap().unwrap();
+    assert_eq!(via.received(), Some("127.0.0.1"));
+    assert_eq!(via.rport(), Some(Some(40000)));
+    assert!(response.header::<To>().unwrap().unwrap().tag().is_some());
+    assert!(response.raw_named("Allow").next().is_some());
+    // The retransmitted OPTIONS gets the very same response, no new transaction.
+    engine.handle_datagram(
+        now + Duration::from_millis(500),
+        addr(PEER),
+        addr(LOCAL),
+        &options,
+    );
+    let again = drain(&mut engine);
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].bytes, sent[0].bytes);
+    assert_eq!(engine.stats().server_transactions, 1);
+    // Timer J (64*T1) ends the transaction; after it the same request is new.
+    engine.handle_timeout(now + Duration::from_secs(33));
+    assert_eq!(engine.transaction_count(), 0);
+}
+
+#[test]
+fn message_goes_to_the_application_which_answers_on_its_transaction() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let message = request("MESSAGE", "z9hG4bKmsg1", "Content-Type: text/plain\r\n");
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &message);
+    assert!(
+        drain(&mut engine).is_empty(),
+        "no 100 Trying for non-INVITE (RFC 4320)"
+    );
+    let Some(Event::IncomingRequest(incoming)) = engine.poll_event() else {
+        panic!("expected the MESSAGE to be handed up")
+    };
+    assert_eq!(incoming.method, "MESSAGE");
+    assert_eq!(incoming.bytes, message);
+    // A retransmission before the answer is absorbed, not handed up again.
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &message);
+    assert!(engine.poll_event().is_none());
+    assert!(drain(&mut engine).is_empty());
+    engine
+        .command(
+            now,
+            Command::Respond {
+                transaction: incoming.transaction,
+                status: 200,
+                reason: None,
+                headers: vec![("X-Test".to_owned(), "yes".to_owned())],
+                body: Vec::new(),
+            },
+        )
+        .unwrap();
+    let sent = drain(&mut engine);
+    assert_eq!(status(&sent[0].bytes), 200);
+    assert!(sent[0].bytes.windows(13).any(|w| w == b"X-Test: yes\r\n"));
+    // A second final response is refused.
+    let again = engine.command(
+        now,
+        Command::Respond {
+            transaction: incoming.transaction,
+            status: 500,
+            reason: None,
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
+    );
+    assert!(again.is_err());
+}
+
+#[test]
+fn unanswered_request_times_out_for_the_application() {
+    let now = Instant::now();
+    let mut engine = engine();
+    engine.handle_datagram(
+        now,
+        addr(PEER),
+        addr(LOCAL),
+        &request("MESSAGE", "z9hG4bKmsg2", ""),
+    );
+    let Some(Event::IncomingRequest(incoming)) = engine.poll_event() else {
+        panic!()
+    };
+    engine.handle_timeout(now + Duration::from_secs(32));
+    assert_eq!(
+        engine.poll_event(),
+        Some(Event::RequestTimedOut {
+            transaction: incoming.transaction
+        })
+    );
+    assert_eq!(engine.transaction_count(), 0);
+}
+
+#[test]
+fn invite_gets_100_trying_at_once_and_cancel_ends_it_with_487_then_ack_is_absorbed() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let invite = request("INVITE", "z9hG4bKinv1", "");
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &invite);
+    let sent = drain(&mut engine);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(status(&sent[0].bytes), 100);
+    assert!(matches!(
+        engine.poll_event(),
+        Some(Event::IncomingRequest(_))
+    ));
+    // A retransmitted INVITE gets the 100 again.
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &invite);
+    assert_eq!(status(&drain(&mut engine)[0].bytes), 100);
+    // CANCEL with the INVITE's branch: 200 for the CANCEL, 487 for the INVITE.
+    let cancel = String::from_utf8(request("CANCEL", "z9hG4bKinv1", "")).unwrap();
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), cancel.as_bytes());
+    let sent = drain(&mut engine);
+    let statuses: Vec<u16> = sent.iter().map(|t| status(&t.bytes)).collect();
+    assert_eq!(statuses, vec![200, 487]);
+    // Timer G retransmits the 487 until the ACK.
+    engine.handle_timeout(now + Duration::from_millis(500));
+    assert_eq!(status(&drain(&mut engine)[0].bytes), 487);
+    let ack = request("ACK", "z9hG4bKinv1", "");
+    engine.handle_datagram(
+        now + Duration::from_millis(600),
+        addr(PEER),
+        addr(LOCAL),
+        &ack,
+    );
+    engine.handle_timeout(now + Duration::from_millis(1600));
+    assert!(
+        drain(&mut engine).is_empty(),
+        "no retransmission after the ACK"
+    );
+    // Timer I (T4) ends the INVITE transaction; Timer J (64*T1) the CANCEL's.
+    engine.handle_timeout(now + Duration::from_secs(6));
+    assert_eq!(engine.transaction_count(), 1);
+    engine.handle_timeout(now + Duration::from_secs(33));
+    assert_eq!(engine.transaction_count(), 0);
+}
+
+#[test]
+fn cancel_for_an_unknown_transaction_gets_481() {
+    let now = Instant::now();
+    let mut engine = engine();
+    engine.handle_datagram(
+        now,
+        addr(PEER),
+        addr(LOCAL),
+        &request("CANCEL", "z9hG4bKnone", ""),
+    );
+    assert_eq!(status(&drain(&mut engine)[0].bytes), 481);
+}
+
+#[test]
+fn rfc2543_request_without_magic_cookie_still_matches_its_retransmission() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let old = request("OPTIONS", "oldstyle1", "");
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &old);
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), &old);
+    let sent = drain(&mut engine);
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[0].bytes, sent[1].bytes);
+    assert_eq!(engine.stats().server_transactions, 1);
+}
+
+#[test]
+fn request_missing_call_id_gets_400_with_a_warning() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let bad = String::from_utf8(request("OPTIONS", "z9hG4bKbad", ""))
+        .unwrap()
+        .replace("Call-ID: call-z9hG4bKbad\r\n", "");
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), bad.as_bytes());
+    let sent = drain(&mut engine);
+    assert_eq!(status(&sent[0].bytes), 400);
+    assert!(sent[0].bytes.windows(8).any(|w| w == b"Warning:"));
+    assert_eq!(engine.stats().malformed, 1);
+}
+
+#[test]
+fn garbage_and_truncated_input_never_panics_and_is_counted() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let good = request("MESSAGE", "z9hG4bKcut", "");
+    for cut in 0..good.len() {
+        engine.handle_datagram(now, addr(PEER), addr(LOCAL), &good[..cut]);
+        engine.handle_stream_bytes(now, addr(PEER), addr(LOCAL), &good[..cut]);
+        engine.handle_connection_closed(now, addr(PEER));
+    }
+    let mut flipped = good.clone();
+    for i in 0..flipped.len() {
+        flipped[i] ^= 0x55;
+        engine.handle_datagram(now, addr(PEER), addr(LOCAL), &flipped);
+        flipped[i] ^= 0x55;
+    }
+    assert!(engine.stats().malformed > 0);
+}
+
+#[test]
+fn tcp_stream_in_pieces_with_ping_gets_pong_and_message() {
+    let now = Instant::now();
+    let mut engine = engine();
+    engine.add_local(Transport::Tcp, addr(LOCAL));
+    let mut stream = b"\r\n\r\n".to_vec();
+    stream.extend_from_slice(&request("OPTIONS", "z9hG4bKtcp1", "").replace_via_tcp());
+    for chunk in stream.chunks(7) {
+        engine.handle_stream_bytes(now, addr(PEER), addr(LOCAL), chunk);
+    }
+    let sent = drain(&mut engine);
+    assert_eq!(sent[0].bytes, b"\r\n");
+    assert_eq!(sent[1].transport, Transport::Tcp);
+    assert_eq!(sent[1].remote, addr(PEER));
+    assert_eq!(status(&sent[1].bytes), 200);
+}
+
+trait ReplaceVia {
+    fn replace_via_tcp(self) -> Vec<u8>;
+}
+
+impl ReplaceVia for Vec<u8> {
+    fn replace_via_tcp(self) -> Vec<u8> {
+        String::from_utf8(self)
+            .unwrap()
+            .replace("SIP/2.0/UDP", "SIP/2.0/TCP")
+            .into_bytes()
+    }
+}
