@@ -11,6 +11,9 @@
 )]
 
 pub mod auth;
+pub mod config;
+#[cfg(feature = "driver")]
+pub mod driver;
 pub mod engine;
 pub mod media;
 pub mod rtp;

@@ -22,9 +22,17 @@ pub struct KamailioBuilder {
     domain: String,
     users: Vec<(String, String)>,
     groups: Vec<(String, String)>,
+    min_expires: Option<u32>,
 }
 
 impl KamailioBuilder {
+    /// Answers REGISTERs asking for less than `seconds` with 423 Interval Too Brief and
+    /// Min-Expires (instead of Kamailio's default of raising them silently).
+    pub fn min_expires(mut self, seconds: u32) -> Self {
+        self.min_expires = Some(seconds);
+        self
+    }
+
     /// The domain served (default `ims.test`).
     pub fn domain(mut self, domain: &str) -> Self {
         domain.clone_into(&mut self.domain);
@@ -55,24 +63,15 @@ impl KamailioBuilder {
         let mut last_error = None;
         for attempt in 0..START_ATTEMPTS {
             let port = free_port_block(1)?;
-            let log = dir.join(&format!("kamailio-{attempt}.log"));
-            let mut command = Command::new(scripts_dir().join("kamailio-run"));
-            command
-                .arg("--port")
-                .arg(port.to_string())
-                .arg("--workdir")
-                .arg(dir.path())
-                .arg("--db")
-                .arg(&db)
-                .arg("--domain")
-                .arg(&self.domain);
-            let process = PeerProcess::spawn("kamailio", command, &log)?;
+            let process = spawn(&dir, &db, port, &self, attempt)?;
             let mut kamailio = Kamailio {
                 process,
                 addr: SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
                 domain: self.domain.clone(),
                 db: db.clone(),
                 dir,
+                builder: self.clone(),
+                starts: attempt + 1,
             };
             match kamailio.wait_ready(READY_TIMEOUT) {
                 Ok(()) => return Ok(kamailio),
@@ -87,6 +86,31 @@ impl KamailioBuilder {
     }
 }
 
+/// Starts `scripts/peers/kamailio-run` for one instance.
+fn spawn(
+    dir: &PeerDir,
+    db: &Path,
+    port: u16,
+    builder: &KamailioBuilder,
+    attempt: usize,
+) -> Result<PeerProcess> {
+    let log = dir.join(&format!("kamailio-{attempt}.log"));
+    let mut command = Command::new(scripts_dir().join("kamailio-run"));
+    command
+        .arg("--port")
+        .arg(port.to_string())
+        .arg("--workdir")
+        .arg(dir.path())
+        .arg("--db")
+        .arg(db)
+        .arg("--domain")
+        .arg(&builder.domain);
+    if let Some(seconds) = builder.min_expires {
+        command.arg("--min-expires").arg(seconds.to_string());
+    }
+    PeerProcess::spawn("kamailio", command, &log)
+}
+
 /// A running Kamailio on 127.0.0.1 (UDP and TCP on [`Kamailio::addr`]), stopped by its pid
 /// when dropped. Its log is printed if the test panics.
 #[derive(Debug)]
@@ -97,6 +121,8 @@ pub struct Kamailio {
     domain: String,
     db: PathBuf,
     dir: PeerDir,
+    builder: KamailioBuilder,
+    starts: usize,
 }
 
 impl Kamailio {
@@ -106,6 +132,7 @@ impl Kamailio {
             domain: "ims.test".to_owned(),
             users: Vec::new(),
             groups: Vec::new(),
+            min_expires: None,
         }
     }
 
@@ -218,6 +245,23 @@ impl Kamailio {
             std::thread::sleep(Duration::from_millis(100));
         }
         Ok(())
+    }
+
+    /// Starts it again on the same port and database after [`stop`](Self::stop) (its
+    /// in-memory registrations are gone, as after a real restart), and waits until it
+    /// answers OPTIONS.
+    pub fn restart(&mut self) -> Result<()> {
+        self.process.stop();
+        let process = spawn(
+            &self.dir,
+            &self.db,
+            self.addr.port(),
+            &self.builder,
+            self.starts,
+        )?;
+        self.starts += 1;
+        self.process = process;
+        self.wait_ready(READY_TIMEOUT)
     }
 
     /// Stops it now (SIGTERM, then SIGKILL after a grace period).

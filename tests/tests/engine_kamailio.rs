@@ -1,0 +1,291 @@
+//! Our engine and tokio driver against the real Kamailio (scripts/peers/kamailio.cfg) on
+//! loopback: register, refresh, de-register over UDP and TCP, wrong password, 423, and a
+//! Kamailio restart in the middle.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ims_core::driver::{Driver, DriverHandle};
+use ims_core::engine::{Command, EngineConfig, Event, RegistrationPolicy};
+use ims_core::transaction::TimerConfig;
+use ims_core::transport::Transport;
+use ims_core::ua::{AccountConfig, AccountId, RegistrationError};
+use ims_tests::Kamailio;
+use tokio::runtime::Runtime;
+
+const PASSWORD: &str = "alice-secret";
+
+fn kamailio() -> Kamailio {
+    Kamailio::builder()
+        .user("alice", PASSWORD)
+        .start()
+        .expect("start Kamailio")
+}
+
+/// One phone: the driver on its own runtime, the test thread waiting on its events.
+struct Phone {
+    runtime: Runtime,
+    handle: DriverHandle,
+    account: AccountId,
+    seen: Vec<Event>,
+}
+
+impl Phone {
+    fn start(proxy: SocketAddr, password: &str, transport: Transport, expires: u32) -> Phone {
+        let runtime = Runtime::new().expect("tokio runtime");
+        let config = EngineConfig {
+            // Short timers so a dead server is noticed in 6.4 s, not 32 s.
+            timers: TimerConfig {
+                t1: Duration::from_millis(100),
+                ..TimerConfig::default()
+            },
+            registration: RegistrationPolicy {
+                retry_base: Duration::from_millis(500),
+                retry_max: Duration::from_secs(2),
+                ..RegistrationPolicy::default()
+            },
+            ..EngineConfig::default()
+        };
+        let (handle, account) = runtime.block_on(async {
+            let (mut driver, handle) = Driver::bind(config, "127.0.0.1:0".parse().unwrap())
+                .await
+                .expect("bind the driver");
+            let mut account = AccountConfig::new("sip:alice@ims.test", password, proxy, transport);
+            account.expires = expires;
+            let account = driver
+                .engine_mut()
+                .add_account(account)
+                .expect("add account");
+            tokio::spawn(driver.run());
+            (handle, account)
+        });
+        Phone {
+            runtime,
+            handle,
+            account,
+            seen: Vec::new(),
+        }
+    }
+
+    fn command(&self, command: Command) {
+        self.handle.command(command).expect("driver running");
+    }
+
+    /// Waits for an event matching `wanted`; panics with everything seen on timeout.
+    fn wait_for(
+        &mut self,
+        what: &str,
+        timeout: Duration,
+        wanted: impl Fn(&Event) -> bool,
+    ) -> Event {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let next = self.runtime.block_on(async {
+                tokio::time::timeout_at(deadline, self.handle.next_event()).await
+            });
+            match next {
+                Ok(Some(event)) => {
+                    self.seen.push(event.clone());
+                    if wanted(&event) {
+                        return event;
+                    }
+                }
+                Ok(None) => panic!(
+                    "driver stopped while waiting for {what}; events: {:#?}",
+                    self.seen
+                ),
+                Err(_) => panic!("no {what} within {timeout:?}; events: {:#?}", self.seen),
+            }
+        }
+    }
+
+    fn registering_count(&self) -> usize {
+        self.seen
+            .iter()
+            .filter(|e| matches!(e, Event::Registering { .. }))
+            .count()
+    }
+}
+
+fn registered(event: &Event) -> bool {
+    matches!(event, Event::Registered { .. })
+}
+
+fn register_refresh_unregister(transport: Transport) {
+    let kamailio = kamailio();
+    let mut phone = Phone::start(kamailio.addr(), PASSWORD, transport, 10);
+    phone.command(Command::Register {
+        account: phone.account,
+    });
+    let first = phone.wait_for("registration", Duration::from_secs(10), registered);
+    assert!(
+        matches!(first, Event::Registered { expires: 10, .. }),
+        "{first:?}"
+    );
+    assert!(
+        kamailio.is_registered("alice").unwrap(),
+        "Kamailio has no binding for alice"
+    );
+    // Refresh at half of the 10 s lifetime (margin 30 s > half): a second Registered.
+    phone.wait_for("refresh", Duration::from_secs(9), registered);
+    assert_eq!(
+        phone.registering_count(),
+        3,
+        "challenge, answer, refresh with cached credentials: {:#?}",
+        phone.seen
+    );
+    phone.command(Command::Unregister {
+        account: phone.account,
+    });
+    phone.wait_for("de-registration", Duration::from_secs(5), |e| {
+        matches!(e, Event::Unregistered { .. })
+    });
+    assert!(
+        !kamailio.is_registered("alice").unwrap(),
+        "binding left after de-registration"
+    );
+    assert!(
+        !phone
+            .seen
+            .iter()
+            .any(|e| matches!(e, Event::RegistrationFailed { .. })),
+        "{:#?}",
+        phone.seen
+    );
+}
+
+#[test]
+fn registers_refreshes_and_unregisters_over_udp() {
+    register_refresh_unregister(Transport::Udp);
+}
+
+#[test]
+fn registers_refreshes_and_unregisters_over_tcp() {
+    register_refresh_unregister(Transport::Tcp);
+}
+
+#[test]
+fn wrong_password_is_reported_after_one_answer() {
+    let kamailio = kamailio();
+    let mut phone = Phone::start(kamailio.addr(), "not-the-password", Transport::Udp, 600);
+    phone.command(Command::Register {
+        account: phone.account,
+    });
+    let failed = phone.wait_for("failure", Duration::from_secs(10), |e| {
+        matches!(e, Event::RegistrationFailed { .. })
+    });
+    let Event::RegistrationFailed {
+        reason, retry_in, ..
+    } = failed
+    else {
+        unreachable!()
+    };
+    assert_eq!(
+        reason,
+        RegistrationError::AuthenticationFailed {
+            username: "alice".to_owned(),
+            realm: "ims.test".to_owned()
+        }
+    );
+    assert_eq!(retry_in, None, "a wrong password is not retried");
+    assert_eq!(
+        phone.registering_count(),
+        2,
+        "one REGISTER without, one with credentials"
+    );
+    // Nothing more is sent: no event in the next two seconds.
+    let quiet = phone.runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(2), phone.handle.next_event()).await
+    });
+    assert!(
+        quiet.is_err(),
+        "unexpected event after giving up: {quiet:?}"
+    );
+    assert!(!kamailio.is_registered("alice").unwrap());
+}
+
+#[test]
+fn interval_too_brief_is_answered_with_min_expires() {
+    let kamailio = Kamailio::builder()
+        .user("alice", PASSWORD)
+        .min_expires(120)
+        .start()
+        .expect("start Kamailio");
+    let mut phone = Phone::start(kamailio.addr(), PASSWORD, Transport::Udp, 60);
+    phone.command(Command::Register {
+        account: phone.account,
+    });
+    let event = phone.wait_for("registration", Duration::from_secs(10), registered);
+    let Event::Registered { expires, .. } = event else {
+        unreachable!()
+    };
+    assert_eq!(expires, 120, "registered for Min-Expires");
+    assert_eq!(
+        phone.registering_count(),
+        3,
+        "401, then 423, then 200: {:#?}",
+        phone.seen
+    );
+    assert!(kamailio.is_registered("alice").unwrap());
+}
+
+fn survives_restart(transport: Transport) {
+    let mut kamailio = kamailio();
+    let mut phone = Phone::start(kamailio.addr(), PASSWORD, transport, 10);
+    phone.command(Command::Register {
+        account: phone.account,
+    });
+    phone.wait_for("registration", Duration::from_secs(10), registered);
+    kamailio.stop();
+    // The next refresh (at 5 s) fails: timeout over UDP, connection loss over TCP.
+    let failed = phone.wait_for(
+        "failure while Kamailio is down",
+        Duration::from_secs(20),
+        |e| {
+            matches!(
+                e,
+                Event::RegistrationFailed {
+                    retry_in: Some(_),
+                    ..
+                }
+            )
+        },
+    );
+    let Event::RegistrationFailed { reason, .. } = failed else {
+        unreachable!()
+    };
+    match transport {
+        Transport::Udp => assert!(
+            matches!(reason, RegistrationError::Timeout { .. }),
+            "{reason:?}"
+        ),
+        Transport::Tcp => assert!(
+            matches!(reason, RegistrationError::Transport { .. }),
+            "{reason:?}"
+        ),
+    }
+    kamailio.restart().expect("restart Kamailio");
+    assert!(
+        !kamailio.is_registered("alice").unwrap(),
+        "a restarted Kamailio starts empty"
+    );
+    phone.wait_for(
+        "registration after restart",
+        Duration::from_secs(20),
+        registered,
+    );
+    assert!(
+        kamailio.is_registered("alice").unwrap(),
+        "re-registered by itself"
+    );
+}
+
+#[test]
+fn re_registers_by_itself_after_kamailio_restarts_udp() {
+    survives_restart(Transport::Udp);
+}
+
+#[test]
+fn re_registers_by_itself_after_kamailio_restarts_tcp() {
+    survives_restart(Transport::Tcp);
+}
