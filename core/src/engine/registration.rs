@@ -104,7 +104,9 @@ impl Engine {
         let mut transport = account.config.transport;
         let mut local = account.local;
         let remote = account.registration.next_hop;
-        let mut bytes = Vec::with_capacity(640);
+        // Room for an Authorization header too, so answering a challenge does not regrow
+        // the buffer.
+        let mut bytes = Vec::with_capacity(1024);
         loop {
             bytes.clear();
             let via = via_value(transport, local, &branch);
@@ -166,9 +168,9 @@ impl Engine {
             return;
         }
         account.registration.transaction = None;
-        if let (Some(received), rport) = (via.received(), via.rport()) {
+        if let Some(received) = via.received() {
             if let Ok(ip) = received.trim_matches(['[', ']']).parse() {
-                let port = rport.flatten().unwrap_or(account.local.port());
+                let port = via.rport().flatten().unwrap_or(account.local.port());
                 account.registration.observed = Some(SocketAddr::new(ip, port));
             }
         }
@@ -351,10 +353,48 @@ fn via_value(transport: Transport, local: SocketAddr, branch: &str) -> Vec<u8> {
     via.extend_from_slice(b"SIP/2.0/");
     via.extend_from_slice(transport.via_token().as_bytes());
     via.push(b' ');
-    via.extend_from_slice(local.to_string().as_bytes());
+    push_address(&mut via, local);
     via.extend_from_slice(b";rport;branch=");
     via.extend_from_slice(branch.as_bytes());
     via
+}
+
+/// Appends `address` as its `Display` writes it (`127.0.0.1:5062`, `[::1]:5062`) without
+/// building a `String`; IPv4, the common case, skips the formatter altogether.
+fn push_address(out: &mut Vec<u8>, address: SocketAddr) {
+    match address {
+        SocketAddr::V4(v4) => {
+            for (i, octet) in v4.ip().octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                push_number(out, u32::from(octet));
+            }
+            out.push(b':');
+            push_number(out, u32::from(v4.port()));
+        }
+        SocketAddr::V6(_) => {
+            use std::io::Write;
+            // Writing into a Vec cannot fail.
+            let _ = write!(out, "{address}");
+        }
+    }
+}
+
+/// Appends the decimal digits of `n`.
+fn push_number(out: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        // n % 10 < 10, so the cast cannot truncate.
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
 
 fn registration_write(
@@ -370,4 +410,27 @@ fn registration_write(
     );
     registration.write_register(out, account, via, user_agent, || token(rng, 8));
     account.registration = registration;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_address_writes_what_display_writes() {
+        for text in [
+            "127.0.0.1:5062",
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.20.3.4:5060",
+            "[::1]:5062",
+            "[fe80::1%3]:5060",
+            "[2001:db8::8:800:200c:417a]:65535",
+        ] {
+            let address: SocketAddr = text.parse().unwrap();
+            let mut out = b"x".to_vec();
+            push_address(&mut out, address);
+            assert_eq!(out, format!("x{address}").into_bytes(), "{text}");
+        }
+    }
 }
