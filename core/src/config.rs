@@ -315,6 +315,7 @@ impl AccountSettings {
             expires: self.expires.unwrap_or(600),
             instance_id: self.instance_id.clone(),
             contact_user: None,
+            ims: None,
         }
     }
 }

@@ -111,6 +111,9 @@ pub enum Event {
         bindings: usize,
         /// Our address as the registrar saw it (Via received/rport), when it told us.
         observed: Option<SocketAddr>,
+        /// The implicitly registered identities (P-Associated-URI, RFC 3455); the first
+        /// is the default public identity.
+        associated_uris: Vec<String>,
     },
     /// Registration failed. With `retry_in` the engine tries again by itself; without,
     /// it has given up until the next `Register` command.

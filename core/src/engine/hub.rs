@@ -205,6 +205,14 @@ impl Engine {
             .map(|a| a.contact.as_str())
     }
 
+    /// The Service-Route of the account's last registration (RFC 3608): the Route set
+    /// pre-loaded on its other requests.
+    pub fn service_route(&self, account: AccountId) -> Option<&[String]> {
+        self.accounts
+            .get(account.index())
+            .map(|a| a.registration.service_route.as_slice())
+    }
+
     /// Heap bytes an account holds (config, derived strings, registration state).
     pub fn account_heap_bytes(&self, account: AccountId) -> Option<usize> {
         self.accounts.get(account.index()).map(Account::heap_bytes)

@@ -228,6 +228,7 @@ impl Engine {
                 let at = now + refresh_after(expires, policy.refresh_margin);
                 registration.wake_at = Some(at);
                 let observed = registration.observed;
+                let associated_uris = registration.associated_uris.clone();
                 tracing::info!(account = %id, expires, bindings, "registered");
                 self.schedule(at, Target::Account(id));
                 self.events.push_back(Event::Registered {
@@ -235,6 +236,7 @@ impl Engine {
                     expires,
                     bindings,
                     observed,
+                    associated_uris,
                 });
             }
             Next::Unregistered => {

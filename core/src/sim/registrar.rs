@@ -48,6 +48,12 @@ pub struct Registrar {
     pub forced: VecDeque<ForcedResponse>,
     /// Silently drop every request (a dead server).
     pub silent: bool,
+    /// Extra headers on every 2xx (e.g. Service-Route, P-Associated-URI).
+    pub ok_headers: Vec<(String, String)>,
+    /// Extra headers on every challenge (e.g. Security-Server).
+    pub challenge_headers: Vec<(String, String)>,
+    /// Every request received, as bytes (for assertions).
+    pub received: Vec<Vec<u8>>,
     nonce_counter: u64,
     bindings: HashMap<String, Binding>,
     /// REGISTERs received (retransmissions included).
@@ -74,6 +80,9 @@ impl Registrar {
             stale_next: 0,
             forced: VecDeque::new(),
             silent: false,
+            ok_headers: Vec::new(),
+            challenge_headers: Vec::new(),
+            received: Vec::new(),
             nonce_counter: 0,
             bindings: HashMap::new(),
             requests: 0,
@@ -119,7 +128,10 @@ impl Registrar {
             .as_ref()
             .is_some_and(|c| self.verify(request, c));
         if !verified || self.stale_next > 0 {
-            if credentials.is_some() && !verified {
+            let answered = credentials
+                .as_ref()
+                .is_some_and(|c| c.nonce().is_some_and(|n| !n.is_empty()));
+            if answered && !verified {
                 self.rejected += 1;
             }
             let stale = verified && self.stale_next > 0;
@@ -152,9 +164,14 @@ impl Registrar {
             .and_then(Result::ok)
             .and_then(|c| c.address().map(|a| a.uri.as_str().to_owned()));
         self.accepted += 1;
+        let extra: Vec<(String, String)> = self.ok_headers.clone();
+        let mut headers: Vec<(&str, &str)> = extra
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect();
         if expires == 0 {
             self.bindings.remove(&aor);
-            return reply(request, 200, "OK", &[]);
+            return reply(request, 200, "OK", &headers);
         }
         if let Some(contact) = contact {
             let listed = format!("<{contact}>;expires={expires}");
@@ -165,9 +182,10 @@ impl Registrar {
                     expires_at: now + Duration::from_secs(u64::from(expires)),
                 },
             );
-            return reply(request, 200, "OK", &[("Contact", &listed)]);
+            headers.push(("Contact", &listed));
+            return reply(request, 200, "OK", &headers);
         }
-        reply(request, 200, "OK", &[])
+        reply(request, 200, "OK", &headers)
     }
 
     fn verify(&self, request: &SipMessage<'_>, credentials: &Authorization<'_>) -> bool {
@@ -222,12 +240,13 @@ impl Registrar {
         if stale {
             value.push_str(", stale=true");
         }
-        reply(
-            request,
-            401,
-            "Unauthorized",
-            &[("WWW-Authenticate", &value)],
-        )
+        let mut headers: Vec<(&str, &str)> = vec![("WWW-Authenticate", &value)];
+        headers.extend(
+            self.challenge_headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str())),
+        );
+        reply(request, 401, "Unauthorized", &headers)
     }
 }
 
@@ -264,6 +283,7 @@ impl SimPeer for Registrar {
             return Vec::new();
         }
         self.requests += 1;
+        self.received.push(bytes.to_vec());
         if self.silent {
             return Vec::new();
         }

@@ -52,6 +52,27 @@ pub struct AccountConfig {
     pub instance_id: Option<String>,
     /// User part of the Contact URI; defaults to the AOR's user.
     pub contact_user: Option<String>,
+    /// IMS behaviour (TS 24.229 §5.1.1); `None` for a plain SIP account.
+    pub ims: Option<ImsConfig>,
+}
+
+/// What makes an account an IMS one (TS 24.229 §5.1.1).
+#[derive(Debug, Clone, Default)]
+pub struct ImsConfig {
+    /// `P-Access-Network-Info` value for every request, e.g.
+    /// `3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001000019B`.
+    pub access_network_info: Option<String>,
+    /// `Security-Client` value (RFC 3329 sec-agree header negotiation; no IPsec yet),
+    /// e.g. `digest`. With it, REGISTERs carry `Require`/`Proxy-Require: sec-agree` and
+    /// echo the network's `Security-Server` as `Security-Verify`.
+    pub security_client: Option<String>,
+    /// Add `gruu` to `Supported` (RFC 5627).
+    pub gruu: bool,
+    /// Subscribe to the own registration state (RFC 3680) after registering.
+    pub reg_event: bool,
+    /// `P-Preferred-Identity` for requests other than REGISTER (one of the
+    /// P-Associated-URIs; default: none, the network picks).
+    pub preferred_identity: Option<String>,
 }
 
 impl std::fmt::Debug for AccountConfig {
@@ -68,6 +89,7 @@ impl std::fmt::Debug for AccountConfig {
             .field("expires", &self.expires)
             .field("instance_id", &self.instance_id)
             .field("contact_user", &self.contact_user)
+            .field("ims", &self.ims)
             .finish()
     }
 }
@@ -92,6 +114,7 @@ impl AccountConfig {
             expires: 600,
             instance_id: None,
             contact_user: None,
+            ims: None,
         }
     }
 }
@@ -141,6 +164,8 @@ pub(crate) struct Account {
     /// `<sip:alice@ims.test>` (with the display name when set), for From and To.
     pub(crate) address: String,
     pub(crate) auth_username: String,
+    /// The realm for the initial IMS Authorization: the configured one, else the domain.
+    pub(crate) home_realm: String,
     pub(crate) registrar: String,
     /// The Contact URI, `sip:alice@127.0.0.1:5062;transport=tcp`.
     pub(crate) contact: String,
@@ -164,10 +189,34 @@ impl Account {
             ("registrar", config.registrar.as_deref()),
             ("instance_id", config.instance_id.as_deref()),
             ("contact_user", config.contact_user.as_deref()),
+            (
+                "access_network_info",
+                config
+                    .ims
+                    .as_ref()
+                    .and_then(|i| i.access_network_info.as_deref()),
+            ),
+            (
+                "preferred_identity",
+                config
+                    .ims
+                    .as_ref()
+                    .and_then(|i| i.preferred_identity.as_deref()),
+            ),
         ] {
             if value.is_some_and(|v| v.bytes().any(|b| matches!(b, b'\r' | b'\n' | b'"' | 0))) {
                 return Err(AccountError::UnsafeValue { field });
             }
+        }
+        if config
+            .ims
+            .as_ref()
+            .and_then(|i| i.security_client.as_deref())
+            .is_some_and(|v| v.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0)))
+        {
+            return Err(AccountError::UnsafeValue {
+                field: "security_client",
+            });
         }
         if config.expires == 0 || config.expires > i32::MAX as u32 {
             return Err(AccountError::InvalidExpires);
@@ -210,8 +259,10 @@ impl Account {
             contact.push_str(config.transport.param());
         }
         let auth_username = config.auth_username.clone().unwrap_or(user);
+        let home_realm = config.realm.clone().unwrap_or_else(|| domain.clone());
         Ok(Account {
             id,
+            home_realm,
             address,
             auth_username,
             registrar,

@@ -4,7 +4,7 @@
 pub(crate) mod account;
 pub(crate) mod registration;
 
-pub use account::{AccountConfig, AccountError, AccountId};
+pub use account::{AccountConfig, AccountError, AccountId, ImsConfig};
 pub use registration::{RegistrationError, RegistrationState};
 
 pub(crate) use account::Account;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::auth::digest::{DigestChallenge, DigestRequest, write_authorization};
-use crate::sip::typed::{Challenge, Contact, Expires, MinExpires};
+use crate::sip::typed::{Challenge, Contact, Expires, MinExpires, PAssociatedUri};
 use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri, WriteOptions};
 use crate::transaction::TransactionKey;
 
@@ -147,6 +147,12 @@ pub(crate) struct Registration {
     pub(crate) failures: u32,
     /// Our address as the registrar saw it (Via received/rport).
     pub(crate) observed: Option<SocketAddr>,
+    /// Service-Route of the last 2xx (RFC 3608), pre-loaded as Route on later requests.
+    pub(crate) service_route: Vec<String>,
+    /// P-Associated-URI of the last 2xx (RFC 3455): the implicitly registered IMPUs.
+    pub(crate) associated_uris: Vec<String>,
+    /// Security-Server of the last 401/407 (RFC 3329), echoed as Security-Verify.
+    pub(crate) security_server: Vec<String>,
 }
 
 impl Registration {
@@ -175,6 +181,9 @@ impl Registration {
             wake_at: None,
             failures: 0,
             observed: None,
+            service_route: Vec::new(),
+            associated_uris: Vec::new(),
+            security_server: Vec::new(),
         }
     }
 
@@ -190,8 +199,15 @@ impl Registration {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
+        let strings = |list: &Vec<String>| {
+            list.capacity() * std::mem::size_of::<String>()
+                + list.iter().map(String::capacity).sum::<usize>()
+        };
         self.call_id.capacity()
             + self.from_tag.capacity()
+            + strings(&self.service_route)
+            + strings(&self.associated_uris)
+            + strings(&self.security_server)
             + self.request_uri.as_ref().map_or(0, String::capacity)
             + self.challenges.capacity() * std::mem::size_of::<CachedChallenge>()
             + self
@@ -225,6 +241,12 @@ impl Registration {
                 }
                 let (expires, bindings) =
                     granted_expires(response, &account.contact, self.in_flight_expires);
+                self.service_route = list_values(response, HeaderKind::ServiceRoute);
+                self.associated_uris = response
+                    .header_values::<PAssociatedUri>()
+                    .filter_map(Result::ok)
+                    .map(|uri| uri.uri.as_str().to_owned())
+                    .collect();
                 if expires == 0 {
                     // The registrar kept no binding for us.
                     return Next::Retry {
@@ -249,6 +271,10 @@ impl Registration {
                     account.config.realm.as_deref(),
                     status == 407,
                 );
+                let security_server = list_values(response, HeaderKind::SecurityServer);
+                if !security_server.is_empty() {
+                    self.security_server = security_server;
+                }
                 let Some(challenge) = chosen else {
                     return Next::Fail(RegistrationError::NoUsableChallenge { status });
                 };
@@ -366,10 +392,45 @@ impl Registration {
                     b.push(b'"');
                 }
             })
-            .header_number(HeaderName::Expires, u64::from(expires))
-            .header(HeaderName::Supported, b"path");
+            .header_number(HeaderName::Expires, u64::from(expires));
+        let ims = account.config.ims.as_ref();
+        writer.header(
+            HeaderName::Supported,
+            if ims.is_some_and(|i| i.gruu) {
+                b"path, gruu".as_slice()
+            } else {
+                b"path".as_slice()
+            },
+        );
         if let Some(agent) = user_agent {
             writer.header(HeaderName::UserAgent, agent.as_bytes());
+        }
+        if let Some(ims) = ims {
+            if let Some(info) = &ims.access_network_info {
+                writer.header(HeaderName::PAccessNetworkInfo, info.as_bytes());
+            }
+            if let Some(client) = &ims.security_client {
+                writer
+                    .header(HeaderName::SecurityClient, client.as_bytes())
+                    .header(HeaderName::Require, b"sec-agree")
+                    .header(HeaderName::ProxyRequire, b"sec-agree");
+                for server in &self.security_server {
+                    writer.header(HeaderName::SecurityVerify, server.as_bytes());
+                }
+            }
+            if self.challenges.is_empty() {
+                // TS 24.229 §5.1.1.2.1: the first REGISTER names the private identity in
+                // an Authorization header with empty nonce and response.
+                writer.header_with(HeaderName::Authorization, |b| {
+                    b.extend_from_slice(b"Digest username=\"");
+                    b.extend_from_slice(account.auth_username.as_bytes());
+                    b.extend_from_slice(b"\", realm=\"");
+                    b.extend_from_slice(account.home_realm.as_bytes());
+                    b.extend_from_slice(b"\", uri=\"");
+                    b.extend_from_slice(uri.as_bytes());
+                    b.extend_from_slice(b"\", nonce=\"\", response=\"\"");
+                });
+            }
         }
         for cached in &mut self.challenges {
             cached.nc = cached.nc.saturating_add(1);
@@ -468,7 +529,18 @@ fn strength(challenge: &DigestChallenge) -> u8 {
         Algorithm::Md5 | Algorithm::Md5Sess => 0,
         Algorithm::Sha256 | Algorithm::Sha256Sess => 1,
         Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => 2,
+        Algorithm::AkaV1Md5 | Algorithm::AkaV2Md5 => 0,
     }
+}
+
+/// Every list element of every `kind` header, as owned strings.
+fn list_values(response: &SipMessage<'_>, kind: HeaderKind) -> Vec<String> {
+    response
+        .raw_all(kind)
+        .flat_map(|value| crate::sip::typed::split_list(value, true))
+        .filter(|element| !element.is_empty())
+        .map(|element| String::from_utf8_lossy(element).into_owned())
+        .collect()
 }
 
 /// `Retry-After: 30 (comment);duration=...` -> 30 (RFC 3261 §20.33).
