@@ -1,6 +1,8 @@
 //! HTTP Digest authentication for SIP (RFC 3261 §22.4, RFC 2617, RFC 7616, RFC 8760):
 //! MD5, SHA-256 and SHA-512/256 with their `-sess` variants, qop `auth` and `auth-int`,
-//! and the RFC 2069 form without qop.
+//! and the RFC 2069 form without qop; and the IMS AKA algorithms `AKAv1-MD5` (RFC 3310)
+//! and `AKAv2-MD5` (RFC 4169), which are MD5 Digest with a password from the AKA run
+//! (see [`super::aka`]) and may carry `auts`.
 //!
 //! [`DigestChallenge::from_challenge`] copies a `WWW-Authenticate` / `Proxy-Authenticate`
 //! challenge once; [`write_authorization`] then appends the `Authorization` /
@@ -95,16 +97,22 @@ pub enum Algorithm {
     Sha512_256,
     /// `SHA-512-256-sess`
     Sha512_256Sess,
+    /// `AKAv1-MD5` (RFC 3310): MD5 with RES as the password.
+    AkaV1Md5,
+    /// `AKAv2-MD5` (RFC 4169): MD5 with a password derived from RES, IK and CK.
+    AkaV2Md5,
 }
 
 impl Algorithm {
-    const ALL: [Algorithm; 6] = [
+    const ALL: [Algorithm; 8] = [
         Algorithm::Md5,
         Algorithm::Md5Sess,
         Algorithm::Sha256,
         Algorithm::Sha256Sess,
         Algorithm::Sha512_256,
         Algorithm::Sha512_256Sess,
+        Algorithm::AkaV1Md5,
+        Algorithm::AkaV2Md5,
     ];
 
     /// The algorithm named by `token`, ignoring case; `None` for one we do not implement.
@@ -123,7 +131,15 @@ impl Algorithm {
             Algorithm::Sha256Sess => "SHA-256-sess",
             Algorithm::Sha512_256 => "SHA-512-256",
             Algorithm::Sha512_256Sess => "SHA-512-256-sess",
+            Algorithm::AkaV1Md5 => "AKAv1-MD5",
+            Algorithm::AkaV2Md5 => "AKAv2-MD5",
         }
+    }
+
+    /// True for `AKAv1-MD5` and `AKAv2-MD5`, whose password comes from an AKA run
+    /// ([`super::aka::answer`]) rather than from the account.
+    pub fn is_aka(self) -> bool {
+        matches!(self, Algorithm::AkaV1Md5 | Algorithm::AkaV2Md5)
     }
 
     /// True for the `-sess` variants: HA1 = H(H(user:realm:password):nonce:cnonce).
@@ -183,7 +199,7 @@ pub enum DigestError {
         /// `realm` or `nonce`.
         parameter: &'static str,
     },
-    /// The challenge names an algorithm we do not implement (e.g. `AKAv1-MD5` for now).
+    /// The challenge names an algorithm we do not implement (e.g. `SHA-1`).
     #[error("unsupported Digest algorithm {algorithm:?}")]
     UnsupportedAlgorithm {
         /// The algorithm received.
@@ -419,7 +435,9 @@ impl fmt::Debug for Ha1 {
 /// H(part1:part2:...) in the algorithm's hash, as hex.
 fn hash_parts(algorithm: Algorithm, parts: &[&[u8]]) -> HexDigest {
     match algorithm {
-        Algorithm::Md5 | Algorithm::Md5Sess => hash_with::<Md5>(parts),
+        Algorithm::Md5 | Algorithm::Md5Sess | Algorithm::AkaV1Md5 | Algorithm::AkaV2Md5 => {
+            hash_with::<Md5>(parts)
+        }
         Algorithm::Sha256 | Algorithm::Sha256Sess => hash_with::<Sha256>(parts),
         Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => hash_with::<Sha512_256>(parts),
     }
@@ -539,6 +557,25 @@ pub fn write_authorization(
     cnonce: &str,
     nc: u32,
 ) -> Result<(), DigestError> {
+    write_authorization_with(
+        out, challenge, username, password, request, cnonce, nc, None,
+    )
+}
+
+/// [`write_authorization`] with an optional `auts="..."` parameter: the AKA
+/// resynchronisation token (RFC 3310 §3.4), appended last. For AKA challenges the
+/// password is the one [`super::aka::AkaAnswer::password`] gives (empty with `auts`).
+#[allow(clippy::too_many_arguments)]
+pub fn write_authorization_with(
+    out: &mut Vec<u8>,
+    challenge: &DigestChallenge,
+    username: &str,
+    password: &Secret,
+    request: &DigestRequest<'_>,
+    cnonce: &str,
+    nc: u32,
+    auts: Option<&str>,
+) -> Result<(), DigestError> {
     let algorithm = challenge.algorithm;
     let qop = challenge.qop;
     let send_cnonce = qop.is_some() || algorithm.is_session();
@@ -548,6 +585,9 @@ pub fn write_authorization(
     check_quotable("uri", request.uri)?;
     if let Some(opaque) = &challenge.opaque {
         check_quotable("opaque", opaque)?;
+    }
+    if let Some(auts) = auts {
+        check_quotable("auts", auts)?;
     }
     if send_cnonce {
         if cnonce.is_empty() {
@@ -576,7 +616,8 @@ pub fn write_authorization(
             + challenge.nonce.len()
             + request.uri.len()
             + cnonce.len()
-            + challenge.opaque.as_ref().map_or(0, String::len),
+            + challenge.opaque.as_ref().map_or(0, String::len)
+            + auts.map_or(0, |auts| auts.len() + 9),
     );
     out.extend_from_slice(b"Digest username=");
     write_quoted(out, username);
@@ -603,6 +644,10 @@ pub fn write_authorization(
         out.extend_from_slice(qop.as_str().as_bytes());
         out.extend_from_slice(b", nc=");
         out.extend_from_slice(&nonce_count_hex(nc));
+    }
+    if let Some(auts) = auts {
+        out.extend_from_slice(b", auts=");
+        write_quoted(out, auts);
     }
     Ok(())
 }
@@ -674,7 +719,16 @@ mod tests {
             );
         }
         assert_eq!(Algorithm::from_token("md5-SESS"), Some(Algorithm::Md5Sess));
-        assert_eq!(Algorithm::from_token("AKAv1-MD5"), None);
+        assert_eq!(
+            Algorithm::from_token("akav1-md5"),
+            Some(Algorithm::AkaV1Md5)
+        );
+        assert_eq!(
+            Algorithm::from_token("AKAv2-MD5"),
+            Some(Algorithm::AkaV2Md5)
+        );
+        assert!(Algorithm::AkaV2Md5.is_aka() && !Algorithm::Md5.is_aka());
+        assert_eq!(Algorithm::from_token("AKAv1-SHA-256"), None);
         assert_eq!(Algorithm::from_token(""), None);
     }
 
