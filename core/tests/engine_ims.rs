@@ -114,3 +114,279 @@ fn ims_register_names_the_impi_negotiates_sec_agree_and_keeps_service_route() {
     assert_eq!(answer.username(), Some("alice@ims.test"));
     assert_eq!(answer.response().map(str::len), Some(32));
 }
+
+mod reg_event {
+    use super::*;
+    use ims_core::sim::NodeId;
+    use ims_core::sip::typed::{CallId, Contact, From};
+    use ims_core::ua::{AccountId, RegistrationError};
+
+    struct Ims {
+        network: SimNetwork,
+        scscf: NodeId,
+        phone: NodeId,
+        alice: AccountId,
+        notifies: u32,
+    }
+
+    fn setup(subscribe_status: u16) -> Ims {
+        let mut network = SimNetwork::new(Instant::now(), 21);
+        let scscf = network.add_peer(addr("127.0.0.1:5060"), Registrar::new("ims.test"));
+        {
+            let registrar = network.peer_mut::<Registrar>(scscf).unwrap();
+            registrar.add_user("alice@ims.test", "secret");
+            registrar.subscribe_status = subscribe_status;
+            registrar.ok_headers = vec![
+                (
+                    "Service-Route".to_owned(),
+                    "<sip:orig@scscf.ims.test;lr>".to_owned(),
+                ),
+                (
+                    "P-Associated-URI".to_owned(),
+                    "<sip:alice@ims.test>".to_owned(),
+                ),
+            ];
+        }
+        let phone = network.add_engine(&[(Transport::Udp, addr("127.0.0.1:5062"))]);
+        let mut config = AccountConfig::new(
+            "sip:alice@ims.test",
+            "secret",
+            addr("127.0.0.1:5060"),
+            Transport::Udp,
+        );
+        config.auth_username = Some("alice@ims.test".to_owned());
+        config.ims = Some(ImsConfig {
+            reg_event: true,
+            ..ImsConfig::default()
+        });
+        let alice = network.add_account_with(phone, config).unwrap();
+        network
+            .command(phone, Command::Register { account: alice })
+            .unwrap();
+        network.run_for(Duration::from_secs(1));
+        Ims {
+            network,
+            scscf,
+            phone,
+            alice,
+            notifies: 0,
+        }
+    }
+
+    impl Ims {
+        fn registrar(&mut self) -> &mut Registrar {
+            self.network.peer_mut::<Registrar>(self.scscf).unwrap()
+        }
+
+        /// Sends a reg-event NOTIFY in the subscription's dialog and runs the network.
+        fn notify(&mut self, version: u32, state: &str, contact_state: &str, event: &str) {
+            let subscribe = self.registrar().subscribes.last().unwrap().clone();
+            let mut slots = [RawHeader::EMPTY; 64];
+            let message =
+                SipMessage::parse_datagram(&subscribe, &mut slots, &Limits::DEFAULT).unwrap();
+            let call_id = message.header::<CallId>().unwrap().unwrap().0.to_owned();
+            let local_tag = message
+                .header::<From>()
+                .unwrap()
+                .unwrap()
+                .tag()
+                .unwrap()
+                .to_owned();
+            let contact = message.header::<Contact>().unwrap().unwrap();
+            let contact_uri = contact.address().unwrap().uri.as_str().to_owned();
+            self.notifies += 1;
+            let body = format!(
+                "<?xml version=\"1.0\"?>\n<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"{version}\" state=\"{state}\">\n\
+                 <registration aor=\"sip:alice@ims.test\" id=\"r1\" state=\"{}\">\n\
+                 <contact id=\"c1\" state=\"{contact_state}\" event=\"{event}\" expires=\"600000\"><uri>{contact_uri}</uri></contact>\n\
+                 </registration>\n</reginfo>\n",
+                if contact_state == "active" {
+                    "active"
+                } else {
+                    "terminated"
+                }
+            );
+            let notify = format!(
+                "NOTIFY {contact_uri} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKnotify{n}\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:alice@ims.test>;tag=reg1\r\nTo: <sip:alice@ims.test>;tag={local_tag}\r\n\
+                 Call-ID: {call_id}\r\nCSeq: {n} NOTIFY\r\nContact: <sip:scscf@127.0.0.1:5060>\r\nEvent: reg\r\n\
+                 Subscription-State: active;expires=600000\r\nContent-Type: application/reginfo+xml\r\n\
+                 Content-Length: {}\r\n\r\n{body}",
+                body.len(),
+                n = self.notifies
+            );
+            self.network.inject(
+                addr("127.0.0.1:5060"),
+                addr("127.0.0.1:5062"),
+                Transport::Udp,
+                notify.into_bytes(),
+            );
+            self.network.run_for(Duration::from_secs(1));
+        }
+
+        fn last_response_status(&mut self) -> u16 {
+            let bytes = self.registrar().responses.last().unwrap().clone();
+            let mut slots = [RawHeader::EMPTY; 32];
+            SipMessage::parse_datagram(&bytes, &mut slots, &Limits::DEFAULT)
+                .unwrap()
+                .status()
+                .unwrap()
+        }
+
+        fn take_events(&mut self) -> Vec<Event> {
+            self.network.take_events(self.phone)
+        }
+    }
+
+    #[test]
+    fn subscribes_after_registering_with_service_route_and_follows_notifies() {
+        let mut ims = setup(200);
+        let events = ims.take_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::RegEventSubscribed { expires: 600, .. })),
+            "{events:#?}"
+        );
+        let subscribe = ims.registrar().subscribes[0].clone();
+        let text = String::from_utf8(subscribe).unwrap();
+        assert!(
+            text.starts_with("SUBSCRIBE sip:alice@ims.test SIP/2.0\r\n"),
+            "{text}"
+        );
+        for header in [
+            "Route: <sip:orig@scscf.ims.test;lr>\r\n",
+            "Event: reg\r\n",
+            "Accept: application/reginfo+xml\r\n",
+            "Expires: 600\r\n",
+        ] {
+            assert!(text.contains(header), "missing {header:?} in\n{text}");
+        }
+
+        // Full state: we are active.
+        ims.notify(0, "full", "active", "registered");
+        assert_eq!(ims.last_response_status(), 200);
+        let events = ims.take_events();
+        assert!(
+            matches!(&events[..], [Event::RegInfo { .. }]),
+            "{events:#?}"
+        );
+
+        // Partial: the network deactivated our contact -> initial registration again.
+        let registers_before = ims.registrar().received.len();
+        ims.notify(1, "partial", "terminated", "deactivated");
+        let events = ims.take_events();
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::RegistrationFailed { reason: RegistrationError::NetworkDeregistered { event }, retry_in: Some(_), .. }
+                    if event == "deactivated"
+            )),
+            "{events:#?}"
+        );
+        assert!(
+            events.iter().any(|e| matches!(e, Event::Registered { .. })),
+            "{events:#?}"
+        );
+        let received = ims.registrar().received.clone();
+        assert_eq!(
+            received.len(),
+            registers_before + 2,
+            "fresh REGISTER, then the challenge answer"
+        );
+        let fresh = String::from_utf8_lossy(&received[registers_before]).into_owned();
+        assert!(
+            fresh.contains("nonce=\"\", response=\"\""),
+            "initial registration again:\n{fresh}"
+        );
+
+        // A replayed older version is ignored.
+        ims.notify(1, "partial", "terminated", "rejected");
+        let events = ims.take_events();
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::RegistrationFailed { .. })),
+            "{events:#?}"
+        );
+
+        // Rejected: stop and tell the user; nothing more is sent.
+        ims.notify(2, "partial", "terminated", "rejected");
+        let events = ims.take_events();
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::RegistrationFailed { reason: RegistrationError::NetworkDeregistered { event }, retry_in: None, .. }
+                    if event == "rejected"
+            )),
+            "{events:#?}"
+        );
+        let before = ims.registrar().received.len();
+        ims.network.run_for(Duration::from_secs(3600));
+        assert_eq!(
+            ims.registrar().received.len(),
+            before,
+            "no REGISTER after rejection"
+        );
+    }
+
+    #[test]
+    fn version_gap_asks_for_full_state() {
+        let mut ims = setup(200);
+        ims.notify(0, "full", "active", "registered");
+        assert_eq!(ims.registrar().subscribes.len(), 1);
+        ims.notify(5, "partial", "active", "refreshed");
+        assert_eq!(
+            ims.registrar().subscribes.len(),
+            2,
+            "a refresh SUBSCRIBE asks for full state"
+        );
+        let refresh = String::from_utf8(ims.registrar().subscribes[1].clone()).unwrap();
+        assert!(
+            refresh.contains("To: <sip:alice@ims.test>;tag=reg1\r\n"),
+            "in-dialog refresh:\n{refresh}"
+        );
+        assert!(
+            refresh.starts_with("SUBSCRIBE sip:scscf@127.0.0.1:5060 SIP/2.0"),
+            "to the remote target:\n{refresh}"
+        );
+    }
+
+    #[test]
+    fn refused_subscription_is_reported_once_and_not_looped() {
+        let mut ims = setup(403);
+        let events = ims.take_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::RegEventFailed { status: 403, .. })),
+            "{events:#?}"
+        );
+        // Through several registration refreshes, no new SUBSCRIBE.
+        ims.network.run_for(Duration::from_secs(2000));
+        assert!(
+            ims.take_events()
+                .iter()
+                .filter(|e| matches!(e, Event::Registered { .. }))
+                .count()
+                >= 3
+        );
+        assert_eq!(ims.registrar().subscribes.len(), 1);
+    }
+
+    #[test]
+    fn notify_for_an_unknown_subscription_gets_481() {
+        let mut ims = setup(200);
+        let notify = "NOTIFY sip:alice@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\n\
+            Max-Forwards: 70\r\nFrom: <sip:alice@ims.test>;tag=x\r\nTo: <sip:alice@ims.test>;tag=y\r\n\
+            Call-ID: unknown\r\nCSeq: 1 NOTIFY\r\nEvent: reg\r\nSubscription-State: active\r\nContent-Length: 0\r\n\r\n";
+        ims.network.inject(
+            addr("127.0.0.1:5060"),
+            addr("127.0.0.1:5062"),
+            Transport::Udp,
+            notify.as_bytes().to_vec(),
+        );
+        ims.network.run_for(Duration::from_secs(1));
+        assert_eq!(ims.last_response_status(), 481);
+    }
+}

@@ -127,6 +127,11 @@ impl Engine {
         }
         if action.deliver {
             match owner {
+                Owner::RegSubscription(account) => {
+                    if status >= 200 {
+                        self.reg_subscribe_response(now, account, TransactionKey(key), response);
+                    }
+                }
                 Owner::Registration(account) => {
                     if status >= 200 {
                         self.registration_response(
@@ -189,6 +194,7 @@ impl Engine {
             Owner::Registration(account) => {
                 self.registration_failed(now, account, client.remote, timeout)
             }
+            Owner::RegSubscription(account) => self.reg_subscribe_failed(account, client.remote),
         }
     }
 }

@@ -144,6 +144,30 @@ pub enum Event {
         /// What was wrong.
         error: StreamFailure,
     },
+    /// The reg-event subscription (RFC 3680) is active.
+    RegEventSubscribed {
+        /// Which account.
+        account: AccountId,
+        /// Its lifetime in seconds.
+        expires: u32,
+    },
+    /// The reg-event subscription was refused or got no answer; not retried by itself
+    /// (a refusal such as 403 is never looped).
+    RegEventFailed {
+        /// Which account.
+        account: AccountId,
+        /// The status (408 for no response).
+        status: u16,
+        /// The reason phrase.
+        reason: String,
+    },
+    /// The network's view of our registrations (a reg-event NOTIFY body).
+    RegInfo {
+        /// Which account.
+        account: AccountId,
+        /// The document.
+        info: crate::ims::reginfo::RegInfo,
+    },
     /// After [`Command::Shutdown`]: every account is de-registered (or failed to be).
     ShutdownComplete,
 }

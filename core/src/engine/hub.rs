@@ -41,6 +41,7 @@ pub struct EngineStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Owner {
     Registration(AccountId),
+    RegSubscription(AccountId),
 }
 
 /// A client transaction with what the engine keeps for it.
@@ -80,6 +81,7 @@ pub(super) enum Target {
     Client(u64),
     Server(u64),
     Account(AccountId),
+    Subscription(AccountId),
 }
 
 /// The sans-IO engine. See the [module docs](super).
@@ -89,6 +91,8 @@ pub struct Engine {
     pub(super) locals: Vec<(Transport, SocketAddr)>,
     pub(super) accounts: Vec<Account>,
     pub(super) accounts_by_user: HashMap<String, AccountId>,
+    /// reg-event subscriptions by Call-ID.
+    pub(super) reg_subscriptions: HashMap<String, AccountId>,
     pub(super) clients: HashMap<u64, Client>,
     pub(super) client_index: HashMap<String, u64>,
     pub(super) servers: HashMap<u64, Server>,
@@ -127,6 +131,7 @@ impl Engine {
             locals: Vec::new(),
             accounts: Vec::new(),
             accounts_by_user: HashMap::new(),
+            reg_subscriptions: HashMap::new(),
             clients: HashMap::new(),
             client_index: HashMap::new(),
             servers: HashMap::new(),
@@ -379,6 +384,7 @@ impl Engine {
                 Target::Client(key) => self.client_timer(now, key, at),
                 Target::Server(key) => self.server_timer(now, key, at),
                 Target::Account(id) => self.registration_timer(now, id, at),
+                Target::Subscription(id) => self.subscription_timer(now, id, at),
             }
         }
     }

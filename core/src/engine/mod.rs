@@ -27,6 +27,7 @@ mod event;
 mod hub;
 mod registration;
 mod server;
+mod subscription;
 
 pub use config::{ConfigError, EngineConfig, RegistrationPolicy};
 pub use event::{Command, CommandError, Event, IncomingRequest, StreamFailure};

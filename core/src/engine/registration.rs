@@ -36,11 +36,26 @@ impl Engine {
         }
     }
 
+    /// Sends a REGISTER now (after a network-initiated de-registration).
+    pub(super) fn register_now(&mut self, now: Instant, id: AccountId) {
+        if let Some(account) = self.accounts.get_mut(id.index()) {
+            account.registration.failures = 0;
+            account.registration.challenge_rounds = 0;
+            account.registration.wake_at = None;
+        }
+        self.send_register(now, id);
+    }
+
     /// `Command::Unregister`.
     pub(super) fn unregister(&mut self, now: Instant, id: AccountId) {
         let Some(account) = self.accounts.get_mut(id.index()) else {
             return;
         };
+        if let Some(subscription) = account.reg_event.as_mut() {
+            // The network ends the reg-event subscription with the registration.
+            subscription.wake_at = None;
+            subscription.status = crate::ua::SubscriptionStatus::Terminated;
+        }
         let registration = &mut account.registration;
         registration.goal = Goal::Unregistered;
         registration.wake_at = None;
@@ -225,6 +240,7 @@ impl Engine {
                     return;
                 }
                 registration.state = RegistrationState::Registered { expires };
+                registration.granted = expires;
                 let at = now + refresh_after(expires, policy.refresh_margin);
                 registration.wake_at = Some(at);
                 let observed = registration.observed;
@@ -238,6 +254,22 @@ impl Engine {
                     observed,
                     associated_uris,
                 });
+                let Some(account) = self.accounts.get(id.index()) else {
+                    return;
+                };
+                let wants_reg_event = account.config.ims.as_ref().is_some_and(|i| i.reg_event);
+                let subscribed = account.reg_event.as_ref().is_some_and(|s| {
+                    s.refused
+                        || s.transaction.is_some()
+                        || matches!(
+                            s.status,
+                            crate::ua::SubscriptionStatus::Active
+                                | crate::ua::SubscriptionStatus::Subscribing
+                        )
+                });
+                if wants_reg_event && !subscribed {
+                    self.subscribe_reg(now, id);
+                }
             }
             Next::Unregistered => {
                 account.registration.state = RegistrationState::Idle;
@@ -350,7 +382,7 @@ impl Engine {
 }
 
 /// `SIP/2.0/UDP 127.0.0.1:5062;rport;branch=z9hG4bK...`
-fn via_value(transport: Transport, local: SocketAddr, branch: &str) -> Vec<u8> {
+pub(super) fn via_value(transport: Transport, local: SocketAddr, branch: &str) -> Vec<u8> {
     let mut via = Vec::with_capacity(80);
     via.extend_from_slice(b"SIP/2.0/");
     via.extend_from_slice(transport.via_token().as_bytes());

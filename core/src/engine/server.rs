@@ -125,7 +125,11 @@ impl Engine {
                 let _ = self.respond(now, transaction, 200, None, &headers, b"");
             }
             "CANCEL" => self.cancel(now, transaction, request, &via),
-            _ => self.hand_up(transaction, request, remote, transport),
+            _ => {
+                if !self.take_reg_notify(now, transaction, request) {
+                    self.hand_up(transaction, request, remote, transport);
+                }
+            }
         }
         self.reschedule_server(key);
     }

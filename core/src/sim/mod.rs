@@ -251,6 +251,22 @@ impl SimNetwork {
         engine.add_account(config)
     }
 
+    /// Sends `bytes` from `from` to `to` as if a peer had sent them (e.g. a NOTIFY).
+    pub fn inject(
+        &mut self,
+        from: SocketAddr,
+        to: SocketAddr,
+        transport: Transport,
+        bytes: Vec<u8>,
+    ) {
+        self.send(Transmit {
+            transport,
+            local: from,
+            remote: to,
+            bytes,
+        });
+    }
+
     /// Gives the engine at `node` a command at the current time.
     pub fn command(&mut self, node: NodeId, command: Command) -> Result<(), CommandError> {
         let now = self.now;

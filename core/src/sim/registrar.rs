@@ -35,6 +35,8 @@ struct Binding {
 #[derive(Debug)]
 pub struct Registrar {
     realm: String,
+    /// Our own address (for Contact in SUBSCRIBE answers).
+    pub address: String,
     users: HashMap<String, Secret>,
     /// The algorithm challenged with.
     pub algorithm: Algorithm,
@@ -52,8 +54,14 @@ pub struct Registrar {
     pub ok_headers: Vec<(String, String)>,
     /// Extra headers on every challenge (e.g. Security-Server).
     pub challenge_headers: Vec<(String, String)>,
-    /// Every request received, as bytes (for assertions).
+    /// Every REGISTER received, as bytes (for assertions).
     pub received: Vec<Vec<u8>>,
+    /// Every SUBSCRIBE received.
+    pub subscribes: Vec<Vec<u8>>,
+    /// Status for SUBSCRIBE (default 200; e.g. 403 to refuse).
+    pub subscribe_status: u16,
+    /// Responses received (to requests a test injected).
+    pub responses: Vec<Vec<u8>>,
     nonce_counter: u64,
     bindings: HashMap<String, Binding>,
     /// REGISTERs received (retransmissions included).
@@ -73,6 +81,7 @@ impl Registrar {
     pub fn new(realm: &str) -> Registrar {
         Registrar {
             realm: realm.to_owned(),
+            address: "127.0.0.1:5060".to_owned(),
             users: HashMap::new(),
             algorithm: Algorithm::Md5,
             qop: Some(Qop::Auth),
@@ -83,6 +92,9 @@ impl Registrar {
             ok_headers: Vec::new(),
             challenge_headers: Vec::new(),
             received: Vec::new(),
+            subscribes: Vec::new(),
+            subscribe_status: 200,
+            responses: Vec::new(),
             nonce_counter: 0,
             bindings: HashMap::new(),
             requests: 0,
@@ -250,6 +262,31 @@ impl Registrar {
     }
 }
 
+impl Registrar {
+    fn answer_subscribe(&mut self, request: &SipMessage<'_>) -> Vec<u8> {
+        let status = self.subscribe_status;
+        if status != 200 {
+            return reply(request, status, "Refused", &[]);
+        }
+        let expires = request
+            .header::<Expires>()
+            .and_then(Result::ok)
+            .map_or(600_000, |e| e.0)
+            .to_string();
+        let contact = format!("<sip:scscf@{}>", self.address);
+        reply(
+            request,
+            200,
+            "OK",
+            &[
+                ("Contact", &contact),
+                ("Expires", &expires),
+                ("Event", "reg"),
+            ],
+        )
+    }
+}
+
 fn reply(request: &SipMessage<'_>, status: u16, reason: &str, headers: &[(&str, &str)]) -> Vec<u8> {
     let mut out = Vec::with_capacity(512);
     let mut writer = MessageWriter::response_to(
@@ -279,8 +316,21 @@ impl SimPeer for Registrar {
         let Ok(request) = SipMessage::parse_datagram(bytes, &mut slots, &Limits::DEFAULT) else {
             return Vec::new();
         };
-        if !request.is_request() || request.method().map(|m| m.as_str()) != Some("REGISTER") {
+        if !request.is_request() {
+            // Responses (to NOTIFYs a test injected) are kept for assertions.
+            self.responses.push(bytes.to_vec());
             return Vec::new();
+        }
+        match request.method().map(|m| m.as_str()) {
+            Some("REGISTER") => {}
+            Some("SUBSCRIBE") => {
+                self.subscribes.push(bytes.to_vec());
+                if self.silent {
+                    return Vec::new();
+                }
+                return vec![self.answer_subscribe(&request)];
+            }
+            _ => return Vec::new(),
         }
         self.requests += 1;
         self.received.push(bytes.to_vec());

@@ -172,6 +172,8 @@ pub(crate) struct Account {
     /// The local address requests go out from.
     pub(crate) local: SocketAddr,
     pub(crate) registration: Registration,
+    /// The reg-event subscription (IMS accounts with `reg_event`).
+    pub(crate) reg_event: Option<super::subscription::RegSubscription>,
 }
 
 impl Account {
@@ -269,6 +271,7 @@ impl Account {
             contact,
             local,
             registration,
+            reg_event: None,
             config,
         })
     }
@@ -289,6 +292,32 @@ impl Account {
             + self.registrar.capacity()
             + self.contact.capacity()
             + self.registration.heap_bytes()
+    }
+}
+
+impl Account {
+    /// The IMS headers of every request other than REGISTER: P-Preferred-Identity,
+    /// P-Access-Network-Info and, with sec-agree, Security-Verify.
+    pub(crate) fn write_ims_headers(&self, writer: &mut crate::sip::MessageWriter<'_>) {
+        use crate::sip::HeaderName;
+        let Some(ims) = &self.config.ims else { return };
+        if let Some(identity) = &ims.preferred_identity {
+            writer.header_with(HeaderName::PPreferredIdentity, |b| {
+                b.push(b'<');
+                b.extend_from_slice(identity.as_bytes());
+                b.push(b'>');
+            });
+        }
+        if let Some(info) = &ims.access_network_info {
+            writer.header(HeaderName::PAccessNetworkInfo, info.as_bytes());
+        }
+        if ims.security_client.is_some() {
+            for server in &self.registration.security_server {
+                writer.header(HeaderName::SecurityVerify, server.as_bytes());
+            }
+            writer.header(HeaderName::ProxyRequire, b"sec-agree");
+            writer.header(HeaderName::Require, b"sec-agree");
+        }
     }
 }
 

@@ -3,9 +3,11 @@
 
 pub(crate) mod account;
 pub(crate) mod registration;
+pub(crate) mod subscription;
 
 pub use account::{AccountConfig, AccountError, AccountId, ImsConfig};
 pub use registration::{RegistrationError, RegistrationState};
+pub use subscription::SubscriptionStatus;
 
 pub(crate) use account::Account;
 pub(crate) use registration::Registration;

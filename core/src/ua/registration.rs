@@ -87,6 +87,13 @@ pub enum RegistrationError {
     /// More 3xx redirects than allowed.
     #[error("too many redirects")]
     TooManyRedirects,
+    /// The network ended the registration (reg-event NOTIFY, RFC 3680): `deactivated`,
+    /// `expired` or `probation` re-register at once; `rejected` or `unregistered` stop.
+    #[error("the network de-registered us ({event})")]
+    NetworkDeregistered {
+        /// The reginfo contact event.
+        event: String,
+    },
 }
 
 /// What the account wants.
@@ -145,6 +152,8 @@ pub(crate) struct Registration {
     pub(crate) next_hop: SocketAddr,
     pub(crate) wake_at: Option<Instant>,
     pub(crate) failures: u32,
+    /// The lifetime granted by the last 2xx.
+    pub(crate) granted: u32,
     /// Our address as the registrar saw it (Via received/rport).
     pub(crate) observed: Option<SocketAddr>,
     /// Service-Route of the last 2xx (RFC 3608), pre-loaded as Route on later requests.
@@ -180,6 +189,7 @@ impl Registration {
             next_hop,
             wake_at: None,
             failures: 0,
+            granted: 0,
             observed: None,
             service_route: Vec::new(),
             associated_uris: Vec::new(),
