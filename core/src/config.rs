@@ -312,6 +312,7 @@ impl AccountSettings {
             registrar: self.registrar.clone(),
             proxy,
             transport: self.transport(),
+            failover: Vec::new(),
             expires: self.expires.unwrap_or(600),
             instance_id: self.instance_id.clone(),
             contact_user: None,

@@ -530,3 +530,112 @@ fn with_20_percent_loss_and_reordering_every_one_of_1000_seeded_runs_registers()
     }
     assert!(slowest < Duration::from_secs(300));
 }
+
+#[test]
+fn a_dead_next_hop_fails_over_to_the_next_target_at_once() {
+    let start = Instant::now();
+    let mut network = SimNetwork::new(start, 9);
+    network.record = true;
+    let registrar = network.add_peer(addr("127.0.0.1:5070"), Registrar::new("ims.test"));
+    network
+        .peer_mut::<Registrar>(registrar)
+        .unwrap()
+        .add_user("alice", "secret");
+    let phone = network.add_engine(&[(Transport::Udp, addr(PHONE)), (Transport::Tcp, addr(PHONE))]);
+    // Nothing answers at 127.0.0.1:5060; the second target (over TCP) is alive.
+    let mut config = AccountConfig::new(
+        "sip:alice@ims.test",
+        "secret",
+        addr(REGISTRAR),
+        Transport::Udp,
+    );
+    config.failover = vec![(addr("127.0.0.1:5070"), Transport::Tcp)];
+    let alice = network.add_account_with(phone, config).unwrap();
+    network
+        .command(phone, Command::Register { account: alice })
+        .unwrap();
+    network.run_for(Duration::from_secs(40));
+    let events = network.events(phone).to_vec();
+    let failed_at_once = events.iter().any(|e| {
+        matches!(e, Event::RegistrationFailed { reason: RegistrationError::Timeout { .. }, retry_in: Some(d), .. } if d.is_zero())
+    });
+    assert!(failed_at_once, "{events:#?}");
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Registered { .. })),
+        "{events:#?}"
+    );
+    let engine = network.engine(phone).unwrap();
+    assert_eq!(
+        engine.contact(alice),
+        Some("sip:alice@127.0.0.1:5062;transport=tcp")
+    );
+    let accepted = network.peer_mut::<Registrar>(registrar).unwrap().accepted;
+    assert_eq!(accepted, 1);
+    // Registered 32 s (Timer F) after the start, at the second target.
+    let to_second: Vec<Duration> = network
+        .wire()
+        .iter()
+        .filter(|r| r.to == addr("127.0.0.1:5070"))
+        .map(|r| r.sent - start)
+        .collect();
+    assert_eq!(to_second.first().copied(), Some(Duration::from_secs(32)));
+}
+
+#[test]
+fn when_every_target_failed_it_backs_off_and_starts_again_from_the_first() {
+    let start = Instant::now();
+    let mut network = SimNetwork::new(start, 10);
+    network.record = true;
+    let phone = network.add_engine(&[(Transport::Udp, addr(PHONE))]);
+    let mut config = AccountConfig::new(
+        "sip:alice@ims.test",
+        "secret",
+        addr(REGISTRAR),
+        Transport::Udp,
+    );
+    config.failover = vec![(addr("127.0.0.1:5070"), Transport::Udp)];
+    let alice = network.add_account_with(phone, config).unwrap();
+    network
+        .command(phone, Command::Register { account: alice })
+        .unwrap();
+    network.run_for(Duration::from_secs(64) + Duration::from_millis(10));
+    let retries: Vec<Option<Duration>> = network
+        .events(phone)
+        .iter()
+        .filter_map(|e| match e {
+            Event::RegistrationFailed { retry_in, .. } => Some(*retry_in),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries.len(), 2, "{retries:?}");
+    assert_eq!(
+        retries[0],
+        Some(Duration::ZERO),
+        "first target dead: the second at once"
+    );
+    assert!(
+        retries[1].is_some_and(|d| d >= Duration::from_millis(2500)),
+        "both dead: back-off"
+    );
+    let first_hops: Vec<SocketAddr> = network
+        .wire()
+        .iter()
+        .filter(|r| r.from == addr(PHONE))
+        .map(|r| r.to)
+        .collect();
+    assert_eq!(first_hops.first(), Some(&addr(REGISTRAR)));
+    assert_eq!(first_hops.last(), Some(&addr("127.0.0.1:5070")));
+    network.run_for(Duration::from_secs(10));
+    let after = network
+        .wire()
+        .iter()
+        .rev()
+        .find(|r| r.from == addr(PHONE))
+        .unwrap()
+        .to;
+    assert_eq!(
+        after,
+        addr(REGISTRAR),
+        "the next round starts from the first target"
+    );
+}

@@ -116,7 +116,7 @@ impl Engine {
         let Some(account) = self.accounts.get(id.index()) else {
             return;
         };
-        let mut transport = account.config.transport;
+        let mut transport = account.transport;
         let mut local = account.local;
         let remote = account.registration.next_hop;
         // Room for an Authorization header too, so answering a challenge does not regrow
@@ -220,7 +220,71 @@ impl Engine {
         } else {
             RegistrationError::Transport { proxy }
         };
+        if self.fail_over(id) {
+            // RFC 3263 §4.3: the next target, at once.
+            let next = Next::Retry {
+                after: Some(Duration::ZERO),
+                error,
+            };
+            self.act(now, id, next);
+            return;
+        }
         self.act(now, id, Next::Retry { after: None, error });
+    }
+
+    /// Moves the account to its next usable next hop, unless every one failed since the
+    /// last success (then it starts from the first again, after the usual back-off).
+    fn fail_over(&mut self, id: AccountId) -> bool {
+        let Some(account) = self.accounts.get(id.index()) else {
+            return false;
+        };
+        let count = account.target_count();
+        let mut index = account.target;
+        let mut failovers = account.failovers;
+        loop {
+            failovers += 1;
+            index = (index + 1) % count;
+            if failovers >= count {
+                // A whole round failed: back to the first target for the next round.
+                let Some((remote, transport)) = account.target_at(0) else {
+                    return false;
+                };
+                let local = self.local_for(transport, remote);
+                self.use_target(id, 0, remote, transport, local, 0);
+                return false;
+            }
+            let Some((remote, transport)) = account.target_at(index) else {
+                return false;
+            };
+            if let Some(local) = self.local_for(transport, remote) {
+                self.use_target(id, index, remote, transport, Some(local), failovers);
+                return true;
+            }
+        }
+    }
+
+    fn use_target(
+        &mut self,
+        id: AccountId,
+        index: usize,
+        remote: SocketAddr,
+        transport: Transport,
+        local: Option<SocketAddr>,
+        failovers: usize,
+    ) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let Some(local) = local else { return };
+        if account.target != index {
+            tracing::info!(account = %id, %remote, %transport, "next hop changed");
+        }
+        account.target = index;
+        account.failovers = failovers;
+        account.registration.next_hop = remote;
+        account.transport = transport;
+        account.local = local;
+        account.contact = crate::ua::account::contact_uri(&account.contact_user, local, transport);
     }
 
     /// Carries out a registration decision.
@@ -241,6 +305,8 @@ impl Engine {
                 }
                 registration.state = RegistrationState::Registered { expires };
                 registration.granted = expires;
+                account.failovers = 0;
+                let registration = &mut account.registration;
                 let at = now + refresh_after(expires, policy.refresh_margin);
                 registration.wake_at = Some(at);
                 let observed = registration.observed;
@@ -367,7 +433,7 @@ impl Engine {
             .accounts
             .iter()
             .filter(|a| {
-                a.config.transport == Transport::Tcp
+                a.transport == Transport::Tcp
                     && a.registration.next_hop == remote
                     && a.registration.transaction.is_none()
                     && matches!(a.registration.state, RegistrationState::Registered { .. })

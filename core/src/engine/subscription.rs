@@ -39,7 +39,7 @@ impl Engine {
             subscription.reset(call_id, tag);
         }
         let expires = account.registration.granted.max(1);
-        let transport = account.config.transport;
+        let transport = account.transport;
         let local = account.local;
         let remote = account.registration.next_hop;
         let via = super::registration::via_value(transport, local, &branch);

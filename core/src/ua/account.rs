@@ -46,6 +46,9 @@ pub struct AccountConfig {
     pub proxy: SocketAddr,
     /// The transport to the proxy.
     pub transport: Transport,
+    /// Further next hops, tried in order when the current one times out or fails at the
+    /// transport (RFC 3263 §4.3; e.g. the P-CSCFs DNS discovery found).
+    pub failover: Vec<(SocketAddr, Transport)>,
     /// Requested registration lifetime in seconds (RFC 3261 §10.2.1.1).
     pub expires: u32,
     /// `+sip.instance` for the Contact (RFC 5626 §4.1), e.g. `<urn:uuid:...>`.
@@ -86,6 +89,7 @@ impl std::fmt::Debug for AccountConfig {
             .field("registrar", &self.registrar)
             .field("proxy", &self.proxy)
             .field("transport", &self.transport)
+            .field("failover", &self.failover)
             .field("expires", &self.expires)
             .field("instance_id", &self.instance_id)
             .field("contact_user", &self.contact_user)
@@ -111,6 +115,7 @@ impl AccountConfig {
             registrar: None,
             proxy,
             transport,
+            failover: Vec::new(),
             expires: 600,
             instance_id: None,
             contact_user: None,
@@ -171,6 +176,13 @@ pub(crate) struct Account {
     pub(crate) contact: String,
     /// The local address requests go out from.
     pub(crate) local: SocketAddr,
+    /// The transport in use (the config's, or a failover target's).
+    pub(crate) transport: Transport,
+    /// Which next hop is in use: 0 = `config.proxy`, n = `config.failover[n - 1]`.
+    pub(crate) target: usize,
+    /// Next hops given up on since the last success.
+    pub(crate) failovers: usize,
+    pub(crate) contact_user: String,
     pub(crate) registration: Registration,
     /// The reg-event subscription (IMS accounts with `reg_event`).
     pub(crate) reg_event: Option<super::subscription::RegSubscription>,
@@ -251,19 +263,15 @@ impl Account {
             None => format!("<{}>", config.aor),
         };
         let contact_user = config.contact_user.clone().unwrap_or_else(|| user.clone());
-        let host = match local {
-            SocketAddr::V4(v4) => v4.ip().to_string(),
-            SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
-        };
-        let mut contact = format!("sip:{contact_user}@{host}:{}", local.port());
-        if config.transport != Transport::Udp {
-            contact.push_str(";transport=");
-            contact.push_str(config.transport.param());
-        }
+        let contact = contact_uri(&contact_user, local, config.transport);
         let auth_username = config.auth_username.clone().unwrap_or(user);
         let home_realm = config.realm.clone().unwrap_or_else(|| domain.clone());
         Ok(Account {
             id,
+            transport: config.transport,
+            target: 0,
+            failovers: 0,
+            contact_user,
             home_realm,
             address,
             auth_username,
@@ -291,11 +299,40 @@ impl Account {
             + self.auth_username.capacity()
             + self.registrar.capacity()
             + self.contact.capacity()
+            + self.contact_user.capacity()
+            + c.failover.capacity() * std::mem::size_of::<(SocketAddr, Transport)>()
             + self.registration.heap_bytes()
     }
 }
 
+/// `sip:alice@127.0.0.1:5062[;transport=tcp]`.
+pub(crate) fn contact_uri(user: &str, local: SocketAddr, transport: Transport) -> String {
+    let host = match local {
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+        SocketAddr::V6(v6) => format!("[{}]", v6.ip()),
+    };
+    let mut contact = format!("sip:{user}@{host}:{}", local.port());
+    if transport != Transport::Udp {
+        contact.push_str(";transport=");
+        contact.push_str(transport.param());
+    }
+    contact
+}
+
 impl Account {
+    /// Next hop `index` (0 = the configured proxy).
+    pub(crate) fn target_at(&self, index: usize) -> Option<(SocketAddr, Transport)> {
+        match index {
+            0 => Some((self.config.proxy, self.config.transport)),
+            n => self.config.failover.get(n - 1).copied(),
+        }
+    }
+
+    /// How many next hops there are.
+    pub(crate) fn target_count(&self) -> usize {
+        1 + self.config.failover.len()
+    }
+
     /// The IMS headers of every request other than REGISTER: P-Preferred-Identity,
     /// P-Access-Network-Info and, with sec-agree, Security-Verify.
     pub(crate) fn write_ims_headers(&self, writer: &mut crate::sip::MessageWriter<'_>) {
