@@ -25,6 +25,8 @@ use crate::report::ParseLine;
 #[global_allocator]
 static ALLOCATOR: alloc::CountingAllocator = alloc::CountingAllocator;
 
+mod aka;
+
 /// imsbench - ims-rs throughput on your own data.
 #[derive(Parser)]
 #[command(name = "imsbench", version)]
@@ -37,6 +39,11 @@ struct Cli {
 enum Command {
     /// Parse SIP messages from files and report each, or measure parse throughput (--bench).
     Parse(ParseArgs),
+    /// Every Milenage output (TS 35.206) for K, OP or OPc, RAND, SQN and AMF, as hex.
+    Milenage(aka::MilenageArgs),
+    /// The AKAv1-MD5/AKAv2-MD5 Digest answer (RFC 3310, RFC 4169) to an AKA nonce:
+    /// response, or AUTS for a resync (exit 0); MAC-A mismatch (exit 1).
+    AkaResponse(aka::AkaResponseArgs),
 }
 
 #[derive(Args)]
@@ -66,6 +73,8 @@ fn main() -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Parse(args) if args.bench => parse_bench(&args),
         Command::Parse(args) => Ok(parse_report(&args)),
+        Command::Milenage(args) => aka::milenage(&args),
+        Command::AkaResponse(args) => aka::aka_response(&args),
     }
 }
 

@@ -535,7 +535,7 @@ pub fn answer_with_policy(
     state: &mut SqnState,
     policy: &SqnPolicy,
 ) -> Result<AkaAnswer, AkaError> {
-    let (rand, autn) = decode_nonce(nonce)?;
+    let (rand, autn) = split_nonce(nonce)?;
     let milenage = &keys.milenage;
     let temp = milenage.temp(&rand);
     let vector = milenage.f2345_from_temp(&temp);
@@ -603,7 +603,9 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-fn decode_nonce(nonce: &str) -> Result<([u8; 16], [u8; 16]), AkaError> {
+/// Splits an AKA nonce, base64(RAND || AUTN [|| server data]) (RFC 3310 §3.2), into RAND
+/// and AUTN; server data is ignored. Padding is optional.
+pub fn split_nonce(nonce: &str) -> Result<([u8; 16], [u8; 16]), AkaError> {
     let bad = |problem| AkaError::BadNonce { problem };
     if nonce.len() > MAX_NONCE_CHARS {
         return Err(bad(NonceProblem::TooLong { chars: nonce.len() }));
