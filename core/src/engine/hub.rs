@@ -84,6 +84,32 @@ pub(super) enum Target {
     Subscription(AccountId),
 }
 
+/// Hashes the engine's own transaction keys: sequential `u64`s it hands out itself, never
+/// taken from the network, so no keyed (flood-resistant) hash is needed. One multiply by
+/// 2^64/phi spreads consecutive keys over the buckets and the top bits; and unlike a
+/// randomly keyed hasher, iteration order is the same in every run.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// A table keyed by transaction key.
+pub(super) type KeyMap<V> = HashMap<u64, V, std::hash::BuildHasherDefault<KeyHasher>>;
+
 /// The sans-IO engine. See the [module docs](super).
 pub struct Engine {
     pub(super) config: EngineConfig,
@@ -93,9 +119,9 @@ pub struct Engine {
     pub(super) accounts_by_user: HashMap<String, AccountId>,
     /// reg-event subscriptions by Call-ID.
     pub(super) reg_subscriptions: HashMap<String, AccountId>,
-    pub(super) clients: HashMap<u64, Client>,
+    pub(super) clients: KeyMap<Client>,
     pub(super) client_index: HashMap<String, u64>,
-    pub(super) servers: HashMap<u64, Server>,
+    pub(super) servers: KeyMap<Server>,
     pub(super) server_index: HashMap<String, u64>,
     pub(super) timers: BinaryHeap<Reverse<(Instant, Target)>>,
     pub(super) streams: HashMap<SocketAddr, StreamBuffer>,
@@ -132,9 +158,9 @@ impl Engine {
             accounts: Vec::new(),
             accounts_by_user: HashMap::new(),
             reg_subscriptions: HashMap::new(),
-            clients: HashMap::new(),
+            clients: KeyMap::default(),
             client_index: HashMap::new(),
-            servers: HashMap::new(),
+            servers: KeyMap::default(),
             server_index: HashMap::new(),
             timers: BinaryHeap::new(),
             streams: HashMap::new(),
