@@ -389,8 +389,9 @@ impl Registration {
             .header(HeaderName::To, account.address.as_bytes())
             .header(HeaderName::CallId, self.call_id.as_bytes())
             .header_with(HeaderName::CSeq, |b| {
-                b.extend_from_slice(self.cseq.to_string().as_bytes());
-                b.extend_from_slice(b" REGISTER");
+                use std::io::Write;
+                // Writing into a Vec cannot fail.
+                let _ = write!(b, "{} REGISTER", self.cseq);
             })
             .header_with(HeaderName::Contact, |b| {
                 b.push(b'<');
@@ -486,7 +487,10 @@ fn granted_expires(response: &SipMessage<'_>, contact: &str, requested: u32) -> 
         };
         bindings += 1;
         listed_any = true;
-        if found.is_none() && ours.as_ref().is_some_and(|u| u.equivalent(&address.uri)) {
+        // Registrars usually echo our Contact byte for byte; equal text is an equivalent
+        // URI (comparison is reflexive), so the RFC 3261 §19.1.4 walk runs only otherwise.
+        let same = |u: &Uri<'_>| address.uri.as_str() == contact || u.equivalent(&address.uri);
+        if found.is_none() && ours.as_ref().is_some_and(same) {
             found = Some(value.expires());
         }
     }
