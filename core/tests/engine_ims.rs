@@ -390,3 +390,219 @@ mod reg_event {
         assert_eq!(ims.last_response_status(), 481);
     }
 }
+
+mod aka {
+    use super::*;
+    use ims_core::auth::{AkaKeys, Algorithm, SqnState};
+    use ims_core::sim::NodeId;
+    use ims_core::ua::{AccountId, RegistrationError};
+
+    // TS 35.208 test set 1.
+    const K: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
+    const OP: &str = "cdc202d5123e20f62b6d676ac72cb318";
+    const AMF: &str = "b9b9";
+
+    fn keys(k: &str) -> AkaKeys {
+        AkaKeys::from_hex(k, Some(OP), None, AMF).unwrap()
+    }
+
+    struct Aka {
+        network: SimNetwork,
+        scscf: NodeId,
+        phone: NodeId,
+        alice: AccountId,
+    }
+
+    fn setup(algorithm: Algorithm, phone_k: &str, sqn: SqnState) -> Aka {
+        let mut network = SimNetwork::new(Instant::now(), 31);
+        let scscf = network.add_peer(addr("127.0.0.1:5060"), Registrar::new("ims.test"));
+        {
+            let registrar = network.peer_mut::<Registrar>(scscf).unwrap();
+            registrar.algorithm = algorithm;
+            registrar.aka = Some(keys(K));
+            registrar.qop = None;
+        }
+        let phone = network.add_engine(&[(Transport::Udp, addr("127.0.0.1:5062"))]);
+        let mut config = AccountConfig::new(
+            "sip:alice@ims.test",
+            "",
+            addr("127.0.0.1:5060"),
+            Transport::Udp,
+        );
+        config.auth_username = Some("alice@ims.test".to_owned());
+        config.ims = Some(ImsConfig {
+            aka: Some(keys(phone_k)),
+            sqn,
+            ..ImsConfig::default()
+        });
+        let alice = network.add_account_with(phone, config).unwrap();
+        Aka {
+            network,
+            scscf,
+            phone,
+            alice,
+        }
+    }
+
+    impl Aka {
+        fn registrar(&mut self) -> &mut Registrar {
+            self.network.peer_mut::<Registrar>(self.scscf).unwrap()
+        }
+
+        fn register(&mut self) -> Vec<Event> {
+            self.network
+                .command(
+                    self.phone,
+                    Command::Register {
+                        account: self.alice,
+                    },
+                )
+                .unwrap();
+            self.network.run_for(Duration::from_secs(2));
+            self.network.take_events(self.phone)
+        }
+    }
+
+    fn registered(events: &[Event]) -> bool {
+        events.iter().any(|e| matches!(e, Event::Registered { .. }))
+    }
+
+    #[test]
+    fn akav1_registers_and_reports_the_accepted_sqn() {
+        let mut aka = setup(Algorithm::AkaV1Md5, K, SqnState::default());
+        let events = aka.register();
+        assert!(registered(&events), "{events:#?}");
+        let sqn = events
+            .iter()
+            .find_map(|e| match e {
+                Event::SqnUpdated { state, .. } => Some(state.highest()),
+                _ => None,
+            })
+            .expect("SqnUpdated");
+        assert_eq!(sqn, 32, "the SQN of the challenge answered");
+        let answer = String::from_utf8(aka.registrar().received[1].clone()).unwrap();
+        assert!(answer.contains("algorithm=AKAv1-MD5"), "{answer}");
+        assert_eq!(aka.registrar().rejected, 0);
+    }
+
+    #[test]
+    fn akav2_registers() {
+        let mut aka = setup(Algorithm::AkaV2Md5, K, SqnState::default());
+        let events = aka.register();
+        assert!(registered(&events), "{events:#?}");
+        let answer = String::from_utf8(aka.registrar().received[1].clone()).unwrap();
+        assert!(answer.contains("algorithm=AKAv2-MD5"), "{answer}");
+    }
+
+    #[test]
+    fn stale_sqn_is_resynchronised_with_auts_then_registers() {
+        // The phone has already accepted SQN 0x1000 (SEQ 128); the network starts at 32.
+        let mut state = SqnState::default();
+        state.accept(0x1000);
+        let mut aka = setup(Algorithm::AkaV1Md5, K, state);
+        let events = aka.register();
+        assert!(registered(&events), "{events:#?}");
+        assert_eq!(aka.registrar().resyncs, 1);
+        let resync = String::from_utf8(aka.registrar().received[1].clone()).unwrap();
+        assert!(
+            resync.contains("auts=\""),
+            "the answer to the stale challenge carries auts:\n{resync}"
+        );
+        let after = String::from_utf8(aka.registrar().received[2].clone()).unwrap();
+        assert!(!after.contains("auts="), "auts is sent once:\n{after}");
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::RegistrationFailed { .. })),
+            "{events:#?}"
+        );
+    }
+
+    #[test]
+    fn a_replayed_challenge_is_refused_with_a_resync() {
+        let mut aka = setup(Algorithm::AkaV1Md5, K, SqnState::default());
+        assert!(registered(&aka.register()));
+        // De-register, then the network replays the old nonce.
+        aka.network
+            .command(aka.phone, Command::Unregister { account: aka.alice })
+            .unwrap();
+        aka.network.run_for(Duration::from_secs(2));
+        aka.registrar().expire_nonces();
+        aka.registrar().repeat_nonce = true;
+        aka.network.take_events(aka.phone);
+        let before = aka.registrar().resyncs;
+        aka.network
+            .command(aka.phone, Command::Register { account: aka.alice })
+            .unwrap();
+        aka.network.run_for(Duration::from_secs(2));
+        assert!(
+            aka.registrar().resyncs > before,
+            "the replayed SQN was refused with auts"
+        );
+        let events = aka.network.take_events(aka.phone);
+        assert!(registered(&events), "{events:#?}");
+    }
+
+    #[test]
+    fn mac_failure_sends_one_invalid_answer_and_stops() {
+        let wrong_k = "000102030405060708090a0b0c0d0e0f";
+        let mut aka = setup(Algorithm::AkaV1Md5, wrong_k, SqnState::default());
+        let events = aka.register();
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::RegistrationFailed {
+                    reason: RegistrationError::NetworkAuthenticationFailed,
+                    retry_in: None,
+                    ..
+                }
+            )),
+            "{events:#?}"
+        );
+        assert!(!events.iter().any(|e| matches!(e, Event::SqnUpdated { .. })));
+        assert_eq!(
+            aka.registrar().received.len(),
+            2,
+            "initial REGISTER, one answer without a valid response"
+        );
+        aka.network.run_for(Duration::from_secs(600));
+        assert_eq!(aka.registrar().received.len(), 2, "never retried");
+    }
+
+    #[test]
+    fn aka_challenge_without_keys_is_a_clear_error() {
+        let mut network = SimNetwork::new(Instant::now(), 32);
+        let scscf = network.add_peer(addr("127.0.0.1:5060"), Registrar::new("ims.test"));
+        {
+            let registrar = network.peer_mut::<Registrar>(scscf).unwrap();
+            registrar.algorithm = Algorithm::AkaV1Md5;
+            registrar.aka = Some(keys(K));
+        }
+        let phone = network.add_engine(&[(Transport::Udp, addr("127.0.0.1:5062"))]);
+        let alice = network
+            .add_account(
+                phone,
+                "sip:alice@ims.test",
+                "pw",
+                addr("127.0.0.1:5060"),
+                Transport::Udp,
+            )
+            .unwrap();
+        network
+            .command(phone, Command::Register { account: alice })
+            .unwrap();
+        network.run_for(Duration::from_secs(1));
+        let events = network.take_events(phone);
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::RegistrationFailed {
+                    reason: RegistrationError::AkaNotConfigured,
+                    retry_in: None,
+                    ..
+                }
+            )),
+            "{events:#?}"
+        );
+    }
+}

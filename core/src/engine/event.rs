@@ -144,6 +144,15 @@ pub enum Event {
         /// What was wrong.
         error: StreamFailure,
     },
+    /// An AKA challenge was accepted: store this SQN state (it must survive restarts so
+    /// a replayed challenge is refused, TS 33.102 Annex C) and give it back in
+    /// `ImsConfig::sqn` next time.
+    SqnUpdated {
+        /// Which account.
+        account: AccountId,
+        /// The new state (`Display`/`FromStr` give its stored form).
+        state: crate::auth::SqnState,
+    },
     /// The reg-event subscription (RFC 3680) is active.
     RegEventSubscribed {
         /// Which account.

@@ -208,7 +208,11 @@ impl Engine {
         let call_id = self.token(16);
         let from_tag = self.token(8);
         let cseq = (self.rng.next_u32() % 10_000).saturating_add(1);
-        let registration = Registration::new(call_id, from_tag, cseq, config.expires, config.proxy);
+        let mut registration =
+            Registration::new(call_id, from_tag, cseq, config.expires, config.proxy);
+        if let Some(ims) = &config.ims {
+            registration.sqn = ims.sqn.clone();
+        }
         let account = Account::new(id, config, local, registration)?;
         if let Some(user) = contact_user(&account.contact) {
             self.accounts_by_user.entry(user.to_owned()).or_insert(id);

@@ -199,6 +199,13 @@ impl Engine {
             account.registration = registration;
             next
         };
+        if let Some(account) = self.accounts.get_mut(id.index()) {
+            if std::mem::replace(&mut account.registration.sqn_changed, false) {
+                let state = account.registration.sqn.clone();
+                self.events
+                    .push_back(Event::SqnUpdated { account: id, state });
+            }
+        }
         self.act(now, id, next);
     }
 

@@ -50,6 +50,18 @@ pub struct Registrar {
     pub forced: VecDeque<ForcedResponse>,
     /// Silently drop every request (a dead server).
     pub silent: bool,
+    /// Challenge with IMS AKA (set `algorithm` to AKAv1-MD5 or AKAv2-MD5): the
+    /// subscriber's keys as the HSS knows them.
+    pub aka: Option<crate::auth::AkaKeys>,
+    /// The SQN the next AKA challenge carries (SEQ << 5 | IND); it advances by one SEQ.
+    pub sqn: u64,
+    /// Send the previous AKA nonce again, once (a replayed challenge).
+    pub repeat_nonce: bool,
+    /// AUTS resynchronisations handled.
+    pub resyncs: u64,
+    nonces: HashMap<String, [u8; 16]>,
+    expired: std::collections::HashSet<String>,
+    last_nonce: Option<String>,
     /// Extra headers on every 2xx (e.g. Service-Route, P-Associated-URI).
     pub ok_headers: Vec<(String, String)>,
     /// Extra headers on every challenge (e.g. Security-Server).
@@ -89,6 +101,13 @@ impl Registrar {
             stale_next: 0,
             forced: VecDeque::new(),
             silent: false,
+            aka: None,
+            sqn: 32,
+            repeat_nonce: false,
+            resyncs: 0,
+            nonces: HashMap::new(),
+            expired: std::collections::HashSet::new(),
+            last_nonce: None,
             ok_headers: Vec::new(),
             challenge_headers: Vec::new(),
             received: Vec::new(),
@@ -118,6 +137,15 @@ impl Registrar {
             .map(|b| b.contact.as_str())
     }
 
+    /// Stops accepting credentials for every nonce issued so far (the next request is
+    /// challenged again, as a real S-CSCF does for a new registration).
+    pub fn expire_nonces(&mut self) {
+        self.expired.extend(self.nonces.keys().cloned());
+        if let Some(last) = &self.last_nonce {
+            self.expired.insert(last.clone());
+        }
+    }
+
     /// How many AORs have a live binding.
     pub fn bound(&self, now: Instant) -> usize {
         self.bindings
@@ -136,6 +164,17 @@ impl Registrar {
             return reply(request, forced.status, &forced.reason, &headers);
         }
         let credentials = request.header::<Authorization>().and_then(Result::ok);
+        if let (Some(keys), Some(c)) = (&self.aka, &credentials) {
+            if let (Some(auts), Some(rand)) = (c.auts(), c.nonce().and_then(|n| self.nonces.get(n)))
+            {
+                // TS 33.102 §6.3.5: the USIM's SQN comes back in AUTS; continue above it.
+                if let Ok(sqn_ms) = keys.verify_auts(rand, auts) {
+                    self.resyncs += 1;
+                    self.sqn = sqn_ms + 32;
+                }
+                return self.challenge(request, false);
+            }
+        }
         let verified = credentials
             .as_ref()
             .is_some_and(|c| self.verify(request, c));
@@ -209,7 +248,21 @@ impl Registrar {
         ) else {
             return false;
         };
-        let Some(password) = self.users.get(user) else {
+        if self.expired.contains(nonce) {
+            return false;
+        }
+        let aka_password = self.aka.as_ref().and_then(|keys| {
+            let rand = self.nonces.get(nonce)?;
+            let version = crate::auth::AkaVersion::from_algorithm(self.algorithm)?;
+            let vector = keys.milenage().f2345(rand);
+            Some(crate::auth::aka::password(
+                version,
+                &vector.res,
+                &vector.ik,
+                &vector.ck,
+            ))
+        });
+        let Some(password) = aka_password.as_ref().or_else(|| self.users.get(user)) else {
             return false;
         };
         if credentials.realm() != Some(self.realm.as_str()) {
@@ -240,10 +293,26 @@ impl Registrar {
     fn challenge(&mut self, request: &SipMessage<'_>, stale: bool) -> Vec<u8> {
         self.challenges += 1;
         self.nonce_counter += 1;
+        let nonce = match (&self.aka, &self.last_nonce) {
+            (Some(_), Some(last)) if self.repeat_nonce => {
+                self.repeat_nonce = false;
+                last.clone()
+            }
+            (Some(keys), _) => {
+                let mut rand = [0u8; 16];
+                rand[..8].copy_from_slice(&self.nonce_counter.to_be_bytes());
+                rand[8..].copy_from_slice(&0x5a5a_5a5a_5a5a_5a5a_u64.to_be_bytes());
+                let nonce = keys.challenge_nonce(&rand, self.sqn);
+                self.sqn += 32;
+                self.nonces.insert(nonce.clone(), rand);
+                nonce
+            }
+            (None, _) => format!("n{:016x}", self.nonce_counter),
+        };
+        self.last_nonce = Some(nonce.clone());
         let mut value = format!(
-            "Digest realm=\"{}\", nonce=\"n{:016x}\", algorithm={}",
+            "Digest realm=\"{}\", nonce=\"{nonce}\", algorithm={}",
             self.realm,
-            self.nonce_counter,
             self.algorithm.as_str()
         );
         if let Some(qop) = self.qop {

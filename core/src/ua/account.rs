@@ -62,6 +62,12 @@ pub struct AccountConfig {
 /// What makes an account an IMS one (TS 24.229 §5.1.1).
 #[derive(Debug, Clone, Default)]
 pub struct ImsConfig {
+    /// The ISIM's K, OP/OPc and AMF for AKAv1-/AKAv2-MD5 challenges (RFC 3310, RFC 4169).
+    /// Without them only Digest with the password works.
+    pub aka: Option<crate::auth::AkaKeys>,
+    /// The highest SQNs accepted so far, as the store kept them
+    /// ([`Event::SqnUpdated`](crate::engine::Event::SqnUpdated) gives each new state).
+    pub sqn: crate::auth::SqnState,
     /// `P-Access-Network-Info` value for every request, e.g.
     /// `3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001000019B`.
     pub access_network_info: Option<String>,

@@ -4,7 +4,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::auth::digest::{DigestChallenge, DigestRequest, write_authorization};
+use crate::auth::digest::{DigestChallenge, DigestRequest, Secret, write_authorization_with};
+use crate::auth::{AkaError, AkaVersion, aka};
 use crate::sip::typed::{Challenge, Contact, Expires, MinExpires, PAssociatedUri};
 use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri, WriteOptions};
 use crate::transaction::TransactionKey;
@@ -87,6 +88,18 @@ pub enum RegistrationError {
     /// More 3xx redirects than allowed.
     #[error("too many redirects")]
     TooManyRedirects,
+    /// An AKAv1/AKAv2 challenge, but the account has no K/OP(c) configured.
+    #[error("the network asks for IMS AKA but the account has no K and OP/OPc")]
+    AkaNotConfigured,
+    /// AUTN did not verify: the network is not our home network, or K/OP/OPc are wrong.
+    /// One REGISTER without a valid response was sent; nothing more (RFC 3310 §3.3).
+    #[error(
+        "the network failed AKA authentication (MAC mismatch): wrong K/OP/OPc, or a fake network"
+    )]
+    NetworkAuthenticationFailed,
+    /// The AKA challenge could not be answered (malformed nonce, ...).
+    #[error("AKA: {0}")]
+    Aka(crate::auth::AkaError),
     /// The network ended the registration (reg-event NOTIFY, RFC 3680): `deactivated`,
     /// `expired` or `probation` re-register at once; `rejected` or `unregistered` stop.
     #[error("the network de-registered us ({event})")]
@@ -108,6 +121,10 @@ pub(crate) enum Goal {
 pub(crate) struct CachedChallenge {
     pub(crate) challenge: DigestChallenge,
     pub(crate) nc: u32,
+    /// The AKA-derived password (RES or the AKAv2 PRF) for this nonce.
+    pub(crate) password: Option<Secret>,
+    /// `auts` to send once (AKA resynchronisation).
+    pub(crate) auts: Option<String>,
 }
 
 /// The decision after a final response or a failure.
@@ -154,6 +171,12 @@ pub(crate) struct Registration {
     pub(crate) failures: u32,
     /// The lifetime granted by the last 2xx.
     pub(crate) granted: u32,
+    /// AKA SQN freshness state.
+    pub(crate) sqn: crate::auth::SqnState,
+    /// The SQN state changed (the engine reports it for the store).
+    pub(crate) sqn_changed: bool,
+    /// The last AKA challenge failed MAC: the REGISTER in flight carries no valid answer.
+    pub(crate) mac_failed: bool,
     /// Our address as the registrar saw it (Via received/rport).
     pub(crate) observed: Option<SocketAddr>,
     /// Service-Route of the last 2xx (RFC 3608), pre-loaded as Route on later requests.
@@ -190,6 +213,9 @@ impl Registration {
             wake_at: None,
             failures: 0,
             granted: 0,
+            sqn: crate::auth::SqnState::default(),
+            sqn_changed: false,
+            mac_failed: false,
             observed: None,
             service_route: Vec::new(),
             associated_uris: Vec::new(),
@@ -241,6 +267,10 @@ impl Registration {
         let status = response.status().unwrap_or(500);
         let reason = || String::from_utf8_lossy(response.reason().unwrap_or_default()).into_owned();
         let answered_fresh = std::mem::replace(&mut self.answered_fresh_challenge, false);
+        if std::mem::replace(&mut self.mac_failed, false) && status >= 300 {
+            self.challenges.clear();
+            return Next::Fail(RegistrationError::NetworkAuthenticationFailed);
+        }
         match status {
             200..=299 => {
                 self.challenge_rounds = 0;
@@ -299,9 +329,42 @@ impl Registration {
                     return Next::Fail(RegistrationError::ChallengeLoop);
                 }
                 let proxy = challenge.proxy;
-                self.challenges.retain(|c| c.challenge.proxy != proxy);
-                self.challenges.push(CachedChallenge { challenge, nc: 0 });
+                let mut cached = CachedChallenge {
+                    challenge,
+                    nc: 0,
+                    password: None,
+                    auts: None,
+                };
                 self.answered_fresh_challenge = true;
+                if let Some(version) = AkaVersion::from_algorithm(cached.challenge.algorithm) {
+                    let Some(keys) = account.config.ims.as_ref().and_then(|i| i.aka.as_ref())
+                    else {
+                        return Next::Fail(RegistrationError::AkaNotConfigured);
+                    };
+                    match aka::answer(keys, version, &cached.challenge.nonce, &mut self.sqn) {
+                        Ok(answer) => {
+                            cached.password = Some(answer.password());
+                            cached.auts = answer.auts().map(str::to_owned);
+                            if cached.auts.is_some() {
+                                // A resynchronisation is not a wrong password: the network
+                                // answers it with a fresh challenge.
+                                self.answered_fresh_challenge = false;
+                            } else {
+                                self.sqn_changed = true;
+                            }
+                        }
+                        Err(AkaError::MacFailure) => {
+                            // RFC 3310 §3.3: tell the network with an answer computed from
+                            // an empty password, then stop.
+                            cached.password = Some(Secret::new(Vec::new()));
+                            self.mac_failed = true;
+                            self.answered_fresh_challenge = false;
+                        }
+                        Err(error) => return Next::Fail(RegistrationError::Aka(error)),
+                    }
+                }
+                self.challenges.retain(|c| c.challenge.proxy != proxy);
+                self.challenges.push(cached);
                 Next::Send
             }
             423 => {
@@ -456,16 +519,24 @@ impl Registration {
                 body: b"",
             };
             let cnonce = cnonce();
-            let password = &account.config.password;
+            let password = cached.password.as_ref().unwrap_or(&account.config.password);
             let challenge = &cached.challenge;
             let nc = cached.nc;
             let username = account.auth_username.as_str();
+            let auts = cached.auts.take();
             writer.header_with(name, |b| {
                 // Inputs were checked when the challenge was stored; a failure here leaves
                 // the header empty and the registrar answers 400, which the caller sees.
-                if let Err(error) =
-                    write_authorization(b, challenge, username, password, &request, &cnonce, nc)
-                {
+                if let Err(error) = write_authorization_with(
+                    b,
+                    challenge,
+                    username,
+                    password,
+                    &request,
+                    &cnonce,
+                    nc,
+                    auts.as_deref(),
+                ) {
                     tracing::error!(%error, "cannot write Authorization");
                 }
             });
