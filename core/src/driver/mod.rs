@@ -21,6 +21,7 @@
 //! ```
 #![allow(clippy::disallowed_methods)] // the driver is where the clock lives
 
+pub mod dns;
 mod run;
 mod tcp;
 
