@@ -22,6 +22,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod baresip;
+mod dnsmasq;
 mod error;
 mod kamailio;
 mod paths;
@@ -30,6 +31,7 @@ mod process;
 mod sipp;
 
 pub use baresip::{Baresip, BaresipAccount};
+pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use error::HarnessError;
 pub use kamailio::{Kamailio, KamailioBuilder};
 pub use paths::{PeerDir, repo_root, scripts_dir, sipp_scenario};
