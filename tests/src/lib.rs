@@ -26,6 +26,7 @@ mod dnsmasq;
 mod error;
 mod kamailio;
 mod paths;
+mod phone;
 mod port;
 mod process;
 mod sipp;
@@ -35,6 +36,9 @@ pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use error::HarnessError;
 pub use kamailio::{Kamailio, KamailioBuilder};
 pub use paths::{PeerDir, repo_root, scripts_dir, sipp_scenario};
+pub use phone::{PHONE_AOR, Phone, SeenEvent, registered};
 pub use port::free_port_block;
 pub use process::{PeerProcess, require_program};
-pub use sipp::{RunningSipp, Sipp, SippOutcome, SippTransport, SippUser};
+pub use sipp::{
+    CallCounts, RunningSipp, Sipp, SippOutcome, SippTransport, SippUser, TracedMessage,
+};

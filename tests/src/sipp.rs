@@ -67,6 +67,7 @@ pub struct Sipp {
     transport: SippTransport,
     local_port: Option<u16>,
     timeout: Duration,
+    keys: Vec<(String, String)>,
 }
 
 impl Sipp {
@@ -83,7 +84,20 @@ impl Sipp {
             transport: SippTransport::Udp,
             local_port: None,
             timeout: Duration::from_secs(20),
+            keys: Vec::new(),
         }
+    }
+
+    /// A keyword for the scenario (`-key name value`): `[name]` in it reads `value`.
+    pub fn key(mut self, name: &str, value: &str) -> Self {
+        self.keys.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// How long SIPp may run (its `-timeout`; 20 s by default) before it is stopped.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     /// The transport (UDP by default).
@@ -109,6 +123,31 @@ impl Sipp {
     /// Starts the scenario in the background (e.g. a UAS waiting for a request); collect it
     /// with [`RunningSipp::wait`]. Dropping it stops SIPp.
     pub fn spawn(self, target: SocketAddr) -> Result<RunningSipp> {
+        self.start(Some(target))
+    }
+
+    /// Starts a server scenario (one that begins with `<recv>`, e.g. a registrar) with no
+    /// remote host, and waits until SIPp listens on its port; SIPp answers each request
+    /// where it came from. Collect it with [`RunningSipp::wait`]; dropping it stops SIPp.
+    /// A port taken by another process between the harness's check and SIPp's bind makes
+    /// SIPp exit at once; then it is started again on other ports (unless the port was set).
+    pub fn serve(self) -> Result<RunningSipp> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let started = self.clone().start(None).and_then(|mut running| {
+                running.wait_listening(Duration::from_secs(10))?;
+                Ok(running)
+            });
+            match started {
+                Err(HarnessError::ExitedEarly { .. })
+                    if self.local_port.is_none() && attempts < 3 => {}
+                other => return other,
+            }
+        }
+    }
+
+    fn start(self, target: Option<SocketAddr>) -> Result<RunningSipp> {
         let sipp = require_program("sipp")?;
         if !self.scenario.is_file() {
             return Err(HarnessError::Io {
@@ -137,8 +176,13 @@ impl Sipp {
         let media_port = free_port_block(5)?;
         let seconds = self.timeout.as_secs().max(1);
         let mut command = Command::new(sipp);
+        if let Some(target) = target {
+            command.arg(target.to_string());
+        }
+        for (name, value) in &self.keys {
+            command.args(["-key", name, value]);
+        }
         command
-            .arg(target.to_string())
             .arg("-sf")
             .arg(&self.scenario)
             .arg("-inf")
@@ -167,6 +211,7 @@ impl Sipp {
             process,
             dir,
             local_port,
+            transport: self.transport,
             limit: self.timeout + KILL_MARGIN,
         })
     }
@@ -186,6 +231,7 @@ pub struct RunningSipp {
     process: PeerProcess,
     dir: PeerDir,
     local_port: u16,
+    transport: SippTransport,
     limit: Duration,
 }
 
@@ -200,21 +246,34 @@ impl RunningSipp {
         self.process.pid()
     }
 
-    /// Waits until SIPp has bound its UDP port (a UAS is then ready for requests).
+    /// SIPp's local address (`127.0.0.1` and its SIP port).
+    pub fn local_address(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.local_port))
+    }
+
+    /// Waits until SIPp has bound its port for its transport (a UAS is then ready for
+    /// requests).
     pub fn wait_listening(&mut self, timeout: Duration) -> Result<()> {
         let deadline = std::time::Instant::now() + timeout;
+        let local = (std::net::Ipv4Addr::LOCALHOST, self.local_port);
         loop {
             self.process.check_running()?;
-            let taken = std::net::UdpSocket::bind((std::net::Ipv4Addr::LOCALHOST, self.local_port))
-                .is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse);
+            let bound = match self.transport {
+                SippTransport::Udp => std::net::UdpSocket::bind(local).map(drop),
+                // Binding fails while SIPp listens there (SO_REUSEADDR allows it only
+                // when no socket listens).
+                SippTransport::Tcp => std::net::TcpListener::bind(local).map(drop),
+            };
+            let taken = bound.is_err_and(|error| error.kind() == std::io::ErrorKind::AddrInUse);
             if taken {
                 return Ok(());
             }
             if std::time::Instant::now() >= deadline {
                 return Err(HarnessError::Timeout {
                     what: format!(
-                        "{} to listen on UDP port {}",
+                        "{} to listen on {:?} port {}",
                         self.process.name(),
+                        self.transport,
                         self.local_port
                     ),
                     timeout,
@@ -243,6 +302,26 @@ impl RunningSipp {
             errors: read("errors.log"),
             actions: read("actions.log"),
         })
+    }
+}
+
+impl Drop for RunningSipp {
+    /// A test that panics while SIPp runs (e.g. waiting for our own side) prints SIPp's
+    /// errors and message trace, stopping SIPp first so that they are complete.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.process.stop();
+            let read =
+                |name: &str| std::fs::read_to_string(self.dir.join(name)).unwrap_or_default();
+            eprintln!(
+                "----- {} errors -----\n{}\n----- {} messages -----\n{}\n----- end of {} -----",
+                self.process.name(),
+                read("errors.log").trim_end(),
+                self.process.name(),
+                read("messages.log").trim_end(),
+                self.process.name()
+            );
+        }
     }
 }
 
@@ -308,6 +387,81 @@ impl SippOutcome {
         )
     }
 
+    /// The cumulative "Successful call" and "Failed call" counters of SIPp's final screen.
+    pub fn call_counts(&self) -> Option<CallCounts> {
+        let last_count = |label: &str| {
+            self.screen
+                .lines()
+                .rev()
+                .find(|line| line.trim_start().starts_with(label))
+                .and_then(|line| line.rsplit('|').find(|cell| !cell.trim().is_empty()))
+                .and_then(|cell| cell.trim().parse().ok())
+        };
+        Some(CallCounts {
+            successful: last_count("Successful call")?,
+            failed: last_count("Failed call")?,
+        })
+    }
+
+    /// Panics unless SIPp exited 0 and its statistics count exactly one successful call
+    /// and no failed one.
+    #[track_caller]
+    pub fn assert_one_successful_call(&self) {
+        self.assert_success();
+        assert_eq!(
+            self.call_counts(),
+            Some(CallCounts {
+                successful: 1,
+                failed: 0
+            }),
+            "{} statistics\n{}",
+            self.name,
+            self.report()
+        );
+    }
+
+    /// The messages of SIPp's trace (`-trace_msg`), in order.
+    pub fn traced_messages(&self) -> Vec<TracedMessage> {
+        let mut messages: Vec<TracedMessage> = Vec::new();
+        let mut current: Option<TracedMessage> = None;
+        let mut lines = self.messages.lines();
+        while let Some(line) = lines.next() {
+            if let Some(stamp) = line
+                .strip_prefix("-----")
+                .map(|rest| rest.trim_start_matches('-').trim())
+                .filter(|rest| rest.len() >= 10)
+            {
+                messages.extend(current.take());
+                let direction = lines.next().unwrap_or_default();
+                current = Some(TracedMessage {
+                    received: direction.contains("message received"),
+                    time_of_day: time_of_day(stamp),
+                    text: String::new(),
+                });
+            } else if let Some(message) = current.as_mut() {
+                if message.text.is_empty() && line.trim().is_empty() {
+                    continue;
+                }
+                message.text.push_str(line.trim_end_matches('\r'));
+                message.text.push('\n');
+            }
+        }
+        messages.extend(current);
+        for message in &mut messages {
+            let trimmed = message.text.trim_end().len();
+            message.text.truncate(trimmed);
+        }
+        messages
+    }
+
+    /// The requests SIPp received, in order (retransmissions included).
+    pub fn received_requests(&self) -> Vec<TracedMessage> {
+        self.traced_messages()
+            .into_iter()
+            .filter(|m| m.received && !m.text.starts_with("SIP/2.0 "))
+            .collect()
+    }
+
     /// The status lines (`SIP/2.0 ...`) of the responses SIPp received, in order.
     pub fn received_responses(&self) -> Vec<String> {
         // SIPp's trace prefixes each message with a "received"/"sent" header line.
@@ -326,4 +480,63 @@ impl SippOutcome {
         }
         responses
     }
+}
+
+/// SIPp's call statistics at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallCounts {
+    /// Calls that went through the scenario as written.
+    pub successful: u64,
+    /// Calls that failed (unexpected message, failed check, timeout).
+    pub failed: u64,
+}
+
+/// One message of SIPp's `-trace_msg` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TracedMessage {
+    /// Received by SIPp (else sent by it).
+    pub received: bool,
+    /// When SIPp logged it, as time since midnight (local time of SIPp's clock).
+    pub time_of_day: Option<Duration>,
+    /// The message, lines ending in `\n` (no CR), without the trailing empty line.
+    pub text: String,
+}
+
+impl TracedMessage {
+    /// The first line (request or status line).
+    pub fn start_line(&self) -> &str {
+        self.text.lines().next().unwrap_or_default()
+    }
+
+    /// The value of the first header named `name` (case-insensitive, full names only),
+    /// trimmed.
+    pub fn header<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+        self.headers(name).next()
+    }
+
+    /// The values of every header named `name` (case-insensitive, full names only),
+    /// trimmed, in order.
+    pub fn headers<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.text
+            .lines()
+            .skip(1)
+            .take_while(|line| !line.is_empty())
+            .filter_map(move |line| {
+                let (header, value) = line.split_once(':')?;
+                header
+                    .trim()
+                    .eq_ignore_ascii_case(name)
+                    .then_some(value.trim())
+            })
+    }
+}
+
+/// `2026-12-01 10:44:51.457091` -> 10 h 44 min 51.457091 s.
+fn time_of_day(stamp: &str) -> Option<Duration> {
+    let clock = stamp.split_whitespace().nth(1)?;
+    let mut parts = clock.split(':');
+    let hours: u64 = parts.next()?.parse().ok()?;
+    let minutes: u64 = parts.next()?.parse().ok()?;
+    let seconds: f64 = parts.next()?.parse().ok()?;
+    Some(Duration::from_secs(hours * 3600 + minutes * 60) + Duration::from_secs_f64(seconds))
 }

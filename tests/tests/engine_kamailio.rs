@@ -2,16 +2,12 @@
 //! loopback: register, refresh, de-register over UDP and TCP, wrong password, 423, and a
 //! Kamailio restart in the middle.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use ims_core::driver::{Driver, DriverHandle};
-use ims_core::engine::{Command, EngineConfig, Event, RegistrationPolicy};
-use ims_core::transaction::TimerConfig;
+use ims_core::engine::{Command, Event};
 use ims_core::transport::Transport;
-use ims_core::ua::{AccountConfig, AccountId, RegistrationError};
-use ims_tests::Kamailio;
-use tokio::runtime::Runtime;
+use ims_core::ua::RegistrationError;
+use ims_tests::{Kamailio, Phone, registered};
 
 const PASSWORD: &str = "alice-secret";
 
@@ -22,100 +18,11 @@ fn kamailio() -> Kamailio {
         .expect("start Kamailio")
 }
 
-/// One phone: the driver on its own runtime, the test thread waiting on its events.
-struct Phone {
-    runtime: Runtime,
-    handle: DriverHandle,
-    account: AccountId,
-    seen: Vec<Event>,
-}
-
-impl Phone {
-    fn start(proxy: SocketAddr, password: &str, transport: Transport, expires: u32) -> Phone {
-        let runtime = Runtime::new().expect("tokio runtime");
-        let config = EngineConfig {
-            // Short timers so a dead server is noticed in 6.4 s, not 32 s.
-            timers: TimerConfig {
-                t1: Duration::from_millis(100),
-                ..TimerConfig::default()
-            },
-            registration: RegistrationPolicy {
-                retry_base: Duration::from_millis(500),
-                retry_max: Duration::from_secs(2),
-                ..RegistrationPolicy::default()
-            },
-            ..EngineConfig::default()
-        };
-        let (handle, account) = runtime.block_on(async {
-            let (mut driver, handle) = Driver::bind(config, "127.0.0.1:0".parse().unwrap())
-                .await
-                .expect("bind the driver");
-            let mut account = AccountConfig::new("sip:alice@ims.test", password, proxy, transport);
-            account.expires = expires;
-            let account = driver
-                .engine_mut()
-                .add_account(account)
-                .expect("add account");
-            tokio::spawn(driver.run());
-            (handle, account)
-        });
-        Phone {
-            runtime,
-            handle,
-            account,
-            seen: Vec::new(),
-        }
-    }
-
-    fn command(&self, command: Command) {
-        self.handle.command(command).expect("driver running");
-    }
-
-    /// Waits for an event matching `wanted`; panics with everything seen on timeout.
-    fn wait_for(
-        &mut self,
-        what: &str,
-        timeout: Duration,
-        wanted: impl Fn(&Event) -> bool,
-    ) -> Event {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let next = self.runtime.block_on(async {
-                tokio::time::timeout_at(deadline, self.handle.next_event()).await
-            });
-            match next {
-                Ok(Some(event)) => {
-                    self.seen.push(event.clone());
-                    if wanted(&event) {
-                        return event;
-                    }
-                }
-                Ok(None) => panic!(
-                    "driver stopped while waiting for {what}; events: {:#?}",
-                    self.seen
-                ),
-                Err(_) => panic!("no {what} within {timeout:?}; events: {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn registering_count(&self) -> usize {
-        self.seen
-            .iter()
-            .filter(|e| matches!(e, Event::Registering { .. }))
-            .count()
-    }
-}
-
-fn registered(event: &Event) -> bool {
-    matches!(event, Event::Registered { .. })
-}
-
 fn register_refresh_unregister(transport: Transport) {
     let kamailio = kamailio();
     let mut phone = Phone::start(kamailio.addr(), PASSWORD, transport, 10);
     phone.command(Command::Register {
-        account: phone.account,
+        account: phone.account(),
     });
     let first = phone.wait_for("registration", Duration::from_secs(10), registered);
     assert!(
@@ -132,10 +39,10 @@ fn register_refresh_unregister(transport: Transport) {
         phone.registering_count(),
         3,
         "challenge, answer, refresh with cached credentials: {:#?}",
-        phone.seen
+        phone.seen()
     );
     phone.command(Command::Unregister {
-        account: phone.account,
+        account: phone.account(),
     });
     phone.wait_for("de-registration", Duration::from_secs(5), |e| {
         matches!(e, Event::Unregistered { .. })
@@ -144,14 +51,7 @@ fn register_refresh_unregister(transport: Transport) {
         !kamailio.is_registered("alice").unwrap(),
         "binding left after de-registration"
     );
-    assert!(
-        !phone
-            .seen
-            .iter()
-            .any(|e| matches!(e, Event::RegistrationFailed { .. })),
-        "{:#?}",
-        phone.seen
-    );
+    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
 }
 
 #[test]
@@ -169,7 +69,7 @@ fn wrong_password_is_reported_after_one_answer() {
     let kamailio = kamailio();
     let mut phone = Phone::start(kamailio.addr(), "not-the-password", Transport::Udp, 600);
     phone.command(Command::Register {
-        account: phone.account,
+        account: phone.account(),
     });
     let failed = phone.wait_for("failure", Duration::from_secs(10), |e| {
         matches!(e, Event::RegistrationFailed { .. })
@@ -194,11 +94,9 @@ fn wrong_password_is_reported_after_one_answer() {
         "one REGISTER without, one with credentials"
     );
     // Nothing more is sent: no event in the next two seconds.
-    let quiet = phone.runtime.block_on(async {
-        tokio::time::timeout(Duration::from_secs(2), phone.handle.next_event()).await
-    });
+    let quiet = phone.next_event_within(Duration::from_secs(2));
     assert!(
-        quiet.is_err(),
+        quiet.is_none(),
         "unexpected event after giving up: {quiet:?}"
     );
     assert!(!kamailio.is_registered("alice").unwrap());
@@ -213,7 +111,7 @@ fn interval_too_brief_is_answered_with_min_expires() {
         .expect("start Kamailio");
     let mut phone = Phone::start(kamailio.addr(), PASSWORD, Transport::Udp, 60);
     phone.command(Command::Register {
-        account: phone.account,
+        account: phone.account(),
     });
     let event = phone.wait_for("registration", Duration::from_secs(10), registered);
     let Event::Registered { expires, .. } = event else {
@@ -224,7 +122,7 @@ fn interval_too_brief_is_answered_with_min_expires() {
         phone.registering_count(),
         3,
         "401, then 423, then 200: {:#?}",
-        phone.seen
+        phone.seen()
     );
     assert!(kamailio.is_registered("alice").unwrap());
 }
@@ -233,7 +131,7 @@ fn survives_restart(transport: Transport) {
     let mut kamailio = kamailio();
     let mut phone = Phone::start(kamailio.addr(), PASSWORD, transport, 10);
     phone.command(Command::Register {
-        account: phone.account,
+        account: phone.account(),
     });
     phone.wait_for("registration", Duration::from_secs(10), registered);
     kamailio.stop();
