@@ -79,6 +79,9 @@ macro_rules! known_headers {
             }
         }
 
+        /// Every known header with its canonical name, in declaration order.
+        const KNOWN: &[(HeaderKind, &str)] = &[ $( (HeaderKind::$variant, $name), )* ];
+
         impl HeaderKind {
             /// The [`HeaderName`] of a known kind; `name` is used for `Other`.
             pub fn with_name(self, name: &str) -> HeaderName<'_> {
@@ -174,135 +177,181 @@ impl HeaderKind {
     ///
     /// Allocates nothing; unknown names give [`HeaderKind::Other`].
     pub fn lookup(name: &[u8]) -> HeaderKind {
-        if let [single] = name {
-            return compact_kind(single.to_ascii_lowercase());
-        }
-        Self::lookup_full(name)
-    }
-
-    // Dispatch on length, then compare the few names of that length ignoring case.
-    fn lookup_full(name: &[u8]) -> HeaderKind {
-        let candidates: &[(HeaderKind, &[u8])] = match name.len() {
-            2 => &[(HeaderKind::To, b"To")],
-            3 => &[(HeaderKind::Via, b"Via")],
-            4 => &[
-                (HeaderKind::CSeq, b"CSeq"),
-                (HeaderKind::Date, b"Date"),
-                (HeaderKind::From, b"From"),
-                (HeaderKind::Path, b"Path"),
-                (HeaderKind::RAck, b"RAck"),
-                (HeaderKind::RSeq, b"RSeq"),
-            ],
-            5 => &[
-                (HeaderKind::Allow, b"Allow"),
-                (HeaderKind::Event, b"Event"),
-                (HeaderKind::Route, b"Route"),
-            ],
-            6 => &[
-                (HeaderKind::Accept, b"Accept"),
-                (HeaderKind::MinSe, b"Min-SE"),
-                (HeaderKind::Reason, b"Reason"),
-                (HeaderKind::Server, b"Server"),
-            ],
-            7 => &[
-                (HeaderKind::CallId, b"Call-ID"),
-                (HeaderKind::Contact, b"Contact"),
-                (HeaderKind::Expires, b"Expires"),
-                (HeaderKind::PrivacyHeader, b"Privacy"),
-                (HeaderKind::Require, b"Require"),
-                (HeaderKind::Subject, b"Subject"),
-                (HeaderKind::Warning, b"Warning"),
-                (HeaderKind::XGroup, b"X-Group"),
-            ],
-            8 => &[
-                (HeaderKind::Identity, b"Identity"),
-                (HeaderKind::Priority, b"Priority"),
-                (HeaderKind::ReferTo, b"Refer-To"),
-                (HeaderKind::Replaces, b"Replaces"),
-                (HeaderKind::ReplyTo, b"Reply-To"),
-                (HeaderKind::SipETag, b"SIP-ETag"),
-            ],
-            9 => &[
-                (HeaderKind::CallInfo, b"Call-Info"),
-                (HeaderKind::Supported, b"Supported"),
-                (HeaderKind::Timestamp, b"Timestamp"),
-            ],
-            10 => &[
-                (HeaderKind::AlertInfo, b"Alert-Info"),
-                (HeaderKind::ErrorInfo, b"Error-Info"),
-                (HeaderKind::UserAgent, b"User-Agent"),
-            ],
-            11 => &[
-                (HeaderKind::InReplyTo, b"In-Reply-To"),
-                (HeaderKind::MinExpires, b"Min-Expires"),
-                (HeaderKind::ReferredBy, b"Referred-By"),
-                (HeaderKind::RetryAfter, b"Retry-After"),
-                (HeaderKind::Unsupported, b"Unsupported"),
-            ],
-            12 => &[
-                (HeaderKind::AllowEvents, b"Allow-Events"),
-                (HeaderKind::ContentType, b"Content-Type"),
-                (HeaderKind::MaxForwards, b"Max-Forwards"),
-                (HeaderKind::MimeVersion, b"MIME-Version"),
-                (HeaderKind::Organization, b"Organization"),
-                (HeaderKind::RecordRoute, b"Record-Route"),
-                (HeaderKind::SipIfMatch, b"SIP-If-Match"),
-            ],
-            13 => &[
-                (HeaderKind::Authorization, b"Authorization"),
-                (HeaderKind::ProxyRequire, b"Proxy-Require"),
-                (HeaderKind::ServiceRoute, b"Service-Route"),
-            ],
-            14 => &[
-                (HeaderKind::AcceptContact, b"Accept-Contact"),
-                (HeaderKind::ContentLength, b"Content-Length"),
-                (HeaderKind::RejectContact, b"Reject-Contact"),
-            ],
-            15 => &[
-                (HeaderKind::AcceptEncoding, b"Accept-Encoding"),
-                (HeaderKind::AcceptLanguage, b"Accept-Language"),
-                (HeaderKind::SecurityClient, b"Security-Client"),
-                (HeaderKind::SecurityServer, b"Security-Server"),
-                (HeaderKind::SecurityVerify, b"Security-Verify"),
-                (HeaderKind::SessionExpires, b"Session-Expires"),
-            ],
-            16 => &[
-                (HeaderKind::ContentEncoding, b"Content-Encoding"),
-                (HeaderKind::ContentLanguage, b"Content-Language"),
-                (HeaderKind::PAssociatedUri, b"P-Associated-URI"),
-                (HeaderKind::WwwAuthenticate, b"WWW-Authenticate"),
-            ],
-            17 => &[
-                (HeaderKind::PCalledPartyId, b"P-Called-Party-ID"),
-                (HeaderKind::PChargingVector, b"P-Charging-Vector"),
-            ],
-            18 => &[
-                (HeaderKind::ProxyAuthenticate, b"Proxy-Authenticate"),
-                (HeaderKind::SubscriptionState, b"Subscription-State"),
-            ],
-            19 => &[
-                (HeaderKind::AuthenticationInfo, b"Authentication-Info"),
-                (HeaderKind::ContentDisposition, b"Content-Disposition"),
-                (HeaderKind::PAssertedIdentity, b"P-Asserted-Identity"),
-                (HeaderKind::ProxyAuthorization, b"Proxy-Authorization"),
-                (HeaderKind::RequestDisposition, b"Request-Disposition"),
-            ],
-            20 => &[(HeaderKind::PPreferredIdentity, b"P-Preferred-Identity")],
-            21 => &[(HeaderKind::PAccessNetworkInfo, b"P-Access-Network-Info")],
-            29 => &[(
-                HeaderKind::PChargingFunctionAddresses,
-                b"P-Charging-Function-Addresses",
-            )],
-            _ => &[],
-        };
-        for (kind, known) in candidates {
-            if known.eq_ignore_ascii_case(name) {
-                return *kind;
-            }
-        }
-        HeaderKind::Other
+        lookup_prefix(name, name.len())
     }
 }
+
+/// Looks up the name `bytes[..len]`; `bytes` may run on past the name (the parser passes
+/// the rest of the message), which lets the comparison load whole words.
+///
+/// One multiplicative hash of the length and three of the name's bytes picks the only
+/// candidate; a masked compare of at most four 8-byte words confirms it. Known names are
+/// letters and `-`, so OR-ing 0x20 into the letter positions (and nothing else) matches
+/// exactly the two cases of each letter and a literal `-`: a name that matches is a
+/// token.
+#[inline(always)]
+pub(crate) fn lookup_prefix(bytes: &[u8], len: usize) -> HeaderKind {
+    if len == 1 {
+        return bytes
+            .first()
+            .map_or(HeaderKind::Other, |&b| compact_kind(b | 0x20));
+    }
+    if len > MAX_KNOWN_LEN {
+        return HeaderKind::Other;
+    }
+    let (Some(&first), Some(&middle), Some(&last)) = (
+        bytes.first(),
+        bytes.get(len / 2),
+        bytes.get(len.wrapping_sub(1)),
+    ) else {
+        return HeaderKind::Other;
+    };
+    let slot = NAME_TABLE
+        .get(name_hash(len, first, middle, last))
+        .copied()
+        .unwrap_or(0);
+    let Some(entry) = usize::from(slot)
+        .checked_sub(1)
+        .and_then(|index| NAME_ENTRIES.get(index))
+    else {
+        return HeaderKind::Other;
+    };
+    if usize::from(entry.len) != len {
+        return HeaderKind::Other;
+    }
+    let last = usize::from(entry.words).wrapping_sub(1);
+    for (i, (&lower, &letters)) in entry.lower.iter().zip(&entry.letters).enumerate() {
+        let mut word = load_word(bytes, i * 8);
+        if i == last {
+            word &= entry.keep;
+        }
+        if word | letters != lower {
+            return HeaderKind::Other;
+        }
+        if i == last {
+            return entry.kind;
+        }
+    }
+    HeaderKind::Other
+}
+
+/// Eight bytes from `at`, little-endian, zero-padded past the end of `bytes`.
+#[inline(always)]
+fn load_word(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at.saturating_add(8)) {
+        Some(word) => u64::from_le_bytes(<[u8; 8]>::try_from(word).unwrap_or([0; 8])),
+        None => bytes
+            .get(at..)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .fold(0u64, |word, &b| (word << 8) | u64::from(b)),
+    }
+}
+
+/// The longest known name (P-Charging-Function-Addresses); four words.
+const MAX_KNOWN_LEN: usize = 32;
+
+/// A known name prepared for the masked compare.
+#[derive(Clone, Copy)]
+struct NameEntry {
+    kind: HeaderKind,
+    len: u8,
+    /// Words the name spans (1..=4).
+    words: u8,
+    /// Keeps the bytes of the last word that belong to the name.
+    keep: u64,
+    /// The name in lower case, little-endian words, zero past its end.
+    lower: [u64; 4],
+    /// 0x20 in each letter position.
+    letters: [u64; 4],
+}
+
+const fn name_hash(len: usize, first: u8, middle: u8, last: u8) -> usize {
+    let key = (first | 0x20) as u32
+        | ((last | 0x20) as u32) << 8
+        | ((middle | 0x20) as u32) << 16
+        | ((len as u32) & 0xff) << 24;
+    (key.wrapping_mul(0xf5a7_4e61) >> 24) as usize
+}
+
+const fn name_entries() -> [NameEntry; KNOWN.len()] {
+    let mut entries = [NameEntry {
+        kind: HeaderKind::Other,
+        len: 0,
+        words: 0,
+        keep: 0,
+        lower: [0; 4],
+        letters: [0; 4],
+    }; KNOWN.len()];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let (kind, name) = KNOWN[i];
+        let name = name.as_bytes();
+        let mut entry = NameEntry {
+            kind,
+            len: name.len() as u8,
+            words: name.len().div_ceil(8) as u8,
+            keep: match name.len() % 8 {
+                0 => u64::MAX,
+                rest => (1u64 << (rest * 8)) - 1,
+            },
+            lower: [0; 4],
+            letters: [0; 4],
+        };
+        let mut j = 0;
+        while j < name.len() {
+            let b = name[j];
+            let shift = (j % 8) * 8;
+            entry.lower[j / 8] |= (b.to_ascii_lowercase() as u64) << shift;
+            if b.is_ascii_alphabetic() {
+                entry.letters[j / 8] |= 0x20 << shift;
+            }
+            j += 1;
+        }
+        entries[i] = entry;
+        i += 1;
+    }
+    entries
+}
+
+static NAME_ENTRIES: [NameEntry; KNOWN.len()] = name_entries();
+
+/// Hash slot -> index into `NAME_ENTRIES` plus one (0: no known name hashes there).
+/// `None` when two names collide or a name is not made of letters and `-`.
+const fn name_table() -> Option<[u8; 256]> {
+    let mut table = [0u8; 256];
+    let mut i = 0;
+    while i < KNOWN.len() {
+        let name = KNOWN[i].1.as_bytes();
+        let len = name.len();
+        if len < 2 || len > MAX_KNOWN_LEN {
+            return None;
+        }
+        let mut j = 0;
+        while j < len {
+            if !(name[j].is_ascii_alphabetic() || name[j] == b'-') {
+                return None;
+            }
+            j += 1;
+        }
+        let slot = name_hash(len, name[0], name[len / 2], name[len - 1]);
+        if table[slot] != 0 {
+            return None;
+        }
+        table[slot] = (i + 1) as u8;
+        i += 1;
+    }
+    Some(table)
+}
+
+static NAME_TABLE: [u8; 256] = match name_table() {
+    Some(table) => table,
+    None => [0; 256],
+};
+
+// The hash is perfect for the known names: checked when the crate compiles.
+const _: () = assert!(name_table().is_some() && KNOWN.len() < 255);
 
 fn compact_kind(letter: u8) -> HeaderKind {
     match letter {
@@ -396,5 +445,80 @@ impl<'a> Header<'a> {
     /// The value as text, if it is UTF-8.
     pub fn value_str(&self) -> Option<&'a str> {
         std::str::from_utf8(self.value).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plain definition: compare against every known name, ignoring ASCII case.
+    fn reference(name: &[u8]) -> HeaderKind {
+        if let [single] = name {
+            return compact_kind(single.to_ascii_lowercase());
+        }
+        KNOWN
+            .iter()
+            .find(|(_, known)| known.as_bytes().eq_ignore_ascii_case(name))
+            .map_or(HeaderKind::Other, |(kind, _)| *kind)
+    }
+
+    #[test]
+    fn every_known_name_in_any_case() {
+        for &(kind, name) in KNOWN {
+            assert_eq!(HeaderKind::lookup(name.as_bytes()), kind, "{name}");
+            let upper = name.to_ascii_uppercase();
+            let lower = name.to_ascii_lowercase();
+            assert_eq!(HeaderKind::lookup(upper.as_bytes()), kind, "{upper}");
+            assert_eq!(HeaderKind::lookup(lower.as_bytes()), kind, "{lower}");
+            // With the rest of a line after it, as the parser passes it.
+            let line = format!("{name}: value\r\n");
+            assert_eq!(lookup_prefix(line.as_bytes(), name.len()), kind, "{line}");
+            assert_eq!(kind.canonical(), Some(name));
+        }
+        for letter in b'a'..=b'z' {
+            let kind = HeaderKind::lookup(&[letter]);
+            assert_eq!(kind, HeaderKind::lookup(&[letter.to_ascii_uppercase()]));
+            assert_eq!(kind.compact().is_some(), kind != HeaderKind::Other);
+            if let Some(compact) = kind.compact() {
+                assert_eq!(compact, letter);
+            }
+        }
+    }
+
+    #[test]
+    fn near_misses_are_other() {
+        // Every known name with each byte replaced by bytes that fold to it under a
+        // plain `| 0x20` (CR for `-`, `@` for `` ` ``...), and cut or extended by one.
+        for &(_, name) in KNOWN {
+            let name = name.as_bytes();
+            for i in 0..name.len() {
+                for replacement in [0x0d, 0x09, b'@', b'_', b'^', b'~', 0xc1, 0xe1, b'0'] {
+                    let mut changed = name.to_vec();
+                    changed[i] = replacement;
+                    assert_eq!(HeaderKind::lookup(&changed), reference(&changed));
+                    let mut line = changed.clone();
+                    line.extend_from_slice(b": x\r\n");
+                    assert_eq!(lookup_prefix(&line, changed.len()), reference(&changed));
+                }
+            }
+            assert_eq!(
+                HeaderKind::lookup(&name[..name.len() - 1]),
+                reference(&name[..name.len() - 1])
+            );
+            let mut longer = name.to_vec();
+            longer.push(b's');
+            assert_eq!(HeaderKind::lookup(&longer), HeaderKind::Other);
+        }
+        for name in [
+            &b""[..],
+            b"X",
+            b"-",
+            b"Via:",
+            b"ViaX",
+            b"P-Charging-Function-Addresses-",
+        ] {
+            assert_eq!(HeaderKind::lookup(name), reference(name), "{name:?}");
+        }
     }
 }

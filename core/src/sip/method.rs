@@ -23,6 +23,13 @@ macro_rules! methods {
                 }
             }
 
+            /// The known method spelled exactly `token`, without a UTF-8 check.
+            #[inline]
+            pub(crate) fn known(token: &[u8]) -> Option<Method<'static>> {
+                $( if token == $name.as_bytes() { return Some(Method::$variant); } )*
+                None
+            }
+
             /// The method token.
             pub fn as_str(&self) -> &'a str {
                 match self {

@@ -16,6 +16,7 @@
 
 mod chars;
 mod error;
+mod find;
 mod framing;
 mod header;
 mod limits;

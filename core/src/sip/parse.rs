@@ -1,12 +1,15 @@
 //! The message parser: start line, header lines (with folding), Content-Length framing.
 //!
-//! One pass over the bytes with `memchr` for line ends; headers go into the caller's
-//! slots as offsets. Allocates nothing.
+//! One pass over the bytes: memchr's SSE2 searchers (inlined, see [`super::find`]) find
+//! each header's colon and line end, a perfect hash names the header, and the value is
+//! trimmed in one walk from each end. Headers go into the caller's slots as offsets.
+//! Allocates nothing.
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::chars::{as_str, is_scheme, is_token, parse_u32, trim_ws};
+use super::chars::{as_str, is_scheme, is_token, is_ws, parse_u32};
 use super::error::{HeaderLabel, ParseError, ParseErrorKind};
-use super::header::{HeaderKind, RawHeader};
+use super::find::{find, find2};
+use super::header::{HeaderKind, RawHeader, lookup_prefix};
 use super::limits::Limits;
 use super::message::{Parsed, SipMessage, StartLine, Version};
 use super::method::Method;
@@ -113,37 +116,38 @@ pub(crate) fn scan<'a>(
     };
 
     // Start line.
-    let Some(line_end) = memchr::memchr(b'\n', window) else {
+    let Some(line_end) = find(b'\n', window) else {
         return incomplete(window.len());
     };
     let line = window.get(..line_end).unwrap_or(&[]);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let start_line = parse_start_line(line, start, limits)?;
 
-    // Headers.
+    // Headers. Offsets below are relative to `window`, or to `rest` (the current line
+    // onwards); all are below `window.len()`, so the wrapping additions never wrap.
     let max_headers = limits
         .max_headers
         .min(slots.as_ref().map_or(usize::MAX, |slots| slots.len()));
+    // Slots hold u32 offsets from the start of `bytes`.
+    let offsets_fit = start
+        .checked_add(window.len())
+        .is_some_and(|end| end <= u32::MAX as usize);
     let mut count = 0usize;
-    let mut pos = line_end.saturating_add(1);
+    let mut pos = line_end.wrapping_add(1);
     let mut content_length: Option<u32> = None;
     let header_end = loop {
-        let Some(&first) = window.get(pos) else {
-            return incomplete(pos);
-        };
-        match first {
-            b'\r' => match window.get(pos.saturating_add(1)) {
-                Some(b'\n') => break pos.saturating_add(2),
-                Some(&found) => {
-                    return Err(err(
-                        ParseErrorKind::UnexpectedByte { found },
-                        start.saturating_add(pos).saturating_add(1),
-                    ));
-                }
-                None => return incomplete(pos),
-            },
-            b'\n' => break pos.saturating_add(1),
-            b' ' | b'\t' => {
+        let rest = window.get(pos..).unwrap_or(&[]);
+        match rest {
+            [b'\r', b'\n', ..] => break pos.wrapping_add(2),
+            [b'\n', ..] => break pos.wrapping_add(1),
+            [b'\r', found, ..] => {
+                return Err(err(
+                    ParseErrorKind::UnexpectedByte { found: *found },
+                    start.saturating_add(pos).saturating_add(1),
+                ));
+            }
+            [] | [b'\r'] => return incomplete(pos),
+            [b' ' | b'\t', ..] => {
                 return Err(err(
                     ParseErrorKind::UnexpectedContinuation,
                     start.saturating_add(pos),
@@ -152,45 +156,32 @@ pub(crate) fn scan<'a>(
             _ => {}
         }
         // Name: a token, optional white space, then the colon.
-        let rest = window.get(pos..).unwrap_or(&[]);
-        let name_len = rest
-            .iter()
-            .position(|&b| !is_token(b))
-            .unwrap_or(rest.len());
-        let name = rest.get(..name_len).unwrap_or(&[]);
-        let mut colon = name_len;
-        while let Some(b' ' | b'\t') = rest.get(colon) {
-            colon = colon.saturating_add(1);
-        }
-        match rest.get(colon) {
-            Some(b':') if name_len > 0 => {}
-            Some(_) => {
-                return Err(err(
-                    ParseErrorKind::InvalidHeaderName,
-                    start.saturating_add(pos),
-                ));
+        let Some((kind, name_len, colon)) = header_name(rest) else {
+            if name_incomplete(rest) {
+                return incomplete(window.len());
             }
-            None => return incomplete(window.len()),
-        }
-        let kind = HeaderKind::lookup(name);
-        let value_from = pos.saturating_add(colon).saturating_add(1);
+            return Err(err(
+                ParseErrorKind::InvalidHeaderName,
+                start.saturating_add(pos),
+            ));
+        };
+        let value_from = colon.wrapping_add(1);
         // Value: up to a line end not followed by SP/HTAB (RFC 3261 §7.3.1 folding).
-        let mut search = value_from;
-        let eol = loop {
-            let tail = window.get(search..).unwrap_or(&[]);
-            let Some(nl) = memchr::memchr(b'\n', tail) else {
+        let mut eol = value_from;
+        loop {
+            let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
                 return incomplete(window.len());
             };
-            let nl = search.saturating_add(nl);
-            match window.get(nl.saturating_add(1)) {
-                Some(b' ' | b'\t') => search = nl.saturating_add(1),
-                Some(_) => break nl,
-                None if mode == Mode::Datagram && window.len() == input.len() => break nl,
+            eol = eol.wrapping_add(nl);
+            match rest.get(eol.wrapping_add(1)) {
+                Some(b' ' | b'\t') => eol = eol.wrapping_add(1),
+                Some(_) => break,
+                None if mode == Mode::Datagram && window.len() == input.len() => break,
                 None => return incomplete(window.len()),
             }
-        };
-        let label = || HeaderLabel::new(kind, name);
-        if eol.saturating_sub(pos) > limits.max_header_line {
+        }
+        let label = || HeaderLabel::new(kind, rest.get(..name_len).unwrap_or(&[]));
+        if eol > limits.max_header_line {
             return Err(ParseError::in_header(
                 ParseErrorKind::HeaderTooLong {
                     limit: u32::try_from(limits.max_header_line).unwrap_or(u32::MAX),
@@ -199,19 +190,31 @@ pub(crate) fn scan<'a>(
                 label(),
             ));
         }
-        let raw_value = window.get(value_from..eol).unwrap_or(&[]);
-        let value = trim_ws(raw_value);
-        // Where the trimmed value starts inside the buffer.
-        let leading = raw_value
-            .len()
-            .saturating_sub(value.len())
-            .saturating_sub(trailing_ws(raw_value));
-        let value_start = value_from.saturating_add(leading);
+        // Trim linear white space (folds included): one walk in from each end.
+        let mut value_start = value_from;
+        while value_start < eol && rest.get(value_start).is_some_and(|&b| is_ws(b)) {
+            value_start = value_start.wrapping_add(1);
+        }
+        let mut value_end = eol;
+        while value_end > value_start
+            && rest
+                .get(value_end.wrapping_sub(1))
+                .is_some_and(|&b| is_ws(b))
+        {
+            value_end = value_end.wrapping_sub(1);
+        }
+        if value_start == value_end {
+            // An empty value is placed right after the colon.
+            value_start = value_from;
+            value_end = value_from;
+        }
         if kind == HeaderKind::ContentLength {
+            let value = rest.get(value_start..value_end).unwrap_or(&[]);
+            let at = start.saturating_add(pos).saturating_add(value_start);
             let Some(length) = parse_u32(value) else {
                 return Err(ParseError::in_header(
                     ParseErrorKind::InvalidContentLength,
-                    start.saturating_add(value_start),
+                    at,
                     label(),
                 ));
             };
@@ -222,7 +225,7 @@ pub(crate) fn scan<'a>(
                             first,
                             second: length,
                         },
-                        start.saturating_add(value_start),
+                        at,
                         label(),
                     ));
                 }
@@ -239,18 +242,21 @@ pub(crate) fn scan<'a>(
             ));
         }
         if let Some(slot) = slots.as_deref_mut().and_then(|slots| slots.get_mut(count)) {
-            // All offsets are below max_size <= u32::MAX.
-            let absolute = |offset: usize| u32::try_from(start.saturating_add(offset));
+            if !offsets_fit {
+                return Err(too_large(start.saturating_add(pos)));
+            }
+            // Every offset is below start + window.len() <= u32::MAX (checked above).
+            let name_start = start.wrapping_add(pos);
             *slot = RawHeader {
                 kind,
-                name_start: absolute(pos).map_err(|_| too_large(pos))?,
-                name_len: u32::try_from(name_len).map_err(|_| too_large(pos))?,
-                value_start: absolute(value_start).map_err(|_| too_large(pos))?,
-                value_len: u32::try_from(value.len()).map_err(|_| too_large(pos))?,
+                name_start: name_start as u32,
+                name_len: name_len as u32,
+                value_start: name_start.wrapping_add(value_start) as u32,
+                value_len: value_end.wrapping_sub(value_start) as u32,
             };
         }
-        count = count.saturating_add(1);
-        pos = eol.saturating_add(1);
+        count = count.wrapping_add(1);
+        pos = pos.wrapping_add(eol).wrapping_add(1);
     };
 
     // Body.
@@ -287,12 +293,45 @@ pub(crate) fn scan<'a>(
     }))
 }
 
-fn trailing_ws(bytes: &[u8]) -> usize {
-    bytes
+/// Reads `token *(SP / HTAB) ":"` at the start of a header line: the kind, the name's
+/// length and the colon's offset. `None` when the line does not start that way (or the
+/// colon is not in the buffer yet): [`name_failure`] then says why.
+#[inline(always)]
+fn header_name(rest: &[u8]) -> Option<(HeaderKind, usize, usize)> {
+    let colon = find2(b':', b'\n', rest)?;
+    if rest.get(colon) != Some(&b':') {
+        return None;
+    }
+    let mut name_len = colon;
+    while name_len > 0 && matches!(rest.get(name_len.saturating_sub(1)), Some(b' ' | b'\t')) {
+        name_len = name_len.saturating_sub(1);
+    }
+    if name_len == 0 {
+        return None;
+    }
+    let kind = lookup_prefix(rest, name_len);
+    // A known name is made of letters and `-` (the lookup compares exactly); any other
+    // name is checked here.
+    if kind == HeaderKind::Other && !rest.get(..name_len)?.iter().all(|&b| is_token(b)) {
+        return None;
+    }
+    Some((kind, name_len, colon))
+}
+
+/// Whether a header line that [`header_name`] refused only lacks bytes: true when it is
+/// a token and white space up to the end of the buffer; false when a byte there cannot
+/// continue a header name (the name is not a token, or the colon is missing).
+#[cold]
+fn name_incomplete(rest: &[u8]) -> bool {
+    let name_len = rest
         .iter()
-        .rev()
-        .take_while(|&&b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-        .count()
+        .position(|&b| !is_token(b))
+        .unwrap_or(rest.len());
+    let mut colon = name_len;
+    while let Some(b' ' | b'\t') = rest.get(colon) {
+        colon = colon.saturating_add(1);
+    }
+    rest.get(colon).is_none()
 }
 
 fn parse_start_line<'a>(
@@ -307,6 +346,52 @@ fn parse_start_line<'a>(
     {
         return parse_status_line(line, offset);
     }
+    match request_line(line, limits) {
+        Some(request) => Ok(request),
+        None => request_line_error(line, offset, limits),
+    }
+}
+
+/// A request line in one pass: method token, SP, a Request-URI free of white space and
+/// control characters, SP, version. `None` for anything else, which
+/// [`request_line_error`] then diagnoses.
+#[inline]
+fn request_line<'a>(line: &'a [u8], limits: &Limits) -> Option<StartLine<'a>> {
+    let method_len = line.iter().position(|&b| !is_token(b))?;
+    if method_len == 0 || line.get(method_len) != Some(&b' ') {
+        return None;
+    }
+    let method = line.get(..method_len)?;
+    let rest = line.get(method_len.checked_add(1)?..)?;
+    let uri_len = find(b' ', rest)?;
+    let uri = rest.get(..uri_len)?;
+    // No early exit, so that the check compiles to vector compares.
+    let controls = uri
+        .iter()
+        .fold(false, |found, &b| found | (b < b' ') | (b == 0x7f));
+    if controls || uri_len > limits.max_uri_length || !has_scheme(uri) {
+        return None;
+    }
+    let version = parse_version(rest.get(uri_len.checked_add(1)?..)?)?;
+    let method = match Method::known(method) {
+        Some(method) => method,
+        None => Method::from_token(as_str(method)?),
+    };
+    Some(StartLine::Request {
+        method,
+        uri: as_str(uri)?,
+        version,
+    })
+}
+
+/// The error of a request line [`request_line`] refused (or, should it be valid after
+/// all, the line).
+#[cold]
+fn request_line_error<'a>(
+    line: &'a [u8],
+    offset: usize,
+    limits: &Limits,
+) -> Result<StartLine<'a>, ParseError> {
     let Some(first_space) = memchr::memchr(b' ', line) else {
         return Err(err(ParseErrorKind::InvalidStartLine, offset));
     };
@@ -354,6 +439,12 @@ fn parse_start_line<'a>(
 
 /// A Request-URI: a scheme, a colon, then no white space or control characters.
 fn is_request_uri(uri: &[u8]) -> bool {
+    has_scheme(uri) && uri.iter().all(|&b| b > b' ' && b != 0x7f)
+}
+
+/// The URI starts with a scheme (a letter, then letters, digits, `+`, `-`, `.`) and a colon.
+#[inline]
+fn has_scheme(uri: &[u8]) -> bool {
     let Some((&first, rest)) = uri.split_first() else {
         return false;
     };
@@ -364,10 +455,14 @@ fn is_request_uri(uri: &[u8]) -> bool {
         .iter()
         .position(|&b| !is_scheme(b))
         .unwrap_or(rest.len());
-    rest.get(scheme_len) == Some(&b':') && uri.iter().all(|&b| b > b' ' && b != 0x7f)
+    rest.get(scheme_len) == Some(&b':')
 }
 
+#[inline]
 fn parse_version(bytes: &[u8]) -> Option<Version> {
+    if bytes == b"SIP/2.0" {
+        return Some(Version::SIP_2_0);
+    }
     let numbers = bytes
         .get(..4)
         .filter(|p| p.eq_ignore_ascii_case(b"SIP/"))
