@@ -98,11 +98,14 @@ fn message_goes_to_the_application_which_answers_on_its_transaction() {
         drain(&mut engine).is_empty(),
         "no 100 Trying for non-INVITE (RFC 4320)"
     );
-    let Some(Event::IncomingRequest(incoming)) = engine.poll_event() else {
+    let Some(Event::MessageReceived(incoming)) = engine.poll_event() else {
         panic!("expected the MESSAGE to be handed up")
     };
-    assert_eq!(incoming.method, "MESSAGE");
-    assert_eq!(incoming.bytes, message);
+    assert_eq!(incoming.from, "sip:bob@ims.test");
+    assert_eq!(incoming.to, "sip:alice@ims.test");
+    assert_eq!(incoming.call_id, "call-z9hG4bKmsg1");
+    assert_eq!(incoming.cseq, 7);
+    assert_eq!(incoming.content_type, "text/plain");
     // A retransmission before the answer is absorbed, not handed up again.
     engine.handle_datagram(now, addr(PEER), addr(LOCAL), &message);
     assert!(engine.poll_event().is_none());
@@ -137,6 +140,26 @@ fn message_goes_to_the_application_which_answers_on_its_transaction() {
 }
 
 #[test]
+fn oversized_message_body_gets_413_and_is_not_handed_up() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let big = "x".repeat(EngineConfig::default().max_message_body + 1);
+    let message = String::from_utf8(request(
+        "MESSAGE",
+        "z9hG4bKbig",
+        "Content-Type: text/plain\r\n",
+    ))
+    .unwrap()
+    .replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!("Content-Length: {}\r\n\r\n{big}", big.len()),
+    );
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), message.as_bytes());
+    assert_eq!(status(&drain(&mut engine)[0].bytes), 413);
+    assert!(engine.poll_event().is_none());
+}
+
+#[test]
 fn unanswered_request_times_out_for_the_application() {
     let now = Instant::now();
     let mut engine = engine();
@@ -146,7 +169,7 @@ fn unanswered_request_times_out_for_the_application() {
         addr(LOCAL),
         &request("MESSAGE", "z9hG4bKmsg2", ""),
     );
-    let Some(Event::IncomingRequest(incoming)) = engine.poll_event() else {
+    let Some(Event::MessageReceived(incoming)) = engine.poll_event() else {
         panic!()
     };
     engine.handle_timeout(now + Duration::from_secs(32));

@@ -127,6 +127,13 @@ impl Engine {
         }
         if action.deliver {
             match owner {
+                Owner::Message(slot) => {
+                    if status >= 200 {
+                        let reason = String::from_utf8_lossy(response.reason().unwrap_or_default())
+                            .into_owned();
+                        self.message_response(now, slot, status, &reason);
+                    }
+                }
                 Owner::RegSubscription(account) => {
                     if status >= 200 {
                         self.reg_subscribe_response(now, account, TransactionKey(key), response);
@@ -195,6 +202,7 @@ impl Engine {
                 self.registration_failed(now, account, client.remote, timeout)
             }
             Owner::RegSubscription(account) => self.reg_subscribe_failed(account, client.remote),
+            Owner::Message(slot) => self.message_failed(now, slot, timeout),
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct EngineConfig {
     pub registration: RegistrationPolicy,
     /// Most TCP connections with unread bytes kept at once; a new one past it is refused.
     pub max_streams: usize,
+    /// Largest MESSAGE body accepted; larger ones get 413 (RFC 3428 §7).
+    pub max_message_body: usize,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +64,7 @@ impl Default for EngineConfig {
             rng_seed: None,
             registration: RegistrationPolicy::default(),
             max_streams: 4096,
+            max_message_body: 16 * 1024,
         }
     }
 }

@@ -37,6 +37,15 @@ pub enum Command {
     },
     /// De-register every registered account; [`Event::ShutdownComplete`] follows.
     Shutdown,
+    /// Send a pager-mode MESSAGE (RFC 3428), 1:1 or to a group. Outcome:
+    /// [`Event::MessageSending`], then [`Event::MessageAccepted`] or
+    /// [`Event::MessageFailed`] (per member in fan-out mode).
+    SendMessage {
+        /// From which account.
+        account: AccountId,
+        /// What.
+        message: crate::ua::OutgoingMessage,
+    },
 }
 
 /// A command the engine cannot carry out (the caller misused the API).
@@ -130,7 +139,45 @@ pub enum Event {
         /// Which account.
         account: AccountId,
     },
-    /// A request for the application (MESSAGE, INVITE, NOTIFY, ...).
+    /// A MESSAGE copy is on its way, with the Call-ID and CSeq to store (a resend after a
+    /// restart reuses them so the receiver can drop the duplicate).
+    MessageSending {
+        /// Which account.
+        account: AccountId,
+        /// The application's message id.
+        id: u64,
+        /// The member, for a fan-out copy.
+        member: Option<String>,
+        /// Its Call-ID.
+        call_id: String,
+        /// Its CSeq number.
+        cseq: u32,
+    },
+    /// A 2xx for a message (from the member, in fan-out mode).
+    MessageAccepted {
+        /// Which account.
+        account: AccountId,
+        /// The application's message id.
+        id: u64,
+        /// The member, for a fan-out copy.
+        member: Option<String>,
+        /// The status (200 or 202).
+        status: u16,
+    },
+    /// A message (or one fan-out copy) failed; the user may retry.
+    MessageFailed {
+        /// Which account.
+        account: AccountId,
+        /// The application's message id.
+        id: u64,
+        /// The member, for a fan-out copy.
+        member: Option<String>,
+        /// Why.
+        reason: crate::ua::MessageError,
+    },
+    /// A MESSAGE arrived: store it, then answer 200 with [`Command::Respond`].
+    MessageReceived(crate::ua::IncomingMessage),
+    /// A request for the application (INVITE, NOTIFY, ...).
     IncomingRequest(IncomingRequest),
     /// The application did not answer a request in time and the transaction ended.
     RequestTimedOut {

@@ -42,6 +42,8 @@ pub struct EngineStats {
 pub(super) enum Owner {
     Registration(AccountId),
     RegSubscription(AccountId),
+    /// A MESSAGE copy: key into `Engine::outgoing`.
+    Message(u64),
 }
 
 /// A client transaction with what the engine keeps for it.
@@ -117,6 +119,10 @@ pub struct Engine {
     pub(super) locals: Vec<(Transport, SocketAddr)>,
     pub(super) accounts: Vec<Account>,
     pub(super) accounts_by_user: HashMap<String, AccountId>,
+    /// MESSAGE copies in flight.
+    pub(super) outgoing: HashMap<u64, super::message::OutgoingCopy>,
+    /// Group chat pacing per (account, group URI).
+    pub(super) group_queues: HashMap<(AccountId, String), crate::ua::message::GroupQueue>,
     /// reg-event subscriptions by Call-ID.
     pub(super) reg_subscriptions: HashMap<String, AccountId>,
     pub(super) clients: KeyMap<Client>,
@@ -158,6 +164,8 @@ impl Engine {
             accounts: Vec::new(),
             accounts_by_user: HashMap::new(),
             reg_subscriptions: HashMap::new(),
+            outgoing: HashMap::new(),
+            group_queues: HashMap::new(),
             clients: KeyMap::default(),
             client_index: HashMap::new(),
             servers: KeyMap::default(),
@@ -285,6 +293,13 @@ impl Engine {
                 body,
             } => self.respond(now, transaction, status, reason.as_deref(), &headers, &body)?,
             Command::Shutdown => self.shutdown(now),
+            Command::SendMessage { account, message } => {
+                if self.shutting_down {
+                    return Err(CommandError::ShuttingDown);
+                }
+                self.check_account(account)?;
+                self.send_message(now, account, message)?;
+            }
         }
         Ok(())
     }

@@ -25,6 +25,7 @@ mod client;
 mod config;
 mod event;
 mod hub;
+mod message;
 mod registration;
 mod server;
 mod subscription;

@@ -125,6 +125,10 @@ impl Engine {
                 let _ = self.respond(now, transaction, 200, None, &headers, b"");
             }
             "CANCEL" => self.cancel(now, transaction, request, &via),
+            "MESSAGE" => {
+                let account = self.account_for(request);
+                self.incoming_message(now, transaction, request, account);
+            }
             _ => {
                 if !self.take_reg_notify(now, transaction, request) {
                     self.hand_up(transaction, request, remote, transport);
@@ -134,6 +138,17 @@ impl Engine {
         self.reschedule_server(key);
     }
 
+    /// The account a request's Request-URI names (by the Contact user).
+    fn account_for(&self, request: &SipMessage<'_>) -> Option<crate::ua::AccountId> {
+        request
+            .request_uri()
+            .and_then(|uri| crate::sip::Uri::parse(uri).ok())
+            .and_then(|uri| {
+                uri.user()
+                    .and_then(|user| self.accounts_by_user.get(user).copied())
+            })
+    }
+
     fn hand_up(
         &mut self,
         transaction: TransactionKey,
@@ -141,13 +156,7 @@ impl Engine {
         remote: SocketAddr,
         transport: Transport,
     ) {
-        let account = request
-            .request_uri()
-            .and_then(|uri| crate::sip::Uri::parse(uri).ok())
-            .and_then(|uri| {
-                uri.user()
-                    .and_then(|user| self.accounts_by_user.get(user).copied())
-            });
+        let account = self.account_for(request);
         self.events
             .push_back(Event::IncomingRequest(IncomingRequest {
                 transaction,

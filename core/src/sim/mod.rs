@@ -106,6 +106,8 @@ enum Node {
     Engine {
         engine: Box<Engine>,
         events: Vec<Event>,
+        /// Answer every MessageReceived with this status at once.
+        answer_messages: Option<u16>,
     },
     Peer(Box<dyn SimPeer>),
 }
@@ -199,6 +201,7 @@ impl SimNetwork {
         self.nodes.push(Node::Engine {
             engine: Box::new(engine),
             events: Vec::new(),
+            answer_messages: None,
         });
         NodeId(id)
     }
@@ -224,6 +227,17 @@ impl SimNetwork {
         match self.nodes.get_mut(node.0)? {
             Node::Engine { engine, .. } => Some(engine),
             Node::Peer(_) => None,
+        }
+    }
+
+    /// Makes the engine at `node` answer every incoming MESSAGE with `status` as soon as
+    /// it is handed up (`None`: the test answers itself).
+    pub fn answer_messages(&mut self, node: NodeId, status: Option<u16>) {
+        if let Some(Node::Engine {
+            answer_messages, ..
+        }) = self.nodes.get_mut(node.0)
+        {
+            *answer_messages = status;
         }
     }
 
@@ -402,18 +416,38 @@ impl SimNetwork {
 
     /// Moves engine output onto the wire and into the event lists.
     fn collect(&mut self) {
+        let now = self.now;
         let mut outgoing = Vec::new();
         let max_events = self.max_events;
         for node in &mut self.nodes {
-            if let Node::Engine { engine, events } = node {
-                while let Some(transmit) = engine.poll_transmit() {
-                    outgoing.push(transmit);
-                }
+            if let Node::Engine {
+                engine,
+                events,
+                answer_messages,
+            } = node
+            {
                 while let Some(event) = engine.poll_event() {
+                    if let (Event::MessageReceived(message), Some(status)) =
+                        (&event, *answer_messages)
+                    {
+                        let _ = engine.command(
+                            now,
+                            Command::Respond {
+                                transaction: message.transaction,
+                                status,
+                                reason: None,
+                                headers: Vec::new(),
+                                body: Vec::new(),
+                            },
+                        );
+                    }
                     if events.len() >= max_events {
                         events.remove(0);
                     }
                     events.push(event);
+                }
+                while let Some(transmit) = engine.poll_transmit() {
+                    outgoing.push(transmit);
                 }
             }
         }

@@ -2,10 +2,12 @@
 //! messages, subscriptions and publications as they come.
 
 pub(crate) mod account;
+pub(crate) mod message;
 pub(crate) mod registration;
 pub(crate) mod subscription;
 
 pub use account::{AccountConfig, AccountError, AccountId, ImsConfig};
+pub use message::{GroupMode, GroupTarget, IncomingMessage, MessageError, OutgoingMessage};
 pub use registration::{RegistrationError, RegistrationState};
 pub use subscription::SubscriptionStatus;
 
