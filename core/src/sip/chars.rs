@@ -161,6 +161,8 @@ pub(crate) fn parse_u32(bytes: &[u8]) -> Option<u32> {
 #[derive(Debug, Clone)]
 pub(crate) struct Scanner<'a> {
     bytes: &'a [u8],
+    /// The same bytes as text, when they are known to be UTF-8.
+    text: Option<&'a str>,
     pos: usize,
 }
 
@@ -168,7 +170,42 @@ impl<'a> Scanner<'a> {
     /// A scanner at the start of `bytes`.
     #[inline]
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Scanner { bytes, pos: 0 }
+        Scanner {
+            bytes,
+            text: None,
+            pos: 0,
+        }
+    }
+
+    /// A scanner over a header value that checks UTF-8 once, up front, so that
+    /// [`Scanner::text`] can then hand out pieces without checking each again.
+    #[inline]
+    pub(crate) fn for_value(bytes: &'a [u8]) -> Self {
+        Scanner {
+            bytes,
+            text: as_str(bytes),
+            pos: 0,
+        }
+    }
+
+    /// A scanner over text.
+    #[inline]
+    pub(crate) fn for_text(text: &'a str) -> Self {
+        Scanner {
+            bytes: text.as_bytes(),
+            text: Some(text),
+            pos: 0,
+        }
+    }
+
+    /// The bytes between two offsets as text; `None` when they are not UTF-8 (or the
+    /// offsets are out of range or split a character).
+    #[inline]
+    pub(crate) fn text(&self, from: usize, to: usize) -> Option<&'a str> {
+        match self.text {
+            Some(text) => text.get(from..to),
+            None => as_str(self.bytes.get(from..to)?),
+        }
     }
 
     /// The current offset.
@@ -212,24 +249,22 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub(crate) fn take_while(&mut self, f: impl Fn(u8) -> bool) -> &'a [u8] {
         let start = self.pos;
-        while let Some(b) = self.peek() {
+        let mut end = start;
+        while let Some(&b) = self.bytes.get(end) {
             if !f(b) {
                 break;
             }
-            self.bump();
+            // `end < self.bytes.len()`, so this cannot wrap.
+            end = end.wrapping_add(1);
         }
-        self.slice(start, self.pos)
+        self.pos = end;
+        self.slice(start, end)
     }
 
     /// Skips linear white space (folding included).
     #[inline]
     pub(crate) fn skip_ws(&mut self) {
-        while let Some(b) = self.peek() {
-            if !is_ws(b) {
-                break;
-            }
-            self.bump();
-        }
+        self.take_while(is_ws);
     }
 
     /// The unconsumed bytes.

@@ -8,7 +8,7 @@
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 mod imp {
-    use memchr::arch::x86_64::sse2::memchr::{One, Two};
+    use memchr::arch::x86_64::sse2::memchr::{One, Three, Two};
 
     #[inline(always)]
     pub(super) fn one(needle: u8, haystack: &[u8]) -> Option<usize> {
@@ -25,6 +25,14 @@ mod imp {
             None => memchr::memchr2(first, second, haystack),
         }
     }
+
+    #[inline(always)]
+    pub(super) fn three(first: u8, second: u8, third: u8, haystack: &[u8]) -> Option<usize> {
+        match Three::new(first, second, third) {
+            Some(searcher) => searcher.find(haystack),
+            None => memchr::memchr3(first, second, third, haystack),
+        }
+    }
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
@@ -37,6 +45,11 @@ mod imp {
     #[inline(always)]
     pub(super) fn two(first: u8, second: u8, haystack: &[u8]) -> Option<usize> {
         memchr::memchr2(first, second, haystack)
+    }
+
+    #[inline(always)]
+    pub(super) fn three(first: u8, second: u8, third: u8, haystack: &[u8]) -> Option<usize> {
+        memchr::memchr3(first, second, third, haystack)
     }
 }
 
@@ -52,6 +65,12 @@ pub(crate) fn find2(first: u8, second: u8, haystack: &[u8]) -> Option<usize> {
     imp::two(first, second, haystack)
 }
 
+/// The first `first`, `second` or `third` in `haystack`.
+#[inline(always)]
+pub(crate) fn find3(first: u8, second: u8, third: u8, haystack: &[u8]) -> Option<usize> {
+    imp::three(first, second, third, haystack)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +80,7 @@ mod tests {
         let hay = b"Via: SIP/2.0/UDP host\r\n more:x\r\n";
         assert_eq!(find(b'\n', hay), Some(22));
         assert_eq!(find2(b':', b'\n', hay), Some(3));
+        assert_eq!(find3(b'/', b'x', b'\n', hay), Some(8));
         assert_eq!(find(b'#', hay), None);
     }
 }

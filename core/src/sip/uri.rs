@@ -97,7 +97,7 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
         return None;
     }
     if text.bytes().all(|b| is_digit(b) || b == b'.') {
-        return text.parse().ok().map(Host::Ipv4);
+        return parse_ipv4(text.as_bytes()).map(Host::Ipv4);
     }
     // Labels must not be empty except for a final dot (RFC 3261 §25.1 hostname).
     let name = text.strip_suffix('.').unwrap_or(text);
@@ -108,6 +108,37 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
         return None;
     }
     Some(Host::Domain(text))
+}
+
+/// A dotted-quad IPv4 address with the rules of `Ipv4Addr`'s `FromStr`: four decimal
+/// octets of one to three digits, each at most 255, no leading zeros.
+fn parse_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let digits = parts.next()?;
+        if digits.is_empty()
+            || digits.len() > 3
+            || (digits.len() > 1 && digits.first() == Some(&b'0'))
+        {
+            return None;
+        }
+        let mut value = 0u16;
+        for &b in digits {
+            if !is_digit(b) {
+                return None;
+            }
+            // At most three digits: below 1000, no overflow.
+            value = value
+                .wrapping_mul(10)
+                .wrapping_add(u16::from(b.wrapping_sub(b'0')));
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(Ipv4Addr::from(octets))
 }
 
 /// A parsed URI borrowing its text.
@@ -543,4 +574,44 @@ pub fn unescape(text: &str) -> Cow<'_, [u8]> {
         return Cow::Borrowed(text.as_bytes());
     }
     Cow::Owned(decoded(text).map(|(b, _)| b).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_follows_std() {
+        let mut cases: Vec<String> = [
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "1.02.3.4",
+            "1.2.3.00",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "1234.1.1.1",
+            "",
+            "...",
+            "10.45.0.7",
+            "192.168.001.1",
+            "0.0.0.09",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for a in [
+            "0", "1", "9", "10", "99", "100", "199", "249", "255", "256", "300", "999", "00",
+        ] {
+            cases.push(format!("{a}.{a}.1.{a}"));
+            cases.push(format!("1.1.1.{a}"));
+        }
+        for case in cases {
+            assert_eq!(parse_ipv4(case.as_bytes()), case.parse().ok(), "{case}");
+        }
+    }
 }

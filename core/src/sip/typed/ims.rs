@@ -8,7 +8,7 @@ use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
 
 fn token_with_params(value: &[u8]) -> Result<(&str, Params<'_>), HeaderError> {
-    let mut scanner = Scanner::new(value);
+    let mut scanner = Scanner::for_value(value);
     let first = token(&mut scanner)?;
     let params = scan_params(&mut scanner)?;
     expect_end(&mut scanner)?;
@@ -64,7 +64,7 @@ impl<'a> TypedHeader<'a> for PChargingVector<'a> {
     fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
         // The value is a parameter list whose first element is icid-value=...; read it
         // as params by prefixing the scan with a virtual ';'.
-        let mut scanner = Scanner::new(value);
+        let mut scanner = Scanner::for_value(value);
         scanner.skip_ws();
         let start = scanner.pos();
         let name = token(&mut scanner)?;

@@ -30,8 +30,9 @@ pub use simple::{
 };
 pub use via::{SentBy, Via};
 
-use super::chars::{Scanner, as_str, is_token};
+use super::chars::{Scanner, is_token, trim_ws};
 use super::error::{HeaderError, HeaderErrorKind};
+use super::find::{find2, find3};
 use super::header::HeaderKind;
 
 /// A header with a typed view: its name, and a parse of one value (one list element for
@@ -72,11 +73,13 @@ pub(crate) fn unexpected(scanner: &Scanner<'_>) -> HeaderError {
 /// Reads a token after optional white space.
 pub(crate) fn token<'a>(scanner: &mut Scanner<'a>) -> Result<&'a str, HeaderError> {
     scanner.skip_ws();
-    let bytes = scanner.take_while(is_token);
-    if bytes.is_empty() {
+    let start = scanner.pos();
+    if scanner.take_while(is_token).is_empty() {
         return Err(unexpected(scanner));
     }
-    as_str(bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
+    scanner
+        .text(start, scanner.pos())
+        .ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
 }
 
 /// Requires that the scanner, after white space, is at the end of the value.
@@ -114,27 +117,34 @@ impl<'a> Iterator for ListElements<'a> {
         if !self.is_list {
             return Some(rest);
         }
+        // Jump from one byte that matters to the next: outside quotes and angle brackets
+        // `,` `"` `<`; inside `<...>` `>` `"`; inside a quoted string `"` and `\`
+        // (which hides the byte after it).
         let mut in_quotes = false;
         let mut in_angle = false;
-        let mut escaped = false;
-        for (i, &b) in rest.iter().enumerate() {
-            if escaped {
-                escaped = false;
-                continue;
-            }
-            match b {
-                b'\\' if in_quotes => escaped = true,
-                b'"' => in_quotes = !in_quotes,
-                b'<' if !in_quotes => in_angle = true,
-                b'>' if !in_quotes => in_angle = false,
-                b',' if !in_quotes && !in_angle => {
-                    let element = super::chars::trim_ws(rest.get(..i).unwrap_or(&[]));
-                    self.rest = Some(super::chars::trim_ws(
-                        rest.get(i.saturating_add(1)..).unwrap_or(&[]),
-                    ));
+        let mut at = 0usize;
+        while let Some(tail) = rest.get(at..) {
+            let found = if in_quotes {
+                find2(b'"', b'\\', tail)
+            } else if in_angle {
+                find2(b'>', b'"', tail)
+            } else {
+                find3(b',', b'"', b'<', tail)
+            };
+            let Some(offset) = found else { break };
+            let i = at.wrapping_add(offset);
+            at = i.wrapping_add(1);
+            match rest.get(i) {
+                Some(b'\\') => at = at.wrapping_add(1),
+                Some(b'"') => in_quotes = !in_quotes,
+                Some(b'<') => in_angle = true,
+                Some(b'>') => in_angle = false,
+                Some(b',') => {
+                    let element = trim_ws(rest.get(..i).unwrap_or(&[]));
+                    self.rest = Some(trim_ws(rest.get(at..).unwrap_or(&[])));
                     return Some(element);
                 }
-                _ => {}
+                _ => break,
             }
         }
         Some(rest)

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 
 use super::params::{Params, scan_params};
 use super::{TypedHeader, expect_end, unexpected, unquote, value_error};
-use crate::sip::chars::{Scanner, as_str, is_token, is_ws, trim_ws};
+use crate::sip::chars::{Scanner, is_token, is_ws, trim_ws};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
 use crate::sip::uri::Uri;
@@ -65,7 +65,7 @@ pub struct NameAddr<'a> {
 impl<'a> NameAddr<'a> {
     /// Parses one `name-addr` or `addr-spec` with its header parameters.
     pub fn parse(value: &'a [u8]) -> Result<NameAddr<'a>, HeaderError> {
-        let mut scanner = Scanner::new(value);
+        let mut scanner = Scanner::for_value(value);
         let address = parse_address(&mut scanner)?;
         expect_end(&mut scanner)?;
         Ok(address)
@@ -77,8 +77,8 @@ impl<'a> NameAddr<'a> {
     }
 }
 
-fn parse_uri_text<'a>(text: &'a [u8], offset: usize) -> Result<Uri<'a>, HeaderError> {
-    let text = as_str(text).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, offset))?;
+fn parse_uri_text<'a>(text: Option<&'a str>, offset: usize) -> Result<Uri<'a>, HeaderError> {
+    let text = text.ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, offset))?;
     Uri::parse(text).map_err(|_| value_error(HeaderErrorKind::InvalidUri, offset))
 }
 
@@ -124,7 +124,8 @@ pub(crate) fn parse_address<'a>(scanner: &mut Scanner<'a>) -> Result<NameAddr<'a
     // `<` URI `>`: no white space inside the brackets.
     scanner.eat(b'<');
     let uri_start = scanner.pos();
-    let uri_text = scanner.take_while(|b| b != b'>' && !is_ws(b));
+    scanner.take_while(|b| b != b'>' && !is_ws(b));
+    let uri_text = scanner.text(uri_start, scanner.pos());
     if !scanner.eat(b'>') {
         return Err(match scanner.peek() {
             None => value_error(HeaderErrorKind::UnterminatedAngle, uri_start),
@@ -145,11 +146,13 @@ pub(crate) fn parse_address<'a>(scanner: &mut Scanner<'a>) -> Result<NameAddr<'a
 /// `?headers` (RFC 3261 §20.10).
 fn parse_addr_spec<'a>(scanner: &mut Scanner<'a>) -> Result<NameAddr<'a>, HeaderError> {
     let uri_start = scanner.pos();
-    let uri_text = scanner.take_while(|b| b != b';' && b != b',' && !is_ws(b));
-    if uri_text.is_empty() {
+    if scanner
+        .take_while(|b| b != b';' && b != b',' && !is_ws(b))
+        .is_empty()
+    {
         return Err(unexpected(scanner));
     }
-    let uri = parse_uri_text(uri_text, uri_start)?;
+    let uri = parse_uri_text(scanner.text(uri_start, scanner.pos()), uri_start)?;
     if uri.headers_str().is_some() {
         return Err(value_error(HeaderErrorKind::InvalidUri, uri_start));
     }

@@ -16,11 +16,20 @@ pub struct Param<'a> {
     pub quoted: bool,
 }
 
-/// The parameters of a header value, e.g. `;branch=z9hG4bK1;rport`. Validated when the
-/// typed header was parsed; iteration and lookup allocate nothing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// The parameters of a header value, e.g. `;branch=z9hG4bK1;rport`. Validated (grammar
+/// and UTF-8, once for the whole list) when the typed header was parsed; iteration and
+/// lookup allocate nothing and check no UTF-8 again.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
 pub struct Params<'a> {
-    raw: &'a [u8],
+    raw: &'a str,
+}
+
+impl std::fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Params")
+            .field("raw", &self.raw.as_bytes())
+            .finish()
+    }
 }
 
 /// A byte allowed in a parameter value that is not quoted: token characters plus the
@@ -31,11 +40,11 @@ fn is_value_byte(b: u8) -> bool {
 
 impl<'a> Params<'a> {
     /// No parameters.
-    pub const EMPTY: Params<'static> = Params { raw: &[] };
+    pub const EMPTY: Params<'static> = Params { raw: "" };
 
     /// The parameters as received, from the first `;`.
     pub fn as_bytes(&self) -> &'a [u8] {
-        self.raw
+        self.raw.as_bytes()
     }
 
     /// True when there are no parameters.
@@ -46,7 +55,8 @@ impl<'a> Params<'a> {
     /// Every parameter in order.
     pub fn iter(&self) -> ParamIter<'a> {
         ParamIter {
-            scanner: Scanner::new(self.raw),
+            raw: self.raw,
+            scanner: Scanner::for_text(self.raw),
         }
     }
 
@@ -77,6 +87,7 @@ impl<'a> IntoIterator for &Params<'a> {
 /// Iterator over [`Params`].
 #[derive(Debug, Clone)]
 pub struct ParamIter<'a> {
+    raw: &'a str,
     scanner: Scanner<'a>,
 }
 
@@ -84,7 +95,17 @@ impl<'a> Iterator for ParamIter<'a> {
     type Item = Param<'a>;
 
     fn next(&mut self) -> Option<Param<'a>> {
-        next_param(&mut self.scanner).ok().flatten()
+        let found = next_param(&mut self.scanner).ok().flatten()?;
+        // `raw` is UTF-8 and every piece is cut next to an ASCII delimiter (`;`, `=`,
+        // `"`, white space), so these slices always fall on character boundaries.
+        Some(Param {
+            name: self.raw.get(found.name.0..found.name.1)?,
+            value: match found.value {
+                Some((from, to)) => Some(self.raw.get(from..to)?),
+                None => None,
+            },
+            quoted: found.quoted,
+        })
     }
 }
 
@@ -95,57 +116,92 @@ pub(crate) fn scan_params<'a>(scanner: &mut Scanner<'a>) -> Result<Params<'a>, H
     probe.skip_ws();
     let start = probe.pos();
     let mut end = start;
-    while next_param(&mut probe)?.is_some() {
-        end = probe.pos();
-    }
-    let raw = probe.slice(start, end);
+    let walked = loop {
+        match next_param(&mut probe) {
+            Ok(Some(_)) => end = probe.pos(),
+            other => break other,
+        }
+    };
+    // One UTF-8 check for the whole list. Should it fail, the parameter-by-parameter
+    // check below names the first bad one, as the grammar walk alone cannot.
+    let Some(raw) = probe.text(start, end) else {
+        return Err(first_invalid_utf8(scanner));
+    };
+    walked?;
     while scanner.pos() < end {
         scanner.bump();
     }
     Ok(Params { raw })
 }
 
+/// The error for a parameter list that is not UTF-8: the grammar error or the
+/// [`HeaderErrorKind::InvalidUtf8`] that comes first, walking parameter by parameter.
+#[cold]
+fn first_invalid_utf8(scanner: &Scanner<'_>) -> HeaderError {
+    let mut probe = scanner.clone();
+    loop {
+        match next_param(&mut probe) {
+            Ok(Some(found)) => {
+                let pieces = [Some(found.name), found.value];
+                if pieces
+                    .into_iter()
+                    .flatten()
+                    .any(|(from, to)| as_str(probe.slice(from, to)).is_none())
+                {
+                    return value_error(HeaderErrorKind::InvalidUtf8, probe.pos());
+                }
+            }
+            Err(error) => return error,
+            Ok(None) => return value_error(HeaderErrorKind::InvalidUtf8, probe.pos()),
+        }
+    }
+}
+
+/// Where one parameter's pieces lie in the scanned bytes (start and end offsets).
+struct Found {
+    name: (usize, usize),
+    value: Option<(usize, usize)>,
+    quoted: bool,
+}
+
 /// One `; name [= value]` with the white space the grammar allows around each part.
-fn next_param<'a>(scanner: &mut Scanner<'a>) -> Result<Option<Param<'a>>, HeaderError> {
+fn next_param(scanner: &mut Scanner<'_>) -> Result<Option<Found>, HeaderError> {
     let mut probe = scanner.clone();
     probe.skip_ws();
     if !probe.eat(b';') {
         return Ok(None);
     }
     probe.skip_ws();
-    let name = probe.take_while(is_token);
-    if name.is_empty() {
+    let name_start = probe.pos();
+    if probe.take_while(is_token).is_empty() {
         return Err(unexpected(&probe));
     }
+    let name = (name_start, probe.pos());
     let mut after_name = probe.clone();
     after_name.skip_ws();
     let (value, quoted) = if after_name.eat(b'=') {
         after_name.skip_ws();
         probe = after_name;
+        let offset = probe.pos();
         if probe.peek() == Some(b'"') {
-            let offset = probe.pos();
             let content = probe
                 .quoted_string()
                 .ok_or_else(|| value_error(HeaderErrorKind::UnterminatedQuote, offset))?;
-            (Some(content), true)
+            let from = offset.wrapping_add(1);
+            (Some((from, from.wrapping_add(content.len()))), true)
         } else {
-            let value = probe.take_while(is_value_byte);
-            if value.is_empty() {
+            if probe.take_while(is_value_byte).is_empty() {
                 return Err(unexpected(&probe));
             }
-            (Some(value), false)
+            (Some((offset, probe.pos())), false)
         }
     } else {
         (None, false)
     };
-    let to_str = |bytes: &'a [u8]| {
-        as_str(bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, probe.pos()))
-    };
-    let param = Param {
-        name: to_str(name)?,
-        value: value.map(to_str).transpose()?,
-        quoted,
-    };
     *scanner = probe;
-    Ok(Some(param))
+    Ok(Some(Found {
+        name,
+        value,
+        quoted,
+    }))
 }

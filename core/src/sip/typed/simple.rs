@@ -143,7 +143,7 @@ impl ContentType<'_> {
 impl<'a> TypedHeader<'a> for ContentType<'a> {
     const KIND: HeaderKind = HeaderKind::ContentType;
     fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
-        let mut scanner = Scanner::new(value);
+        let mut scanner = Scanner::for_value(value);
         let media_type = token(&mut scanner)?;
         scanner.skip_ws();
         if !scanner.eat(b'/') {
@@ -232,7 +232,7 @@ impl<'a> Event<'a> {
 impl<'a> TypedHeader<'a> for Event<'a> {
     const KIND: HeaderKind = HeaderKind::Event;
     fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
-        let mut scanner = Scanner::new(value);
+        let mut scanner = Scanner::for_value(value);
         let package = token(&mut scanner)?;
         let params = scan_params(&mut scanner)?;
         expect_end(&mut scanner)?;
@@ -269,7 +269,7 @@ impl<'a> SubscriptionState<'a> {
 impl<'a> TypedHeader<'a> for SubscriptionState<'a> {
     const KIND: HeaderKind = HeaderKind::SubscriptionState;
     fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
-        let mut scanner = Scanner::new(value);
+        let mut scanner = Scanner::for_value(value);
         let state = token(&mut scanner)?;
         let params = scan_params(&mut scanner)?;
         expect_end(&mut scanner)?;

@@ -2,7 +2,7 @@
 
 use super::params::{Params, scan_params};
 use super::{TypedHeader, expect_end, token, unexpected, value_error};
-use crate::sip::chars::{Scanner, as_str, is_digit, parse_u32};
+use crate::sip::chars::{Scanner, is_digit, parse_u32};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
 use crate::sip::uri::{Host, parse_host};
@@ -80,17 +80,19 @@ fn slash(scanner: &mut Scanner<'_>) -> Result<(), HeaderError> {
 pub(crate) fn parse_sent_by<'a>(scanner: &mut Scanner<'a>) -> Result<SentBy<'a>, HeaderError> {
     scanner.skip_ws();
     let start = scanner.pos();
-    let host_bytes = if scanner.peek() == Some(b'[') {
+    let host_end = if scanner.peek() == Some(b'[') {
         let inner = scanner.take_while(|b| b != b']');
         if !scanner.eat(b']') {
             return Err(value_error(HeaderErrorKind::InvalidHost, start));
         }
-        scanner.slice(start, start.saturating_add(inner.len()).saturating_add(1))
+        start.saturating_add(inner.len()).saturating_add(1)
     } else {
-        scanner.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        scanner.take_while(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        scanner.pos()
     };
-    let host_str =
-        as_str(host_bytes).ok_or_else(|| value_error(HeaderErrorKind::InvalidHost, start))?;
+    let host_str = scanner
+        .text(start, host_end)
+        .ok_or_else(|| value_error(HeaderErrorKind::InvalidHost, start))?;
     let host =
         parse_host(host_str).ok_or_else(|| value_error(HeaderErrorKind::InvalidHost, start))?;
     let mut probe = scanner.clone();
@@ -118,7 +120,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
     const KIND: HeaderKind = HeaderKind::Via;
 
     fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
-        let mut scanner = Scanner::new(value);
+        let mut scanner = Scanner::for_value(value);
         let protocol = token(&mut scanner)?;
         slash(&mut scanner)?;
         let version = token(&mut scanner)?;
