@@ -126,11 +126,19 @@ impl fmt::Debug for HeaderLabel {
 
 /// A message that could not be parsed: what is wrong, at which byte offset, and in which
 /// header if any.
+///
+/// The offset counts from the start of the slice that was passed in: the `bytes` of
+/// [`SipMessage::parse`](super::SipMessage::parse) or
+/// [`SipMessage::parse_datagram`](super::SipMessage::parse_datagram), or of
+/// [`frame_stream`](super::frame_stream). Leading CRLFs the parser skipped count too.
+/// A caller that parses a stream buffer from some position onwards adds that position
+/// to get an offset into its buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ParseError {
     /// What is wrong.
     pub kind: ParseErrorKind,
-    /// Offset of the offending byte from the start of the input.
+    /// Offset of the offending byte from the start of the slice given to the parser (see
+    /// the type's documentation).
     pub offset: usize,
     /// The header concerned, when the error is inside one.
     pub header: Option<HeaderLabel>,
