@@ -7,9 +7,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ims_core::sip::{
-    HeaderName, Limits, MessageWriter, Method, Parsed, RawHeader, SipMessage, WriteOptions, typed,
-};
+use ims_bench::peers::Ours;
+use ims_core::sip::{HeaderName, MessageWriter, Method, WriteOptions};
 
 const INPUTS: [(&str, &[u8]); 4] = [
     ("invite", include_bytes!("../data/invite.sip")),
@@ -24,43 +23,15 @@ const INPUTS: [(&str, &[u8]); 4] = [
 /// An HTTP/1.1 POST of the same size as the INVITE, for httparse.
 const HTTP_POST: &[u8] = include_bytes!("../data/http-post.http");
 
-fn ours(bytes: &[u8], slots: &mut [RawHeader], limits: &Limits) -> usize {
-    match SipMessage::parse(black_box(bytes), slots, limits) {
-        Ok(Parsed::Complete { message, .. }) => message.header_count(),
-        _ => 0,
-    }
-}
-
-fn ours_typed(bytes: &[u8], slots: &mut [RawHeader], limits: &Limits) -> usize {
-    let Ok(Parsed::Complete { message, .. }) = SipMessage::parse(black_box(bytes), slots, limits)
-    else {
-        return 0;
-    };
-    let branch = match message.header::<typed::Via>() {
-        Some(Ok(via)) => via.branch().map_or(0, str::len),
-        _ => 0,
-    };
-    let seq = match message.header::<typed::CSeq>() {
-        Some(Ok(cseq)) => cseq.seq as usize,
-        _ => 0,
-    };
-    message.header_count() + branch + seq
-}
-
 fn parse_groups(c: &mut Criterion) {
-    let limits = Limits::DEFAULT;
-    let mut slots = [RawHeader::EMPTY; 64];
+    // The same driver `imsbench parse --bench` times: reused slots, default limits.
+    let mut ours = Ours::new();
     for (name, bytes) in INPUTS {
-        assert!(
-            ours(bytes, &mut slots, &limits) > 0,
-            "ims-core parses {name}"
-        );
+        assert!(ours.parse(bytes) > 0, "ims-core parses {name}");
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function("ims-core", |b| b.iter(|| ours(bytes, &mut slots, &limits)));
-        group.bench_function("ims-core+via+cseq", |b| {
-            b.iter(|| ours_typed(bytes, &mut slots, &limits))
-        });
+        group.bench_function("ims-core", |b| b.iter(|| ours.parse(bytes)));
+        group.bench_function("ims-core+via+cseq", |b| b.iter(|| ours.parse_typed(bytes)));
         match rsip::SipMessage::try_from(bytes) {
             Ok(_) => group.bench_function("rsip", |b| {
                 b.iter(|| rsip::SipMessage::try_from(black_box(bytes)).is_ok())

@@ -1,5 +1,6 @@
 //! A global allocator that counts allocations, so `--bench` can report allocations per
-//! message for ims-core and for each peer.
+//! message for ims-core and for each peer. It counts only in a binary that installs it
+//! as its `#[global_allocator]`, as `imsbench` does; elsewhere [`allocations`] stays 0.
 // The `GlobalAlloc` trait is unsafe to implement; this impl only forwards to the system
 // allocator and bumps a counter, so it adds no unsafety of its own.
 #![allow(unsafe_code)]

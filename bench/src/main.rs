@@ -1,13 +1,4 @@
 //! imsbench: parser, codec and jitter-buffer throughput on the user's own data.
-// A benchmark binary has to read the clock: `--bench` times parses with `Instant::now`,
-// which clippy.toml bans workspace-wide for the sans-IO engine (STYLE.md §2).
-#![allow(clippy::disallowed_methods)]
-
-mod alloc;
-mod bench;
-mod messages;
-mod peers;
-mod report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,13 +8,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use ims_core::sip::Limits;
 
-use crate::bench::{Input, Settings};
-use crate::messages::split;
-use crate::peers::Peer;
-use crate::report::ParseLine;
+use ims_bench::bench::{self, Input, Settings};
+use ims_bench::messages::split;
+use ims_bench::peers::Peer;
+use ims_bench::report::{self, ParseLine};
 
 #[global_allocator]
-static ALLOCATOR: alloc::CountingAllocator = alloc::CountingAllocator;
+static ALLOCATOR: ims_bench::alloc::CountingAllocator = ims_bench::alloc::CountingAllocator;
 
 mod aka;
 

@@ -53,6 +53,12 @@ pub struct Ours {
     limits: Limits,
 }
 
+impl Default for Ours {
+    fn default() -> Self {
+        Ours::new()
+    }
+}
+
 impl Ours {
     /// Fresh slots and the default limits.
     pub fn new() -> Self {

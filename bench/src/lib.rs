@@ -1,0 +1,9 @@
+//! The library behind `imsbench` and the criterion benches: the message splitter, the
+//! parsers `--bench` measures (ims-core and the peer crates, one copy used by both), the
+//! timing loop, the allocation counter and the report.
+
+pub mod alloc;
+pub mod bench;
+pub mod messages;
+pub mod peers;
+pub mod report;
