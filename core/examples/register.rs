@@ -4,7 +4,12 @@
 //! cargo run -p ims-core --example register -- --aor sip:alice@ims.test \
 //!     --password ims-demo --proxy 127.0.0.1:5060 [--tcp] [--expires 600]
 //! cargo run -p ims-core --example register -- --config phone.toml
+//! cargo run -p ims-core --example register -- --aor sip:alice@ims.test \
+//!     --password ims-demo [--dns-server 127.0.0.1:5353]
 //! ```
+//! Without a proxy, the P-CSCF is found in DNS from the AOR's domain (RFC 3263: NAPTR, SRV,
+//! A/AAAA), with the system resolver or the name server given by `--dns-server`; the other
+//! targets found are the account's failover next hops.
 //! The password may also come from the IMS_PASSWORD environment variable.
 #![allow(clippy::disallowed_methods)] // an application owns its clock (the --seconds timer)
 
@@ -13,7 +18,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ims_core::config::{Config, ProxyAddress};
+use ims_core::config::{AccountSettings, Config, ProxyAddress};
+use ims_core::driver::dns::Discovery;
 use ims_core::driver::{Driver, route_address};
 use ims_core::engine::{Command, Event};
 use ims_core::transport::Transport;
@@ -34,9 +40,13 @@ struct Args {
     /// Authentication user name (default: the AOR's user).
     #[arg(long)]
     user: Option<String>,
-    /// Next hop: host[:port] or sip:host[:port];transport=tcp.
+    /// Next hop: host[:port] or sip:host[:port];transport=tcp (default: the P-CSCF found
+    /// in DNS from the AOR's domain).
     #[arg(long)]
     proxy: Option<String>,
+    /// The DNS server (IP:PORT) to find the P-CSCF with, instead of the system resolver.
+    #[arg(long)]
+    dns_server: Option<SocketAddr>,
     /// Use TCP instead of UDP.
     #[arg(long)]
     tcp: bool,
@@ -80,10 +90,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         None => Config::from_toml("").map_err(|e| e.to_string())?,
     };
     if config.accounts.is_empty() {
-        let (Some(aor), Some(proxy)) = (args.aor.clone(), args.proxy.clone()) else {
-            return Err("give --aor, --password and --proxy (or --config FILE); see --help".into());
+        let Some(aor) = args.aor.clone() else {
+            return Err("give --aor and --password (or --config FILE); see --help".into());
         };
-        let text = format!("[[accounts]]\naor = {aor:?}\npassword = \"\"\nproxy = {proxy:?}\n");
+        let text = format!("[[accounts]]\naor = {aor:?}\npassword = \"\"\n");
         config.accounts = Config::from_toml(&text)
             .map_err(|e| e.to_string())?
             .accounts;
@@ -93,7 +103,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         settings.aor = aor;
     }
     if let Some(proxy) = args.proxy {
-        settings.proxy = proxy;
+        settings.proxy = Some(proxy);
     }
     if let Some(password) = args.password {
         settings.password = password;
@@ -107,12 +117,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(expires) = args.expires {
         settings.expires = Some(expires);
     }
-    let proxy = ProxyAddress::parse(&settings.proxy).map_err(|e| e.to_string())?;
-    let proxy_address = tokio::net::lookup_host(proxy.host_port())
-        .await
-        .map_err(|e| format!("cannot resolve {}: {e}", proxy.host_port()))?
-        .next()
-        .ok_or_else(|| format!("{} resolves to no address", proxy.host_port()))?;
+    let targets = next_hops(&settings, args.dns_server).await?;
+    let Some(&(proxy_address, transport)) = targets.first() else {
+        return Err("no next hop".into());
+    };
     let listen = match args.listen {
         Some(listen) => listen,
         None => config.listen_address().map_err(|e| e.to_string())?,
@@ -127,9 +135,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             .map_err(|e| format!("no route to {proxy_address}: {e}"))?;
         driver.advertise(SocketAddr::new(ip, local.port()));
     }
+    let mut account_config = settings.account_config(proxy_address);
+    account_config.transport = transport;
+    account_config.failover = targets.get(1..).unwrap_or_default().to_vec();
     let account: AccountId = driver
         .engine_mut()
-        .add_account(settings.account_config(proxy_address))
+        .add_account(account_config)
         .map_err(|e| e.to_string())?;
     let contact = driver
         .engine_mut()
@@ -137,9 +148,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         .unwrap_or_default()
         .to_owned();
     println!(
-        "{} via {} {proxy_address}, contact {contact}",
-        settings.aor,
-        settings.transport()
+        "{} via {transport} {proxy_address}, contact {contact}",
+        settings.aor
     );
     let running = tokio::spawn(driver.run());
     handle
@@ -186,6 +196,45 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), running).await;
     Ok(exit)
+}
+
+/// The configured proxy, resolved; or, without one, the P-CSCFs found in DNS from the AOR's
+/// domain (RFC 3263), most preferred first.
+async fn next_hops(
+    settings: &AccountSettings,
+    dns_server: Option<SocketAddr>,
+) -> Result<Vec<(SocketAddr, Transport)>, String> {
+    if let Some(proxy) = &settings.proxy {
+        let proxy = ProxyAddress::parse(proxy).map_err(|e| e.to_string())?;
+        let address = tokio::net::lookup_host(proxy.host_port())
+            .await
+            .map_err(|e| format!("cannot resolve {}: {e}", proxy.host_port()))?
+            .next()
+            .ok_or_else(|| format!("{} resolves to no address", proxy.host_port()))?;
+        return Ok(vec![(address, settings.transport())]);
+    }
+    let domain = settings
+        .domain()
+        .ok_or_else(|| format!("no proxy, and {} has no domain to look up", settings.aor))?;
+    let discovery = match dns_server {
+        Some(server) => Discovery::with_nameserver(server),
+        None => Discovery::system(),
+    }
+    .map_err(|e| e.to_string())?;
+    let targets = discovery
+        .pcscf_targets(domain, settings.transport_preference())
+        .await
+        .map_err(|e| e.to_string())?;
+    for target in &targets {
+        println!(
+            "P-CSCF {} over {} ({})",
+            target.address, target.transport, target.host
+        );
+    }
+    Ok(targets
+        .into_iter()
+        .map(|target| (target.address, target.transport))
+        .collect())
 }
 
 /// Prints one event; returns true for a failure the engine gives up on.

@@ -7,8 +7,9 @@
 //! [[accounts]]
 //! aor = "sip:alice@ims.test"
 //! password = "ims-demo"
-//! proxy = "127.0.0.1:5060"        # or "sip:pcscf.ims.test:5060;transport=tcp"
-//! transport = "udp"               # udp (default) or tcp
+//! proxy = "127.0.0.1:5060"        # or "sip:pcscf.ims.test:5060;transport=tcp"; leave out
+//!                                 # to find the P-CSCF in DNS from the AOR's domain
+//! transport = "udp"               # udp or tcp (default: the proxy URI's, else udp)
 //! expires = 600
 //! ```
 //!
@@ -78,9 +79,12 @@ pub struct AccountSettings {
     /// REGISTER Request-URI (default `sip:<domain>`).
     #[serde(default)]
     pub registrar: Option<String>,
-    /// Next hop: `host[:port]`, `[v6]:port` or `sip:host[:port][;transport=tcp]`.
-    pub proxy: String,
-    /// `udp` or `tcp` (default: the proxy URI's transport, else udp).
+    /// Next hop: `host[:port]`, `[v6]:port` or `sip:host[:port][;transport=tcp]`. When
+    /// absent, the caller finds the P-CSCF by DNS (RFC 3263) from [`domain`](Self::domain).
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// `udp` or `tcp` (default: the proxy URI's transport, else udp; without a proxy, what
+    /// DNS offers).
     #[serde(default)]
     pub transport: Option<Transport>,
     /// Registration lifetime in seconds (default 600).
@@ -220,8 +224,18 @@ impl Config {
                 .map_err(|_| invalid("listen", format!("{listen:?} is not ip:port")))?;
         }
         for (index, account) in config.accounts.iter().enumerate() {
-            ProxyAddress::parse(&account.proxy)
-                .map_err(|e| invalid(format!("accounts[{index}].proxy"), e.to_string()))?;
+            match &account.proxy {
+                Some(proxy) => ProxyAddress::parse(proxy)
+                    .map(drop)
+                    .map_err(|e| invalid(format!("accounts[{index}].proxy"), e.to_string()))?,
+                None if account.domain().is_none() => {
+                    return Err(invalid(
+                        format!("accounts[{index}].proxy"),
+                        "missing, and the aor has no domain to find a P-CSCF in DNS",
+                    ));
+                }
+                None => {}
+            }
             let checked = account.account_config(
                 "127.0.0.1:5060"
                     .parse()
@@ -292,13 +306,23 @@ impl Config {
 impl AccountSettings {
     /// The transport: explicit, else the proxy URI's, else UDP.
     pub fn transport(&self) -> Transport {
-        self.transport
-            .or_else(|| {
-                ProxyAddress::parse(&self.proxy)
-                    .ok()
-                    .and_then(|p| p.transport)
-            })
-            .unwrap_or(Transport::Udp)
+        self.transport_preference().unwrap_or(Transport::Udp)
+    }
+
+    /// The transport asked for: explicit, else the proxy URI's; `None` leaves the choice to
+    /// DNS (NAPTR/SRV) or to the UDP default.
+    pub fn transport_preference(&self) -> Option<Transport> {
+        self.transport.or_else(|| {
+            let proxy = ProxyAddress::parse(self.proxy.as_deref()?).ok()?;
+            proxy.transport
+        })
+    }
+
+    /// The AOR's domain (`ims.test` for `sip:alice@ims.test`), where the P-CSCF is looked up
+    /// in DNS when no proxy is configured (RFC 3263 §4, TS 24.229 §9.2.1).
+    pub fn domain(&self) -> Option<&str> {
+        let host = Uri::parse(&self.aor).ok()?.host_str();
+        (!host.is_empty()).then_some(host)
     }
 
     /// The engine's account config, with the proxy resolved to `proxy`.
@@ -347,7 +371,7 @@ expires = 300
         assert_eq!(engine.timers.t1, Duration::from_millis(100));
         let account = &config.accounts[0];
         assert_eq!(account.transport(), Transport::Tcp);
-        let proxy = ProxyAddress::parse(&account.proxy).unwrap();
+        let proxy = ProxyAddress::parse(account.proxy.as_deref().unwrap()).unwrap();
         assert_eq!((proxy.host.as_str(), proxy.port), ("127.0.0.1", 5070));
         let engine_account = account.account_config("127.0.0.1:5070".parse().unwrap());
         assert_eq!(engine_account.expires, 300);
@@ -382,6 +406,38 @@ expires = 300
             proxy.contains("accounts[0].proxy") && proxy.contains("sctp"),
             "{proxy}"
         );
+    }
+
+    #[test]
+    fn without_a_proxy_the_aor_domain_is_for_dns() {
+        let config = Config::from_toml(
+            "[[accounts]]\naor = \"sip:alice@ims.test\"\npassword = \"p\"\n\n\
+             [[accounts]]\naor = \"sip:bob@ims.test\"\npassword = \"p\"\ntransport = \"tcp\"\n",
+        )
+        .unwrap();
+        let alice = &config.accounts[0];
+        assert_eq!(alice.proxy, None);
+        assert_eq!(alice.domain(), Some("ims.test"));
+        assert_eq!(alice.transport_preference(), None);
+        assert_eq!(alice.transport(), Transport::Udp);
+        assert_eq!(
+            config.accounts[1].transport_preference(),
+            Some(Transport::Tcp)
+        );
+        // With a proxy the URI's transport is the preference.
+        let config = Config::from_toml(
+            "[[accounts]]\naor = \"sip:a@b\"\npassword = \"p\"\nproxy = \"sip:x;transport=tcp\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.accounts[0].transport_preference(),
+            Some(Transport::Tcp)
+        );
+        // No proxy and no domain to look up: named.
+        let error = Config::from_toml("[[accounts]]\naor = \"alice\"\npassword = \"p\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("accounts[0].proxy"), "{error}");
     }
 
     #[test]
