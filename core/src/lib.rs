@@ -15,6 +15,7 @@ pub mod config;
 #[cfg(feature = "driver")]
 pub mod driver;
 pub mod engine;
+pub mod im;
 pub mod ims;
 pub mod media;
 pub mod rtp;
