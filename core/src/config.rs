@@ -22,11 +22,12 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::auth::Secret;
+use crate::auth::{AkaKeys, SqnState};
 use crate::engine::{EngineConfig, RegistrationPolicy};
 use crate::sip::Uri;
 use crate::transaction::TimerConfig;
 use crate::transport::Transport;
-use crate::ua::AccountConfig;
+use crate::ua::{AccountConfig, ImsConfig};
 
 /// A parsed configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +97,98 @@ pub struct AccountSettings {
     /// `+sip.instance` value, e.g. `<urn:uuid:...>`.
     #[serde(default)]
     pub instance_id: Option<String>,
+    /// IMS settings (`[accounts.ims]`); absent for a plain SIP account.
+    #[serde(default)]
+    pub ims: Option<ImsSettings>,
+}
+
+/// `[accounts.ims]`: what makes an account an IMS one (TS 24.229).
+///
+/// ```toml
+/// [accounts.ims]
+/// k = "465b5ce8b199b49faa5f0a2ee238a6bc"     # ISIM key, hex (AKA); never logged
+/// opc = "cd63cb71954a9f4e48a5994e37a02baf"   # or op = "..."
+/// amf = "8000"
+/// access_network_info = "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001000019B"
+/// reg_event = true
+/// ```
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImsSettings {
+    /// K, 32 hex digits (for AKAv1/AKAv2-MD5 challenges).
+    #[serde(default)]
+    pub k: Option<String>,
+    /// OP, 32 hex digits (give OP or OPc).
+    #[serde(default)]
+    pub op: Option<String>,
+    /// OPc, 32 hex digits.
+    #[serde(default)]
+    pub opc: Option<String>,
+    /// AMF, 4 hex digits (default `8000`).
+    #[serde(default)]
+    pub amf: Option<String>,
+    /// P-Access-Network-Info value.
+    #[serde(default)]
+    pub access_network_info: Option<String>,
+    /// Security-Client value for sec-agree header negotiation (no IPsec yet).
+    #[serde(default)]
+    pub security_client: Option<String>,
+    /// Subscribe to the reg event after registering (default true).
+    #[serde(default)]
+    pub reg_event: Option<bool>,
+    /// Add gruu to Supported.
+    #[serde(default)]
+    pub gruu: bool,
+    /// P-Preferred-Identity for requests other than REGISTER.
+    #[serde(default)]
+    pub preferred_identity: Option<String>,
+}
+
+impl std::fmt::Debug for ImsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ImsSettings")
+            .field("k", &hidden(&self.k))
+            .field("op", &hidden(&self.op))
+            .field("opc", &hidden(&self.opc))
+            .field("amf", &self.amf)
+            .field("access_network_info", &self.access_network_info)
+            .field("security_client", &self.security_client)
+            .field("reg_event", &self.reg_event)
+            .field("gruu", &self.gruu)
+            .field("preferred_identity", &self.preferred_identity)
+            .finish()
+    }
+}
+
+impl ImsSettings {
+    /// The engine's IMS config (`sqn` starts empty: the application loads the stored one).
+    pub fn ims_config(&self) -> Result<ImsConfig, ConfigFileError> {
+        let aka = match &self.k {
+            Some(k) => Some(
+                AkaKeys::from_hex(
+                    k,
+                    self.op.as_deref(),
+                    self.opc.as_deref(),
+                    self.amf.as_deref().unwrap_or("8000"),
+                )
+                .map_err(|e| invalid("ims", e.to_string()))?,
+            ),
+            None if self.op.is_some() || self.opc.is_some() => {
+                return Err(invalid("ims.k", "op/opc given without k"));
+            }
+            None => None,
+        };
+        Ok(ImsConfig {
+            aka,
+            sqn: SqnState::default(),
+            access_network_info: self.access_network_info.clone(),
+            security_client: self.security_client.clone(),
+            gruu: self.gruu,
+            reg_event: self.reg_event.unwrap_or(true),
+            preferred_identity: self.preferred_identity.clone(),
+        })
+    }
 }
 
 impl std::fmt::Debug for AccountSettings {
@@ -247,6 +340,10 @@ impl Config {
                     "must be a sip: URI",
                 ));
             }
+            if let Some(ims) = &account.ims {
+                ims.ims_config()
+                    .map_err(|e| invalid(format!("accounts[{index}].ims"), e.to_string()))?;
+            }
             if account.expires == Some(0) {
                 return Err(invalid(
                     format!("accounts[{index}].expires"),
@@ -337,10 +434,15 @@ impl AccountSettings {
             proxy,
             transport: self.transport(),
             failover: Vec::new(),
-            expires: self.expires.unwrap_or(600),
+            // TS 24.229 §5.1.1.2.1: IMS registrations ask for 600000 s by default.
+            expires: self
+                .expires
+                .unwrap_or(if self.ims.is_some() { 600_000 } else { 600 }),
             instance_id: self.instance_id.clone(),
             contact_user: None,
-            ims: None,
+            // Checked by `Config::from_toml`; a config built by hand with bad keys gets
+            // no IMS part rather than a panic.
+            ims: self.ims.as_ref().and_then(|ims| ims.ims_config().ok()),
         }
     }
 }
@@ -438,6 +540,37 @@ expires = 300
             .unwrap_err()
             .to_string();
         assert!(error.contains("accounts[0].proxy"), "{error}");
+    }
+
+    #[test]
+    fn ims_table_maps_to_aka_keys_and_hides_them() {
+        let text = r#"
+[[accounts]]
+aor = "sip:alice@ims.test"
+password = ""
+auth_username = "alice@ims.test"
+proxy = "127.0.0.1:5060"
+[accounts.ims]
+k = "465b5ce8b199b49faa5f0a2ee238a6bc"
+op = "cdc202d5123e20f62b6d676ac72cb318"
+amf = "b9b9"
+access_network_info = "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001000019B"
+"#;
+        let config = Config::from_toml(text).unwrap();
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("465b5ce8"), "{shown}");
+        let account = config.accounts[0].account_config("127.0.0.1:5060".parse().unwrap());
+        assert_eq!(account.expires, 600_000);
+        let ims = account.ims.expect("ims part");
+        assert!(ims.aka.is_some());
+        assert!(ims.reg_event);
+        let bad = text.replace("b9b9", "b9");
+        let error = Config::from_toml(&bad).unwrap_err().to_string();
+        assert!(
+            error.contains("accounts[0].ims") && error.contains("AMF"),
+            "{error}"
+        );
+        assert!(!error.contains("465b5ce8"), "{error}");
     }
 
     #[test]
