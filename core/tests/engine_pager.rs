@@ -45,10 +45,10 @@ fn text(id: u64, to: &str, body: &str) -> OutgoingMessage {
     }
 }
 
-fn received(
-    network: &SimNetwork,
-    node: NodeId,
-) -> Vec<(String, Vec<u8>, Option<(String, String)>)> {
+/// (Call-ID, body, group) of each message received.
+type Received = (String, Vec<u8>, Option<(String, String)>);
+
+fn received(network: &SimNetwork, node: NodeId) -> Vec<Received> {
     network
         .events(node)
         .iter()
