@@ -21,6 +21,8 @@ pub mod media;
 pub mod rtp;
 pub mod sim;
 pub mod sip;
+#[cfg(feature = "store")]
+pub mod store;
 pub mod transaction;
 pub mod transport;
 pub mod ua;
