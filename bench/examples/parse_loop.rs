@@ -1,48 +1,68 @@
-//! Parses each file a given number of times, for instruction counts under callgrind
-//! (stable on a busy machine, unlike wall time):
+//! Parses each file a given number of times with one parser, for instruction counts
+//! under callgrind (stable on a busy machine, unlike wall time):
 //!
 //! ```text
 //! cargo build --release -p ims-bench --example parse_loop
-//! valgrind --tool=callgrind target/release/examples/parse_loop 2000 bench/data/invite.sip
-//! valgrind --tool=callgrind target/release/examples/parse_loop 0 bench/data/invite.sip
+//! valgrind --tool=callgrind target/release/examples/parse_loop ims-core 2000 bench/data/invite.sip
+//! valgrind --tool=callgrind target/release/examples/parse_loop ims-core 0 bench/data/invite.sip
 //! ```
 //!
 //! The difference of the two totals over 2000 is the cost of one parse without process
-//! start-up. With `--typed` it also reads the top Via's branch and the CSeq, like the
-//! `+Via+CSeq` rows of the benches.
+//! start-up. Parsers: `ims-core`, `ims-core+via+cseq` (also reads the top Via's branch
+//! and the CSeq, like the benches' `+Via+CSeq` rows), `rsip`, `rsipstack`, `httparse`
+//! (give it an HTTP request) and `memchr` (the LF scan the benches use as the floor).
 
 use std::hint::black_box;
+use std::process::ExitCode;
 
-use ims_bench::peers::Ours;
+use ims_bench::peers::{Ours, Peer};
 
-fn main() -> std::process::ExitCode {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let typed = args.first().is_some_and(|a| a == "--typed");
-    if typed {
-        args.remove(0);
-    }
-    let Some(iterations) = args.first().and_then(|n| n.parse::<u64>().ok()) else {
-        eprintln!("usage: parse_loop [--typed] ITERATIONS FILE...");
-        return std::process::ExitCode::FAILURE;
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (Some(parser), Some(iterations)) = (
+        args.first(),
+        args.get(1).and_then(|n| n.parse::<u64>().ok()),
+    ) else {
+        eprintln!("usage: parse_loop PARSER ITERATIONS FILE...");
+        return ExitCode::FAILURE;
     };
     let mut ours = Ours::new();
+    let mut parse: Box<dyn FnMut(&[u8]) -> usize> = match parser.as_str() {
+        "ims-core" => Box::new(move |bytes| ours.parse(bytes)),
+        "ims-core+via+cseq" => Box::new(move |bytes| ours.parse_typed(bytes)),
+        "rsip" => Box::new(|bytes| usize::from(Peer::Rsip.parse(bytes).is_ok())),
+        "rsipstack" => Box::new(|bytes| usize::from(Peer::Rsipstack.parse(bytes).is_ok())),
+        "httparse" => Box::new(|bytes| {
+            let mut headers = [httparse::EMPTY_HEADER; 32];
+            let mut request = httparse::Request::new(&mut headers);
+            usize::from(matches!(
+                request.parse(bytes),
+                Ok(httparse::Status::Complete(_))
+            ))
+        }),
+        "memchr" => Box::new(|bytes| memchr::memchr_iter(b'\n', bytes).count()),
+        other => {
+            eprintln!("unknown parser {other}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut total = 0usize;
-    for path in &args[1..] {
+    for path in &args[2..] {
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(error) => {
                 eprintln!("{path}: {error}");
-                return std::process::ExitCode::FAILURE;
+                return ExitCode::FAILURE;
             }
         };
+        if parse(&bytes) == 0 {
+            eprintln!("{path}: {parser} does not parse it");
+            return ExitCode::FAILURE;
+        }
         for _ in 0..iterations {
-            total += if typed {
-                ours.parse_typed(black_box(&bytes))
-            } else {
-                ours.parse(black_box(&bytes))
-            };
+            total += parse(black_box(&bytes));
         }
     }
     println!("{total}");
-    std::process::ExitCode::SUCCESS
+    ExitCode::SUCCESS
 }

@@ -6,7 +6,7 @@
 //! Allocates nothing.
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
-use super::chars::{as_str, is_scheme, is_token, is_ws, parse_u32};
+use super::chars::{as_str, is_scheme, is_token, parse_u32};
 use super::error::{HeaderLabel, ParseError, ParseErrorKind};
 use super::find::{find, find2};
 use super::header::{HeaderKind, RawHeader, lookup_prefix};
@@ -192,14 +192,17 @@ pub(crate) fn scan<'a>(
         }
         // Trim linear white space (folds included): one walk in from each end.
         let mut value_start = value_from;
-        while value_start < eol && rest.get(value_start).is_some_and(|&b| is_ws(b)) {
+        while value_start < eol
+            && matches!(rest.get(value_start), Some(b' ' | b'\t' | b'\r' | b'\n'))
+        {
             value_start = value_start.wrapping_add(1);
         }
         let mut value_end = eol;
         while value_end > value_start
-            && rest
-                .get(value_end.wrapping_sub(1))
-                .is_some_and(|&b| is_ws(b))
+            && matches!(
+                rest.get(value_end.wrapping_sub(1)),
+                Some(b' ' | b'\t' | b'\r' | b'\n')
+            )
         {
             value_end = value_end.wrapping_sub(1);
         }
