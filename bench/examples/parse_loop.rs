@@ -17,6 +17,9 @@ use std::process::ExitCode;
 
 use ims_bench::peers::{Ours, Peer};
 
+/// One parse of the bytes; a non-zero result means it parsed.
+type Parser = Box<dyn FnMut(&[u8]) -> usize>;
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(parser), Some(iterations)) = (
@@ -27,7 +30,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let mut ours = Ours::new();
-    let mut parse: Box<dyn FnMut(&[u8]) -> usize> = match parser.as_str() {
+    let mut parse: Parser = match parser.as_str() {
         "ims-core" => Box::new(move |bytes| ours.parse(bytes)),
         "ims-core+via+cseq" => Box::new(move |bytes| ours.parse_typed(bytes)),
         "rsip" => Box::new(|bytes| usize::from(Peer::Rsip.parse(bytes).is_ok())),
