@@ -392,6 +392,39 @@ mod group {
             got.iter()
                 .all(|(_, _, g)| g.as_ref().map(|g| g.1.as_str()) == Some("sip:friends@ims.test"))
         );
+        // The receiver sees the text (not the multipart wrapper) and the member list.
+        let incoming: Vec<_> = network
+            .events(members_node)
+            .iter()
+            .filter_map(|e| match e {
+                Event::MessageReceived(m) => Some(m.clone()),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            incoming.iter().all(|m| m.body.starts_with(b"fan-out ")),
+            "{incoming:#?}"
+        );
+        assert!(
+            incoming
+                .iter()
+                .all(|m| m.content_type == "text/plain;charset=UTF-8")
+        );
+        assert_eq!(
+            incoming[0].group_members, members,
+            "every member listed, the sender included"
+        );
+        let wire = network
+            .wire()
+            .iter()
+            .find(|r| r.bytes.starts_with(b"MESSAGE "))
+            .unwrap();
+        let wire = String::from_utf8_lossy(&wire.bytes);
+        assert!(
+            wire.contains("Content-Type: multipart/mixed;boundary="),
+            "{wire}"
+        );
+        assert!(wire.contains("application/resource-lists+xml"), "{wire}");
         let outcomes: HashMap<(u64, String), bool> = network
             .events(alice)
             .iter()

@@ -124,10 +124,10 @@ fn feed(bytes: &[u8]) {
             other => panic!("framed {length} bytes, parse gave {other:?}"),
         }
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        if let Ok(uri) = Uri::parse(text) {
-            assert!(uri.equivalent(&uri), "{text:?} differs from itself");
-        }
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && let Ok(uri) = Uri::parse(text)
+    {
+        assert!(uri.equivalent(&uri), "{text:?} differs from itself");
     }
 }
 

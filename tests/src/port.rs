@@ -31,10 +31,8 @@ pub fn free_port_block(count: u16) -> Result<u16> {
                     && TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok()
             })
         });
-        if all_free {
-            if let Ok(first) = u16::try_from(first) {
-                return Ok(first);
-            }
+        if all_free && let Ok(first) = u16::try_from(first) {
+            return Ok(first);
         }
     }
     Err(HarnessError::NoFreePort { count })

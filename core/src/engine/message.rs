@@ -82,6 +82,35 @@ impl Engine {
             },
         };
         let group_key = message.group.as_ref().map(|g| g.uri.clone());
+        let mut message = message;
+        if let Some(GroupMode::FanOut { members }) = message.group.as_ref().map(|g| &g.mode) {
+            // Each copy lists the members (RFC 5365 shape) so every receiver learns the
+            // group and can answer all.
+            let boundary = format!("ims-rs-{}", self.token(8));
+            let name = message
+                .group
+                .as_ref()
+                .map(|g| g.name.clone())
+                .unwrap_or_default();
+            match fan_out_body(
+                &boundary,
+                &name,
+                members,
+                &message.content_type,
+                &message.body,
+            ) {
+                Some((content_type, body)) => {
+                    message.content_type = content_type;
+                    message.body = body;
+                }
+                None => {
+                    tracing::warn!(
+                        id = message.id,
+                        "cannot build the fan-out body; sending the text alone"
+                    );
+                }
+            }
+        }
         if targets.is_empty() {
             self.events.push_back(Event::MessageFailed {
                 account,
@@ -344,6 +373,45 @@ impl Engine {
             }
         }
     }
+}
+
+/// multipart/mixed with the text and an `application/resource-lists+xml` part listing
+/// the members; `None` when a part cannot be written (e.g. the text holds the boundary).
+fn fan_out_body(
+    boundary: &str,
+    name: &str,
+    members: &[String],
+    content_type: &str,
+    body: &[u8],
+) -> Option<(String, Vec<u8>)> {
+    use crate::im::{multipart, resource_lists};
+    let entries: Vec<resource_lists::Entry<'_>> = members
+        .iter()
+        .map(|m| {
+            let mut entry = resource_lists::Entry::new(m, None);
+            entry.copy_control = Some(resource_lists::CopyControl::To);
+            entry
+        })
+        .collect();
+    let mut list = Vec::new();
+    resource_lists::write(&mut list, Some(name), &entries).ok()?;
+    let parts = [
+        multipart::OutgoingPart {
+            content_type,
+            headers: &[],
+            body,
+        },
+        multipart::OutgoingPart {
+            content_type: "application/resource-lists+xml",
+            headers: &[("Content-Disposition", "recipient-list")],
+            body: &list,
+        },
+    ];
+    let mut out = Vec::with_capacity(body.len() + list.len() + 256);
+    multipart::write(&mut out, boundary, &parts).ok()?;
+    let mut content = Vec::new();
+    multipart::write_content_type(&mut content, boundary).ok()?;
+    Some((String::from_utf8(content).ok()?, out))
 }
 
 /// Compares two URIs by RFC 3261 §19.1.4.

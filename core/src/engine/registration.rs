@@ -132,12 +132,13 @@ impl Engine {
             let agent = self.config.user_agent.as_deref();
             registration_write(&mut bytes, account, &via, agent, rng);
             // RFC 3261 §18.1.1: too big for UDP goes over TCP when we can.
-            if transport == Transport::Udp && bytes.len() > mtu_limit {
-                if let Some(tcp) = self.local_for(Transport::Tcp, remote) {
-                    transport = Transport::Tcp;
-                    local = tcp;
-                    continue;
-                }
+            if transport == Transport::Udp
+                && bytes.len() > mtu_limit
+                && let Some(tcp) = self.local_for(Transport::Tcp, remote)
+            {
+                transport = Transport::Tcp;
+                local = tcp;
+                continue;
             }
             break;
         }
@@ -183,11 +184,11 @@ impl Engine {
             return;
         }
         account.registration.transaction = None;
-        if let Some(received) = via.received() {
-            if let Ok(ip) = received.trim_matches(['[', ']']).parse() {
-                let port = via.rport().flatten().unwrap_or(account.local.port());
-                account.registration.observed = Some(SocketAddr::new(ip, port));
-            }
+        if let Some(received) = via.received()
+            && let Ok(ip) = received.trim_matches(['[', ']']).parse()
+        {
+            let port = via.rport().flatten().unwrap_or(account.local.port());
+            account.registration.observed = Some(SocketAddr::new(ip, port));
         }
         // Split borrows: the registration decides with the account's read-only parts.
         let next = {
@@ -199,12 +200,12 @@ impl Engine {
             account.registration = registration;
             next
         };
-        if let Some(account) = self.accounts.get_mut(id.index()) {
-            if std::mem::replace(&mut account.registration.sqn_changed, false) {
-                let state = account.registration.sqn.clone();
-                self.events
-                    .push_back(Event::SqnUpdated { account: id, state });
-            }
+        if let Some(account) = self.accounts.get_mut(id.index())
+            && std::mem::replace(&mut account.registration.sqn_changed, false)
+        {
+            let state = account.registration.sqn.clone();
+            self.events
+                .push_back(Event::SqnUpdated { account: id, state });
         }
         self.act(now, id, next);
     }

@@ -263,9 +263,8 @@ fn push_uri(info: &mut Option<RegInfo>, text: &str) {
         .as_mut()
         .and_then(|i| i.registrations.last_mut())
         .and_then(|r| r.contacts.last_mut())
+        && contact.uri.len() + text.len() <= 4096
     {
-        if contact.uri.len() + text.len() <= 4096 {
-            contact.uri.push_str(text);
-        }
+        contact.uri.push_str(text);
     }
 }

@@ -286,7 +286,8 @@ impl RtpHeader<'_> {
                 payload_type: self.payload_type,
             });
         }
-        if self.csrc.len() > MAX_CSRC_COUNT.saturating_mul(4) || self.csrc.len() % 4 != 0 {
+        if self.csrc.len() > MAX_CSRC_COUNT.saturating_mul(4) || !self.csrc.len().is_multiple_of(4)
+        {
             return Err(RtpError::TooManyCsrcs {
                 count: self.csrc.len().div_ceil(4),
             });

@@ -373,10 +373,10 @@ impl SimNetwork {
             self.collect();
         }
         for node in &mut self.nodes {
-            if let Node::Engine { engine, .. } = node {
-                if engine.poll_timeout().is_some_and(|at| at <= now) {
-                    engine.handle_timeout(now);
-                }
+            if let Node::Engine { engine, .. } = node
+                && engine.poll_timeout().is_some_and(|at| at <= now)
+            {
+                engine.handle_timeout(now);
             }
         }
     }

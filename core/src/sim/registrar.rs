@@ -164,16 +164,15 @@ impl Registrar {
             return reply(request, forced.status, &forced.reason, &headers);
         }
         let credentials = request.header::<Authorization>().and_then(Result::ok);
-        if let (Some(keys), Some(c)) = (&self.aka, &credentials) {
-            if let (Some(auts), Some(rand)) = (c.auts(), c.nonce().and_then(|n| self.nonces.get(n)))
-            {
-                // TS 33.102 §6.3.5: the USIM's SQN comes back in AUTS; continue above it.
-                if let Ok(sqn_ms) = keys.verify_auts(rand, auts) {
-                    self.resyncs += 1;
-                    self.sqn = sqn_ms + 32;
-                }
-                return self.challenge(request, false);
+        if let (Some(keys), Some(c)) = (&self.aka, &credentials)
+            && let (Some(auts), Some(rand)) = (c.auts(), c.nonce().and_then(|n| self.nonces.get(n)))
+        {
+            // TS 33.102 §6.3.5: the USIM's SQN comes back in AUTS; continue above it.
+            if let Ok(sqn_ms) = keys.verify_auts(rand, auts) {
+                self.resyncs += 1;
+                self.sqn = sqn_ms + 32;
             }
+            return self.challenge(request, false);
         }
         let verified = credentials
             .as_ref()

@@ -323,13 +323,13 @@ impl<'a> Uri<'a> {
             at = at.saturating_add(1).saturating_add(port_len);
         }
         let (params, headers) = split_at_byte(rest, b'?');
-        if let Some(first) = params.bytes().next() {
-            if first != b';' {
-                return Err(UriError::UnexpectedByte {
-                    found: first,
-                    offset: at,
-                });
-            }
+        if let Some(first) = params.bytes().next()
+            && first != b';'
+        {
+            return Err(UriError::UnexpectedByte {
+                found: first,
+                offset: at,
+            });
         }
         check_escaped(params, at, |b| param_byte(b) || b == b';' || b == b'=')?;
         self.params = params;
@@ -468,10 +468,10 @@ impl<'a> Uri<'a> {
         }
         // A name that appears twice counts by its first occurrence on both sides.
         for (name, _) in self.params() {
-            if let (Some(ours), Some(theirs)) = (self.param(name), other.param(name)) {
-                if !param_values_eq(ours, theirs) {
-                    return false;
-                }
+            if let (Some(ours), Some(theirs)) = (self.param(name), other.param(name))
+                && !param_values_eq(ours, theirs)
+            {
+                return false;
             }
         }
         // Headers: every header of each side must be in the other (order ignored).

@@ -99,14 +99,12 @@ pub fn write_top_via(out: &mut Vec<u8>, raw: &[u8], via: &Via<'_>, source: Socke
         Host::Domain(_) => false,
     };
     let mut rest = raw;
-    if wants_rport {
-        if let Some(at) = find_bare_param(raw, b"rport") {
-            let (head, tail) = raw.split_at(at);
-            out.extend_from_slice(head);
-            out.extend_from_slice(b"=");
-            out.extend_from_slice(source.port().to_string().as_bytes());
-            rest = tail;
-        }
+    if wants_rport && let Some(at) = find_bare_param(raw, b"rport") {
+        let (head, tail) = raw.split_at(at);
+        out.extend_from_slice(head);
+        out.extend_from_slice(b"=");
+        out.extend_from_slice(source.port().to_string().as_bytes());
+        rest = tail;
     }
     out.extend_from_slice(rest);
     if !host_is_source && via.received().is_none() {

@@ -77,6 +77,9 @@ pub struct IncomingMessage {
     pub body: Vec<u8>,
     /// The group (name, URI) from `X-Group`, for a group message.
     pub group: Option<(String, String)>,
+    /// The members a client fan-out copy lists (its resource-lists part); empty otherwise.
+    /// `body` and `content_type` are then those of the text part.
+    pub group_members: Vec<String>,
     /// P-Asserted-Identity, when the network asserted who sent it.
     pub asserted_identity: Option<String>,
 }
@@ -111,7 +114,36 @@ impl IncomingMessage {
             .header::<crate::sip::typed::PAssertedIdentity>()
             .and_then(Result::ok)
             .map(|p| p.uri.as_str().to_owned());
+        let mut body = request.body().to_vec();
+        let mut content_type = content_type;
+        let mut group_members = Vec::new();
+        if group.is_some()
+            && content_type
+                .to_ascii_lowercase()
+                .starts_with("multipart/mixed")
+            && let Ok(parts) = crate::im::multipart::parse(content_type.as_bytes(), request.body())
+        {
+            let mut text = None;
+            for part in &parts {
+                let part_type = part.content_type().to_ascii_lowercase();
+                if part_type.starts_with("application/resource-lists+xml") {
+                    if let Ok(lists) = crate::im::resource_lists::parse(part.body) {
+                        group_members = lists
+                            .entries()
+                            .map(|e| e.uri.clone().into_owned())
+                            .collect();
+                    }
+                } else if text.is_none() {
+                    text = Some(part);
+                }
+            }
+            if let Some(text) = text {
+                body = text.body.to_vec();
+                content_type = text.content_type().to_owned();
+            }
+        }
         Some(IncomingMessage {
+            group_members,
             transaction,
             account,
             from: from.uri.as_str().to_owned(),
@@ -122,7 +154,7 @@ impl IncomingMessage {
             call_id: call_id.0.to_owned(),
             cseq: cseq.seq,
             content_type,
-            body: request.body().to_vec(),
+            body,
             group,
             asserted_identity,
         })

@@ -391,10 +391,10 @@ impl Registration {
                     .find_map(|c| c.address().map(|a| a.uri.as_str().to_owned()));
                 match target {
                     Some(uri) => {
-                        if let Ok(parsed) = Uri::parse(&uri) {
-                            if let Ok(ip) = parsed.host_str().trim_matches(['[', ']']).parse() {
-                                self.next_hop = SocketAddr::new(ip, parsed.port().unwrap_or(5060));
-                            }
+                        if let Ok(parsed) = Uri::parse(&uri)
+                            && let Ok(ip) = parsed.host_str().trim_matches(['[', ']']).parse()
+                        {
+                            self.next_hop = SocketAddr::new(ip, parsed.port().unwrap_or(5060));
                         }
                         self.request_uri = Some(uri);
                         Next::Send

@@ -249,7 +249,7 @@ pub(crate) fn start_packet(out: &mut Vec<u8>, count: usize, packet_type: u8) -> 
 /// Pads the packet that starts at `start` to a 32-bit boundary with zero bytes and
 /// writes its length field (RFC 3550 §6.4.1: length in words minus one).
 pub(crate) fn finish_packet(out: &mut Vec<u8>, start: usize) {
-    while out.len() % 4 != 0 {
+    while !out.len().is_multiple_of(4) {
         out.push(0);
     }
     let words = out.len().saturating_sub(start) / 4;

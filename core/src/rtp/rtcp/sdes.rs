@@ -191,7 +191,7 @@ pub fn write_source_description(
         }
         // At least one null octet ends the list, then pad to 32 bits (RFC 3550 §6.5).
         out.push(0);
-        while out.len() % 4 != 0 {
+        while !out.len().is_multiple_of(4) {
             out.push(0);
         }
     }
