@@ -22,6 +22,7 @@ use ims_core::config::{AccountSettings, Config, ProxyAddress};
 use ims_core::driver::dns::Discovery;
 use ims_core::driver::{Driver, route_address};
 use ims_core::engine::{Command, Event};
+use ims_core::store::{Aor, Store};
 use ims_core::transport::Transport;
 use ims_core::ua::AccountId;
 
@@ -62,6 +63,10 @@ struct Args {
     /// Log filter, e.g. `info` or `ims_core=trace` (shows SIP messages).
     #[arg(long, default_value = "warn")]
     log: String,
+    /// Where the store lives (default: $XDG_DATA_HOME/ims-rs); it keeps the AKA SQN
+    /// state of IMS accounts across runs (TS 33.102 Annex C).
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -138,6 +143,23 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     let mut account_config = settings.account_config(proxy_address);
     account_config.transport = transport;
     account_config.failover = targets.get(1..).unwrap_or_default().to_vec();
+    // IMS AKA: the highest SQNs accepted so far come from the store, so a replayed
+    // challenge is refused after a restart too.
+    let mut sqn_store = None;
+    if let Some(ims) = account_config.ims.as_mut().filter(|i| i.aka.is_some()) {
+        let path = Store::default_path(args.data_dir.as_deref()).map_err(|e| e.to_string())?;
+        let mut store = Store::open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let aor = Aor::parse(&settings.aor).map_err(|e| e.to_string())?;
+        let stored = store
+            .upsert_account(&aor, None)
+            .map_err(|e| e.to_string())?;
+        if let Some(state) = store.load_aka_sqn(stored).map_err(|e| e.to_string())? {
+            ims.sqn = state
+                .parse()
+                .map_err(|e| format!("{}: stored SQN state: {e}", path.display()))?;
+        }
+        sqn_store = Some((store, stored));
+    }
     let account: AccountId = driver
         .engine_mut()
         .add_account(account_config)
@@ -180,6 +202,11 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             event = handle.next_event() => match event {
                 None => break,
                 Some(event) => {
+                    if let (Event::SqnUpdated { state, .. }, Some((store, stored))) = (&event, sqn_store.as_mut()) {
+                        store
+                            .save_aka_sqn(*stored, &state.to_string(), std::time::SystemTime::now())
+                            .map_err(|e| format!("saving the SQN state: {e}"))?;
+                    }
                     if print_event(&event) {
                         exit = ExitCode::from(1);
                         if !shutting_down {
