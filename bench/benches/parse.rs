@@ -2,6 +2,12 @@
 //! ims-core beside rsip and rsipstack on the same bytes, httparse on an HTTP request of
 //! the same size as the INVITE, and a memchr line-end scan of the same bytes as the floor.
 //! Plus the writer: an INVITE built with `MessageWriter` into a reused buffer.
+//!
+//! The clock is the thread's CPU clock (`CLOCK_THREAD_CPUTIME_ID`, through
+//! `iter_custom`), as in the engine and AKA benches: the machine is shared with other
+//! builds, and time the thread spends preempted is not counted. Every parser in a group is
+//! timed the same way.
+#![allow(unsafe_code)] // clock_gettime
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -23,6 +29,26 @@ const INPUTS: [(&str, &[u8]); 4] = [
 /// An HTTP/1.1 POST of the same size as the INVITE, for httparse.
 const HTTP_POST: &[u8] = include_bytes!("../data/http-post.http");
 
+fn thread_cpu_time() -> Duration {
+    let mut spec = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `spec` is a valid, writable timespec for the call to fill in.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
+}
+
+/// Runs `f` `iterations` times and returns the thread CPU time it took.
+fn cpu_timed<R>(iterations: u64, mut f: impl FnMut() -> R) -> Duration {
+    let start = thread_cpu_time();
+    for _ in 0..iterations {
+        black_box(f());
+    }
+    thread_cpu_time().saturating_sub(start)
+}
+
 fn parse_groups(c: &mut Criterion) {
     // The same driver `imsbench parse --bench` times: reused slots, default limits.
     let mut ours = Ours::new();
@@ -30,11 +56,17 @@ fn parse_groups(c: &mut Criterion) {
         assert!(ours.parse(bytes) > 0, "ims-core parses {name}");
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(bytes.len() as u64));
-        group.bench_function("ims-core", |b| b.iter(|| ours.parse(bytes)));
-        group.bench_function("ims-core+via+cseq", |b| b.iter(|| ours.parse_typed(bytes)));
+        group.bench_function("ims-core", |b| {
+            b.iter_custom(|n| cpu_timed(n, || ours.parse(bytes)))
+        });
+        group.bench_function("ims-core+via+cseq", |b| {
+            b.iter_custom(|n| cpu_timed(n, || ours.parse_typed(bytes)))
+        });
         match rsip::SipMessage::try_from(bytes) {
             Ok(_) => group.bench_function("rsip", |b| {
-                b.iter(|| rsip::SipMessage::try_from(black_box(bytes)).is_ok())
+                b.iter_custom(|n| {
+                    cpu_timed(n, || rsip::SipMessage::try_from(black_box(bytes)).is_ok())
+                })
             }),
             Err(error) => {
                 eprintln!("{name}: rsip rejects it ({error}); no rsip bench");
@@ -43,7 +75,11 @@ fn parse_groups(c: &mut Criterion) {
         };
         match rsipstack::sip::SipMessage::try_from(bytes) {
             Ok(_) => group.bench_function("rsipstack", |b| {
-                b.iter(|| rsipstack::sip::SipMessage::try_from(black_box(bytes)).is_ok())
+                b.iter_custom(|n| {
+                    cpu_timed(n, || {
+                        rsipstack::sip::SipMessage::try_from(black_box(bytes)).is_ok()
+                    })
+                })
             }),
             Err(error) => {
                 eprintln!("{name}: rsipstack rejects it ({error}); no rsipstack bench");
@@ -57,18 +93,20 @@ fn parse_groups(c: &mut Criterion) {
                 "the HTTP request matches the INVITE's size"
             );
             group.bench_function("httparse-same-size-http", |b| {
-                b.iter(|| {
-                    let mut headers = [httparse::EMPTY_HEADER; 32];
-                    let mut request = httparse::Request::new(&mut headers);
-                    matches!(
-                        request.parse(black_box(HTTP_POST)),
-                        Ok(httparse::Status::Complete(_))
-                    )
+                b.iter_custom(|n| {
+                    cpu_timed(n, || {
+                        let mut headers = [httparse::EMPTY_HEADER; 32];
+                        let mut request = httparse::Request::new(&mut headers);
+                        matches!(
+                            request.parse(black_box(HTTP_POST)),
+                            Ok(httparse::Status::Complete(_))
+                        )
+                    })
                 })
             });
         }
         group.bench_function("memchr-lf-scan-floor", |b| {
-            b.iter(|| memchr::memchr_iter(b'\n', black_box(bytes)).count())
+            b.iter_custom(|n| cpu_timed(n, || memchr::memchr_iter(b'\n', black_box(bytes)).count()))
         });
         group.finish();
     }
@@ -124,7 +162,7 @@ fn writer_group(c: &mut Criterion) {
     let mut group = c.benchmark_group("writer");
     group.throughput(Throughput::Bytes(length as u64));
     group.bench_function("invite", |b| {
-        b.iter(|| write_invite(&mut buffer, black_box(sdp)))
+        b.iter_custom(|n| cpu_timed(n, || write_invite(&mut buffer, black_box(sdp))))
     });
     group.finish();
 }
