@@ -18,6 +18,8 @@ pub mod engine;
 pub mod im;
 pub mod ims;
 pub mod media;
+#[cfg(feature = "store")]
+pub mod messaging;
 pub mod rtp;
 pub mod sim;
 pub mod sip;

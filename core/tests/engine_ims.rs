@@ -321,7 +321,11 @@ mod reg_event {
             )),
             "{events:#?}"
         );
-        let state = ims.network.engine(ims.phone).unwrap().registration_state(ims.alice);
+        let state = ims
+            .network
+            .engine(ims.phone)
+            .unwrap()
+            .registration_state(ims.alice);
         assert_eq!(state, Some(ims_core::ua::RegistrationState::Failed));
         let before = ims.registrar().received.len();
         ims.network.run_for(Duration::from_secs(3600));
