@@ -59,7 +59,7 @@ pub enum SippTransport {
     Tcp,
 }
 
-/// A SIPp run of one scenario, for one call (`-m 1`).
+/// A SIPp run of one scenario, for one call (`-m 1`) unless told otherwise.
 #[derive(Debug, Clone)]
 pub struct Sipp {
     scenario: PathBuf,
@@ -68,6 +68,7 @@ pub struct Sipp {
     local_port: Option<u16>,
     timeout: Duration,
     keys: Vec<(String, String)>,
+    calls: u32,
 }
 
 impl Sipp {
@@ -85,12 +86,20 @@ impl Sipp {
             local_port: None,
             timeout: Duration::from_secs(20),
             keys: Vec::new(),
+            calls: 1,
         }
     }
 
     /// A keyword for the scenario (`-key name value`): `[name]` in it reads `value`.
     pub fn key(mut self, name: &str, value: &str) -> Self {
         self.keys.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// How many calls SIPp runs before it ends (`-m`; 1 by default). A server scenario
+    /// gets one call per Call-ID it receives.
+    pub fn calls(mut self, calls: u32) -> Self {
+        self.calls = calls;
         self
     }
 
@@ -193,7 +202,9 @@ impl Sipp {
             .arg(media_port.to_string())
             .arg("-cp")
             .arg((media_port + 4).to_string())
-            .args(["-t", self.transport_flag(), "-m", "1", "-nostdin"])
+            .args(["-t", self.transport_flag(), "-m"])
+            .arg(self.calls.to_string())
+            .arg("-nostdin")
             .arg("-timeout")
             .arg(format!("{seconds}s"))
             .arg("-timeout_error")
