@@ -415,6 +415,29 @@ impl Store {
         Ok(page)
     }
 
+    /// The account's outgoing message that carried the IMDN `Message-ID`
+    /// `imdn_message_id` (RFC 5438 §6.3): what a delivery notification names.
+    pub fn find_outgoing_by_imdn_message_id(
+        &self,
+        account: AccountId,
+        imdn_message_id: &str,
+    ) -> Result<Option<Message>, StoreError> {
+        // The sender of an outgoing row is the account's AOR: the lookup uses the unique
+        // index on (account, sender, IMDN Message-ID).
+        self.connection
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE account_id = ?1 AND direction = 'out' AND imdn_message_id = ?2
+                   AND sender_aor = (SELECT aor FROM accounts WHERE id = ?1)"
+            ))
+            .and_then(|mut statement| {
+                statement
+                    .query_row(params![account, imdn_message_id], message_from_row)
+                    .optional()
+            })
+            .during(Operation::ReadMessages)
+    }
+
     /// An account's outgoing messages still `Queued` or `Sending`, in the order they were
     /// stored: what to send again after a restart.
     pub fn pending_outgoing(&self, account: AccountId) -> Result<Vec<Message>, StoreError> {
