@@ -1142,14 +1142,20 @@ fn outgoing_found_by_imdn_message_id_per_account_and_direction() -> TestResult {
         .ok_or("found")?;
     assert_eq!((found.id, found.body.as_slice()), (sent, &b"ask"[..]));
     assert_eq!(found.imdn_message_id.as_deref(), Some("Ab12Cd"));
-    assert_eq!(store.find_outgoing_by_imdn_message_id(alice, "other")?, None);
+    assert_eq!(
+        store.find_outgoing_by_imdn_message_id(alice, "other")?,
+        None
+    );
     // An incoming message with that Message-ID is not ours to mark delivered.
     let bob = aor("sip:bob@ims.test");
     store.insert_incoming(&NewIncoming {
         imdn_message_id: Some("FromBob"),
         ..incoming(conversation, &bob, b"hi", "call-1@bob", 1)
     })?;
-    assert_eq!(store.find_outgoing_by_imdn_message_id(alice, "FromBob")?, None);
+    assert_eq!(
+        store.find_outgoing_by_imdn_message_id(alice, "FromBob")?,
+        None
+    );
     // Another account's message with the same id is not found under alice.
     let bob_account = store.upsert_account(&bob, None)?;
     let bob_chat = store.conversation_with_peer(bob_account, &aor("sip:alice@ims.test"))?;
@@ -1157,7 +1163,10 @@ fn outgoing_found_by_imdn_message_id_per_account_and_direction() -> TestResult {
         imdn_message_id: Some("Same1"),
         ..outgoing(bob_chat, b"bob's", 2)
     })?;
-    assert_eq!(store.find_outgoing_by_imdn_message_id(alice, "Same1")?, None);
+    assert_eq!(
+        store.find_outgoing_by_imdn_message_id(alice, "Same1")?,
+        None
+    );
     assert_eq!(
         store
             .find_outgoing_by_imdn_message_id(bob_account, "Same1")?
