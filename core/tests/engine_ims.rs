@@ -571,8 +571,40 @@ mod aka {
             2,
             "initial REGISTER, one answer without a valid response"
         );
+        let answer = String::from_utf8(aka.registrar().received[1].clone()).unwrap();
+        assert!(
+            answer.contains("response=\"\""),
+            "TS 24.229 §5.1.1.5.3: empty response\n{answer}"
+        );
+        assert!(!answer.contains("auts="), "{answer}");
         aka.network.run_for(Duration::from_secs(600));
         assert_eq!(aka.registrar().received.len(), 2, "never retried");
+    }
+
+    #[test]
+    fn after_a_mac_failure_a_new_good_challenge_is_answered() {
+        // TS 34.229-1 §9.1: a bad challenge, the empty answer, then a good challenge.
+        let wrong_k = "000102030405060708090a0b0c0d0e0f";
+        let mut aka = setup(Algorithm::AkaV1Md5, K, SqnState::default());
+        {
+            let registrar = aka.registrar();
+            registrar.aka = Some(keys(wrong_k));
+            registrar.refuse_empty_response = false;
+            registrar.aka_after_failure = Some(keys(K));
+        }
+        let events = aka.register();
+        assert!(registered(&events), "{events:#?}");
+        assert!(
+            !events
+                .iter()
+                .any(|e| matches!(e, Event::RegistrationFailed { .. })),
+            "{events:#?}"
+        );
+        assert_eq!(
+            aka.registrar().received.len(),
+            3,
+            "initial, empty answer, good answer"
+        );
     }
 
     #[test]

@@ -420,12 +420,12 @@ fn stops_when_the_network_fails_authentication() {
         ),
         "the impostor's AUTN must not verify with our keys"
     );
-    // RFC 3310 §3.3: the client answers once without a valid response (empty password).
-    let response = digest_response(Algorithm::AkaV1Md5, &nonce, &Secret::new(Vec::new()));
+    // TS 24.229 §5.1.1.5.3 (TS 34.229-1 §9.1): the answer carries an empty response and
+    // no auts.
     let sipp = scscf(
         "scscf-aka-mac-failure.xml",
         1,
-        &[("nonce", &nonce), ("response", &response)],
+        &[("nonce", &nonce), ("response", "")],
     );
     let mut phone = phone(ims_account(&sipp, SqnState::default(), false));
     phone.register();

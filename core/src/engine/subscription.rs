@@ -340,14 +340,21 @@ impl Engine {
                 let registration = &mut account.registration;
                 registration.challenges.clear();
                 registration.security_server.clear();
-                registration.state = RegistrationState::Idle;
-                if registration.goal == Goal::Registered && registration.transaction.is_none() {
+                if registration.goal == Goal::Registered {
+                    // A REGISTER already in flight decides by its own answer (with the
+                    // security context cleared, a challenge is answered afresh).
+                    let idle = registration.transaction.is_none();
+                    if idle {
+                        registration.state = RegistrationState::Idle;
+                    }
                     self.events.push_back(Event::RegistrationFailed {
                         account: id,
                         reason: RegistrationError::NetworkDeregistered { event },
                         retry_in: Some(Duration::ZERO),
                     });
-                    self.register_now(now, id);
+                    if idle {
+                        self.register_now(now, id);
+                    }
                 }
             }
             _ => {

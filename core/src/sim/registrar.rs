@@ -59,6 +59,11 @@ pub struct Registrar {
     pub repeat_nonce: bool,
     /// AUTS resynchronisations handled.
     pub resyncs: u64,
+    /// Answer an AKA answer with an empty `response=""` (the UE's word that AUTN failed)
+    /// with 403 (`true`, default) or with a new challenge.
+    pub refuse_empty_response: bool,
+    /// Keys to challenge with after an empty response (a network that recovers).
+    pub aka_after_failure: Option<crate::auth::AkaKeys>,
     nonces: HashMap<String, [u8; 16]>,
     expired: std::collections::HashSet<String>,
     last_nonce: Option<String>,
@@ -105,6 +110,8 @@ impl Registrar {
             sqn: 32,
             repeat_nonce: false,
             resyncs: 0,
+            refuse_empty_response: true,
+            aka_after_failure: None,
             nonces: HashMap::new(),
             expired: std::collections::HashSet::new(),
             last_nonce: None,
@@ -171,6 +178,20 @@ impl Registrar {
             if let Ok(sqn_ms) = keys.verify_auts(rand, auts) {
                 self.resyncs += 1;
                 self.sqn = sqn_ms + 32;
+            }
+            return self.challenge(request, false);
+        }
+        if self.aka.is_some()
+            && let Some(c) = &credentials
+            && c.nonce().is_some_and(|n| !n.is_empty())
+            && c.response() == Some("")
+        {
+            self.rejected += 1;
+            if self.refuse_empty_response {
+                return reply(request, 403, "Forbidden", &[]);
+            }
+            if let Some(keys) = self.aka_after_failure.take() {
+                self.aka = Some(keys);
             }
             return self.challenge(request, false);
         }

@@ -10,7 +10,7 @@ use crate::sip::typed::{Challenge, Contact, Expires, MinExpires, PAssociatedUri}
 use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri, WriteOptions};
 use crate::transaction::TransactionKey;
 
-use super::account::Account;
+use super::account::AccountView;
 
 /// Where a registration stands, as the application sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +125,8 @@ pub(crate) struct CachedChallenge {
     pub(crate) password: Option<Secret>,
     /// `auts` to send once (AKA resynchronisation).
     pub(crate) auts: Option<String>,
+    /// AUTN failed: answer with an empty `response=""` (TS 24.229 §5.1.1.5.3).
+    pub(crate) empty_response: bool,
 }
 
 /// The decision after a final response or a failure.
@@ -223,17 +225,6 @@ impl Registration {
         }
     }
 
-    /// An empty value to swap in while the real one is borrowed apart from its account.
-    pub(crate) fn placeholder() -> Self {
-        Registration::new(
-            String::new(),
-            String::new(),
-            0,
-            0,
-            SocketAddr::from(([0, 0, 0, 0], 0)),
-        )
-    }
-
     pub(crate) fn heap_bytes(&self) -> usize {
         let strings = |list: &Vec<String>| {
             list.capacity() * std::mem::size_of::<String>()
@@ -261,13 +252,19 @@ impl Registration {
     pub(crate) fn on_final(
         &mut self,
         response: &SipMessage<'_>,
-        account: &Account,
+        account: &AccountView<'_>,
         max_redirects: u8,
     ) -> Next {
         let status = response.status().unwrap_or(500);
         let reason = || String::from_utf8_lossy(response.reason().unwrap_or_default()).into_owned();
         let answered_fresh = std::mem::replace(&mut self.answered_fresh_challenge, false);
-        if std::mem::replace(&mut self.mac_failed, false) && status >= 300 {
+        // After a MAC failure the network either challenges again (answered as usual;
+        // TS 34.229-1 §9.1) or refuses: then it has failed to authenticate itself.
+        if std::mem::replace(&mut self.mac_failed, false)
+            && status >= 300
+            && status != 401
+            && status != 407
+        {
             self.challenges.clear();
             return Next::Fail(RegistrationError::NetworkAuthenticationFailed);
         }
@@ -280,7 +277,7 @@ impl Registration {
                     return Next::Unregistered;
                 }
                 let (expires, bindings) =
-                    granted_expires(response, &account.contact, self.in_flight_expires);
+                    granted_expires(response, account.contact, self.in_flight_expires);
                 self.service_route = list_values(response, HeaderKind::ServiceRoute);
                 self.associated_uris = response
                     .header_values::<PAssociatedUri>()
@@ -320,7 +317,7 @@ impl Registration {
                 };
                 if answered_fresh && !challenge.stale {
                     return Next::Fail(RegistrationError::AuthenticationFailed {
-                        username: account.auth_username.clone(),
+                        username: account.auth_username.to_owned(),
                         realm: challenge.realm,
                     });
                 }
@@ -334,6 +331,7 @@ impl Registration {
                     nc: 0,
                     password: None,
                     auts: None,
+                    empty_response: false,
                 };
                 self.answered_fresh_challenge = true;
                 if let Some(version) = AkaVersion::from_algorithm(cached.challenge.algorithm) {
@@ -354,9 +352,9 @@ impl Registration {
                             }
                         }
                         Err(AkaError::MacFailure) => {
-                            // RFC 3310 §3.3: tell the network with an answer computed from
-                            // an empty password, then stop.
-                            cached.password = Some(Secret::new(Vec::new()));
+                            // TS 24.229 §5.1.1.5.3: answer with an empty response and no
+                            // auts; the network challenges again or refuses.
+                            cached.empty_response = true;
                             self.mac_failed = true;
                             self.answered_fresh_challenge = false;
                         }
@@ -427,7 +425,7 @@ impl Registration {
     pub(crate) fn write_register(
         &mut self,
         out: &mut Vec<u8>,
-        account: &Account,
+        account: &AccountView<'_>,
         via: &[u8],
         user_agent: Option<&str>,
         mut cnonce: impl FnMut() -> String,
@@ -438,7 +436,7 @@ impl Registration {
             Goal::Unregistered => 0,
         };
         self.in_flight_expires = expires;
-        let uri = self.request_uri.as_deref().unwrap_or(&account.registrar);
+        let uri = self.request_uri.as_deref().unwrap_or(account.registrar);
         let mut writer =
             MessageWriter::request(out, Method::Register, uri, WriteOptions::default());
         writer
@@ -522,8 +520,12 @@ impl Registration {
             let password = cached.password.as_ref().unwrap_or(&account.config.password);
             let challenge = &cached.challenge;
             let nc = cached.nc;
-            let username = account.auth_username.as_str();
+            let username = account.auth_username;
             let auts = cached.auts.take();
+            if cached.empty_response {
+                writer.header_with(name, |b| write_empty_response(b, challenge, username, uri));
+                continue;
+            }
             writer.header_with(name, |b| {
                 // Inputs were checked when the challenge was stored; a failure here leaves
                 // the header empty and the registrar answers 400, which the caller sees.
@@ -542,6 +544,36 @@ impl Registration {
             });
         }
         writer.finish(b"");
+    }
+}
+
+/// `Digest username=.., realm=.., nonce=.., uri=.., response="", algorithm=..`: the answer
+/// to a challenge whose AUTN did not verify (TS 24.229 §5.1.1.5.3).
+fn write_empty_response(out: &mut Vec<u8>, challenge: &DigestChallenge, username: &str, uri: &str) {
+    let quoted = |out: &mut Vec<u8>, name: &str, value: &str| {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b"=\"");
+        for byte in value.bytes().filter(|b| *b != b'\r' && *b != b'\n') {
+            if byte == b'"' || byte == b'\\' {
+                out.push(b'\\');
+            }
+            out.push(byte);
+        }
+        out.push(b'"');
+    };
+    out.extend_from_slice(b"Digest ");
+    quoted(out, "username", username);
+    out.extend_from_slice(b", ");
+    quoted(out, "realm", &challenge.realm);
+    out.extend_from_slice(b", ");
+    quoted(out, "nonce", &challenge.nonce);
+    out.extend_from_slice(b", ");
+    quoted(out, "uri", uri);
+    out.extend_from_slice(b", response=\"\", algorithm=");
+    out.extend_from_slice(challenge.algorithm.as_str().as_bytes());
+    if let Some(opaque) = &challenge.opaque {
+        out.extend_from_slice(b", ");
+        quoted(out, "opaque", opaque);
     }
 }
 
