@@ -10,12 +10,16 @@
 //! Each runs with `synchronous=FULL` (`Durability::PowerLoss`, the default: one WAL
 //! fsync per commit) and `synchronous=NORMAL` (`Durability::ProcessCrash`). The file lives
 //! in cargo's target tmp directory (the build disk, not a tmpfs), so FULL pays a real
-//! fsync. Wall-clock time: the fsync wait is the cost being measured.
+//! fsync; they are timed by the wall clock, since the fsync wait is part of the cost.
+//! `memory_cpu` is an in-memory store timed by the thread's CPU clock (through
+//! `iter_custom`, as in the aka and engine benches): the statements alone, without the
+//! time the thread spends preempted by other builds on the shared machine.
+#![allow(unsafe_code)] // clock_gettime
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
 use ims_core::store::{
     Aor, ConversationId, Durability, MessageState, NewIncoming, NewOutgoing, Store, StoreOptions,
 };
@@ -36,16 +40,20 @@ struct Fixture {
     next_cseq: u32,
 }
 
-fn fixture(durability: Durability) -> Fixture {
+/// A store on disk with `durability`, or in memory for `None`.
+fn fixture(durability: Option<Durability>) -> Fixture {
     let dir =
         tempfile::tempdir_in(Path::new(env!("CARGO_TARGET_TMPDIR"))).expect("temporary directory");
-    let mut store = Store::open_with(
-        &dir.path().join("ims.sqlite"),
-        &StoreOptions {
-            durability,
-            ..StoreOptions::default()
-        },
-    )
+    let mut store = match durability {
+        Some(durability) => Store::open_with(
+            &dir.path().join("ims.sqlite"),
+            &StoreOptions {
+                durability,
+                ..StoreOptions::default()
+            },
+        ),
+        None => Store::open_in_memory(),
+    }
     .expect("open store");
     let alice = store
         .upsert_account(&Aor::parse("sip:alice@ims.test").expect("aor"), None)
@@ -88,11 +96,39 @@ fn incoming_message(conversation: ConversationId, sender: &Aor, cseq: u32) -> Ne
     }
 }
 
-fn modes() -> [(&'static str, Durability); 2] {
+fn modes() -> [(&'static str, Option<Durability>); 3] {
     [
-        ("full", Durability::PowerLoss),
-        ("normal", Durability::ProcessCrash),
+        ("full", Some(Durability::PowerLoss)),
+        ("normal", Some(Durability::ProcessCrash)),
+        ("memory_cpu", None),
     ]
+}
+
+fn thread_cpu_time() -> Duration {
+    let mut spec = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `spec` is a valid, writable timespec for the call to fill in.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
+}
+
+/// Times `body`: wall clock for a store on disk (the fsync wait is the cost), the
+/// thread's CPU time for the in-memory one (the statements alone, preemption by other
+/// builds on the shared machine not counted).
+fn run(b: &mut Bencher<'_>, durability: Option<Durability>, mut body: impl FnMut()) {
+    match durability {
+        Some(_) => b.iter(&mut body),
+        None => b.iter_custom(|iterations| {
+            let start = thread_cpu_time();
+            for _ in 0..iterations {
+                body();
+            }
+            thread_cpu_time().saturating_sub(start)
+        }),
+    }
 }
 
 fn outgoing_sent(c: &mut Criterion) {
@@ -103,7 +139,7 @@ fn outgoing_sent(c: &mut Criterion) {
         let mut f = fixture(durability);
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("per_message/{name}"), |b| {
-            b.iter(|| {
+            run(b, durability, || {
                 let id = f
                     .store
                     .insert_outgoing(&outgoing(f.conversation))
@@ -115,7 +151,7 @@ fn outgoing_sent(c: &mut Criterion) {
         });
         group.throughput(Throughput::Elements(BATCH));
         group.bench_function(format!("batch_{BATCH}/{name}"), |b| {
-            b.iter(|| {
+            run(b, durability, || {
                 let conversation = f.conversation;
                 f.store
                     .batch(|batch| {
@@ -140,7 +176,7 @@ fn incoming(c: &mut Criterion) {
         let mut f = fixture(durability);
         group.throughput(Throughput::Elements(1));
         group.bench_function(format!("per_message/{name}"), |b| {
-            b.iter(|| {
+            run(b, durability, || {
                 f.next_cseq += 1;
                 let message = incoming_message(f.conversation, &f.bob, f.next_cseq);
                 let id = f.store.insert_incoming(&message).expect("insert");
@@ -149,7 +185,7 @@ fn incoming(c: &mut Criterion) {
         });
         group.throughput(Throughput::Elements(BATCH));
         group.bench_function(format!("batch_{BATCH}/{name}"), |b| {
-            b.iter(|| {
+            run(b, durability, || {
                 let (conversation, bob, first) = (f.conversation, &f.bob, f.next_cseq);
                 f.store
                     .batch(|batch| {
