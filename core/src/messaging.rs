@@ -8,8 +8,42 @@
 //! - After a restart, [`Messenger::resend_pending`] sends `queued`/`sending` messages
 //!   again with their stored Call-ID and CSeq, so a receiver that already has one drops
 //!   the duplicate.
-//! - Receiving: a MESSAGE is stored (duplicates by Call-ID + CSeq are recognised), filed
-//!   under its group when it carries `X-Group`, and only then answered 200.
+//! - Receiving: a MESSAGE is stored (duplicates by Call-ID + CSeq, or by IMDN
+//!   Message-ID, are recognised), filed under its group when it carries `X-Group`, and
+//!   only then answered 200.
+//!
+//! # Delivery notifications (RFC 5438)
+//!
+//! With [`TextFormat::CpimDelivery`] a 1:1 text travels as `message/cpim` (RFC 3862)
+//! with a random `imdn.Message-ID` and `imdn.Disposition-Notification:
+//! positive-delivery`. The store keeps the *text* (its own content type, e.g.
+//! `text/plain;charset=UTF-8`) and the Message-ID in `imdn_message_id`; the envelope is
+//! written again from those whenever the message is sent (a resend after a restart
+//! writes the same Message-ID and `DateTime`, the time it was stored).
+//!
+//! A received CPIM message is stored the same way: the inner content and its content
+//! type (what the user reads), the Message-ID for duplicate detection; the envelope
+//! itself is not kept (its `From` and `To` repeat the SIP ones, and the stored time is the
+//! time of arrival). A CPIM body that does not parse, or whose `Require` names a header
+//! this client does not understand (RFC 3862 §3.5), is answered 400 and nothing is
+//! stored. When the message asks for `positive-delivery`, the 200 is followed by a
+//! MESSAGE carrying a `delivered` notification (`message/cpim` around
+//! `message/imdn+xml`, `Content-Disposition: notification`) to the sender; a duplicate
+//! is answered with a notification again (the first one may have been lost).
+//!
+//! A received notification is never stored as a chat message: it is answered 200 and
+//! moves the outgoing message it names (found by Message-ID, and only when the
+//! notification comes from that message's peer) to `delivered` (`displayed` for a
+//! display notification). One naming no message of ours is answered 200 and dropped.
+//!
+//! Notifications are not stored, so one that was not sent before a crash is not sent
+//! after it (the message stays `sent` at its sender). Group messages travel as plain
+//! text without notifications; a network-mode group message that asks for one (another
+//! client's) gets none, as every member would answer the whole group's sender; a client
+//! fan-out copy, addressed to this member alone, is answered.
+//!
+//! The engine message ids of notifications have the top bit set
+//! ([`is_notification_key`]); they name no store row.
 
 use std::collections::HashMap;
 use std::time::SystemTime;
@@ -18,14 +52,42 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::engine::{Command, Event};
+use crate::im::{cpim, imdn};
 use crate::store::{
     self, Aor, Counterpart, GroupMode as StoreGroupMode, MessageId, MessageState, NewIncoming,
     NewOutgoing, Store, StoreError,
 };
 use crate::ua::{self, GroupMode, GroupTarget, OutgoingMessage};
 
+mod notification;
+
+use notification::Content;
+
 /// Content type of typed text.
 pub const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
+
+/// The bit that marks the engine message id of a delivery notification.
+const NOTIFICATION_KEY: u64 = 1 << 63;
+
+/// True when an engine message id (in `MessageSending`, `MessageAccepted`,
+/// `MessageFailed`) belongs to a delivery notification this messenger sent, not to a
+/// stored message.
+pub fn is_notification_key(id: u64) -> bool {
+    id & NOTIFICATION_KEY != 0
+}
+
+/// How a 1:1 text goes on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TextFormat {
+    /// `text/plain;charset=UTF-8`: no notification; `sent` is the last state.
+    #[default]
+    Plain,
+    /// `message/cpim` (RFC 3862) with a random `imdn.Message-ID`, asking for
+    /// `positive-delivery` (RFC 5438): the message becomes `delivered` when the
+    /// recipient's notification arrives.
+    CpimDelivery,
+}
 
 /// What went wrong in the messaging service.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +99,9 @@ pub enum MessagingError {
     /// An address is not a usable SIP URI.
     #[error("{0}")]
     Address(#[from] store::AorError),
+    /// A CPIM body could not be written (an address it cannot carry).
+    #[error(transparent)]
+    Cpim(#[from] cpim::CpimError),
     /// The engine account was never attached.
     #[error("engine account {0} is not attached to the store")]
     NotAttached(ua::AccountId),
@@ -56,6 +121,8 @@ pub struct Messenger {
     store: Store,
     rng: StdRng,
     accounts: HashMap<ua::AccountId, (store::AccountId, Aor)>,
+    text_format: TextFormat,
+    notifications_sent: u64,
 }
 
 impl Messenger {
@@ -66,7 +133,19 @@ impl Messenger {
             store,
             rng: StdRng::from_seed(seed),
             accounts: HashMap::new(),
+            text_format: TextFormat::Plain,
+            notifications_sent: 0,
         }
+    }
+
+    /// How [`send_text`](Messenger::send_text) sends (plain text until set).
+    pub fn set_text_format(&mut self, format: TextFormat) {
+        self.text_format = format;
+    }
+
+    /// How [`send_text`](Messenger::send_text) sends.
+    pub fn text_format(&self) -> TextFormat {
+        self.text_format
     }
 
     /// The store, for reading conversations and messages.
@@ -97,13 +176,15 @@ impl Messenger {
             .ok_or(MessagingError::NotAttached(account))
     }
 
-    fn call_id(&mut self) -> String {
+    /// 128 random bits in hex: Call-IDs and IMDN Message-IDs.
+    fn random_token(&mut self) -> String {
         let mut bytes = [0u8; 16];
         self.rng.fill_bytes(&mut bytes);
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// Stores a 1:1 text as `queued` and returns the command that sends it.
+    /// Stores a 1:1 text as `queued` and returns the command that sends it, in the
+    /// [`text_format`](Messenger::text_format).
     pub fn send_text(
         &mut self,
         account: ua::AccountId,
@@ -111,11 +192,33 @@ impl Messenger {
         text: &str,
         now: SystemTime,
     ) -> Result<(MessageId, Command), MessagingError> {
+        self.send_text_as(account, to, text, self.text_format, now)
+    }
+
+    /// Stores a 1:1 text as `queued` (with its IMDN Message-ID for
+    /// [`TextFormat::CpimDelivery`]) and returns the command that sends it as `format`.
+    pub fn send_text_as(
+        &mut self,
+        account: ua::AccountId,
+        to: &str,
+        text: &str,
+        format: TextFormat,
+        now: SystemTime,
+    ) -> Result<(MessageId, Command), MessagingError> {
         let (store_account, _) = self.account(account)?.clone();
         let peer = Aor::parse(to)?;
         let conversation = self.store.conversation_with_peer(store_account, &peer)?;
-        let id = self.queue(conversation, text.as_bytes(), now)?;
-        let message = self.outgoing(id, peer.as_str(), text.as_bytes(), None)?;
+        let imdn_message_id = match format {
+            TextFormat::Plain => None,
+            TextFormat::CpimDelivery => Some(self.random_token()),
+        };
+        let id = self.queue(
+            conversation,
+            text.as_bytes(),
+            imdn_message_id.as_deref(),
+            now,
+        )?;
+        let message = self.outgoing(id, peer.as_str(), None)?;
         Ok((id, Command::SendMessage { account, message }))
     }
 
@@ -130,32 +233,37 @@ impl Messenger {
     ) -> Result<(MessageId, Command), MessagingError> {
         let target = self.group_target(group)?;
         let conversation = self.store.conversation_for_group(group)?;
-        let id = self.queue(conversation, text.as_bytes(), now)?;
+        let id = self.queue(conversation, text.as_bytes(), None, now)?;
         if let GroupMode::FanOut { members } = &target.mode {
             let members: Vec<Aor> = members.iter().filter_map(|m| Aor::parse(m).ok()).collect();
             self.store.add_recipients(id, &members, now)?;
         }
         let uri = target.uri.clone();
-        let message = self.outgoing(id, &uri, text.as_bytes(), Some(target))?;
+        let message = self.outgoing(id, &uri, Some(target))?;
         Ok((id, Command::SendMessage { account, message }))
     }
 
+    /// Stores the message `queued` with its Call-ID, in one transaction (one commit).
     fn queue(
         &mut self,
         conversation: store::ConversationId,
         body: &[u8],
+        imdn_message_id: Option<&str>,
         now: SystemTime,
     ) -> Result<MessageId, MessagingError> {
-        let id = self.store.insert_outgoing(&NewOutgoing {
-            conversation,
-            body,
-            content_type: TEXT_PLAIN,
-            imdn_message_id: None,
-            created_at: now,
-        })?;
         // The Call-ID is stored before anything is sent: a resend after a crash reuses it.
-        let call_id = self.call_id();
-        self.store.record_sip_ids(id, &call_id, 1)?;
+        let call_id = self.random_token();
+        let id = self.store.batch(|batch| {
+            let id = batch.insert_outgoing(&NewOutgoing {
+                conversation,
+                body,
+                content_type: TEXT_PLAIN,
+                imdn_message_id,
+                created_at: now,
+            })?;
+            batch.record_sip_ids(id, &call_id, 1)?;
+            Ok(id)
+        })?;
         Ok(id)
     }
 
@@ -182,23 +290,30 @@ impl Messenger {
         })
     }
 
-    /// The engine's message for stored message `id`.
+    /// The engine's message for stored message `id`: its text, or for a 1:1 message
+    /// with an IMDN Message-ID, the CPIM envelope around it.
     fn outgoing(
         &self,
         id: MessageId,
         to: &str,
-        body: &[u8],
         group: Option<GroupTarget>,
     ) -> Result<OutgoingMessage, MessagingError> {
         let stored = self.store.message(id)?.ok_or(MessagingError::Missing {
             what: "message",
             id: id.0,
         })?;
+        let (body, content_type) = match (&stored.imdn_message_id, &group) {
+            (Some(message_id), None) => (
+                notification::wrap(&stored, to, message_id)?,
+                cpim::CONTENT_TYPE.to_owned(),
+            ),
+            _ => (stored.body, stored.content_type),
+        };
         Ok(OutgoingMessage {
             id: message_key(id),
             to: to.to_owned(),
-            body: body.to_vec(),
-            content_type: stored.content_type,
+            body,
+            content_type,
             call_id: stored.sip_call_id,
             cseq: stored.sip_cseq,
             group,
@@ -225,7 +340,7 @@ impl Messenger {
                     (target.uri.clone(), Some(target))
                 }
             };
-            let outgoing = self.outgoing(message.id, &to, &message.body, group)?;
+            let outgoing = self.outgoing(message.id, &to, group)?;
             commands.push(Command::SendMessage {
                 account,
                 message: outgoing,
@@ -243,6 +358,15 @@ impl Messenger {
         now: SystemTime,
     ) -> Result<Vec<Command>, MessagingError> {
         match event {
+            Event::MessageSending { id, .. }
+            | Event::MessageAccepted { id, .. }
+            | Event::MessageFailed { id, .. }
+                if is_notification_key(*id) =>
+            {
+                if let Event::MessageFailed { reason, .. } = event {
+                    tracing::debug!(%reason, "delivery notification not accepted");
+                }
+            }
             Event::MessageSending {
                 id, member: None, ..
             } => {
@@ -324,6 +448,15 @@ impl Messenger {
         let Ok(sender) = Aor::parse(&message.from) else {
             return Ok(vec![respond(400)]);
         };
+        let text = match notification::read(&message.content_type, &message.body) {
+            Content::Plain => None,
+            Content::Message(text) => Some(text),
+            Content::Notification(report) => {
+                self.notification_received(store_account, &sender, &report, now)?;
+                return Ok(vec![respond(200)]);
+            }
+            Content::Refused => return Ok(vec![respond(400)]),
+        };
         let conversation = match &message.group {
             Some((name, uri)) => {
                 if sender == own {
@@ -352,21 +485,103 @@ impl Messenger {
             }
             None => self.store.conversation_with_peer(store_account, &sender)?,
         };
+        let (body, content_type, imdn_message_id) = match &text {
+            Some(text) => (text.body, text.content_type, text.message_id),
+            None => (&message.body[..], message.content_type.as_str(), None),
+        };
         let stored = self.store.insert_incoming(&NewIncoming {
             conversation,
             sender: &sender,
             sender_display_name: message.from_display.as_deref(),
-            body: &message.body,
-            content_type: &message.content_type,
+            body,
+            content_type,
             sip_call_id: Some(&message.call_id),
             sip_cseq: Some(message.cseq),
-            imdn_message_id: None,
+            imdn_message_id,
             received_at: now,
         })?;
         if stored.is_none() {
             tracing::debug!(call_id = %message.call_id, "duplicate MESSAGE answered, not stored again");
         }
-        Ok(vec![respond(200)])
+        let mut commands = vec![respond(200)];
+        // A network-mode group message (the group URI in To, no member list) gets no
+        // notification: see the module docs.
+        let network_group = message.group.is_some() && message.group_members.is_empty();
+        if let Some(text) = text.filter(|t| t.asks_for_delivery() && !network_group)
+            && let Some(account) = message.account
+        {
+            commands.extend(self.delivery_notification(account, &own, &message.from, &text, now));
+        }
+        Ok(commands)
+    }
+
+    /// The MESSAGE that tells the sender of `text` it was delivered; `None` (logged) when
+    /// the notification cannot be written from what the sender gave.
+    fn delivery_notification(
+        &mut self,
+        account: ua::AccountId,
+        own: &Aor,
+        sender: &str,
+        text: &notification::CpimText<'_>,
+        now: SystemTime,
+    ) -> Option<Command> {
+        let message_id = self.random_token();
+        let body = match notification::delivered(text, own.as_str(), sender, &message_id, now) {
+            Ok(body) => body,
+            Err(error) => {
+                tracing::warn!(%error, sender, "cannot write the delivery notification");
+                return None;
+            }
+        };
+        self.notifications_sent = self.notifications_sent.wrapping_add(1);
+        Some(Command::SendMessage {
+            account,
+            message: OutgoingMessage {
+                id: NOTIFICATION_KEY | (self.notifications_sent & !NOTIFICATION_KEY),
+                to: sender.to_owned(),
+                body,
+                content_type: cpim::CONTENT_TYPE.to_owned(),
+                call_id: None,
+                cseq: None,
+                group: None,
+                headers: Vec::new(),
+            },
+        })
+    }
+
+    /// A notification arrived: the outgoing message it names moves to `delivered` (or
+    /// `displayed`) when the notification comes from that message's peer.
+    fn notification_received(
+        &mut self,
+        account: store::AccountId,
+        sender: &Aor,
+        report: &imdn::Notification<'_>,
+        now: SystemTime,
+    ) -> Result<(), MessagingError> {
+        let state = match (report.kind, report.status) {
+            (imdn::Kind::Delivery, imdn::Status::Delivered) => MessageState::Delivered,
+            (imdn::Kind::Display, imdn::Status::Displayed) => MessageState::Displayed,
+            (kind, status) => {
+                tracing::debug!(?kind, ?status, "notification without a state to record");
+                return Ok(());
+            }
+        };
+        let Some(original) = self
+            .store
+            .find_outgoing_by_imdn_message_id(account, &report.message_id)?
+        else {
+            tracing::debug!(message_id = %report.message_id, "notification for no message of ours");
+            return Ok(());
+        };
+        let from_peer = self
+            .store
+            .conversation(original.conversation)?
+            .is_some_and(|c| matches!(c.counterpart, Counterpart::Peer(peer) if peer == *sender));
+        if !from_peer {
+            tracing::warn!(%sender, message = %original.id, "notification from someone the message did not go to");
+            return Ok(());
+        }
+        self.advance(original.id, state, None, now)
     }
 }
 
