@@ -52,16 +52,16 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::engine::{Command, Event};
-use crate::im::{cpim, imdn};
+use crate::im::cpim;
 use crate::store::{
-    self, Aor, Counterpart, GroupMode as StoreGroupMode, MessageId, MessageState, NewIncoming,
-    NewOutgoing, Store, StoreError,
+    self, Aor, Counterpart, GroupMode as StoreGroupMode, MessageId, MessageState, NewOutgoing,
+    Store, StoreError,
 };
 use crate::ua::{self, GroupMode, GroupTarget, OutgoingMessage};
 
+mod batch;
+mod incoming;
 mod notification;
-
-use notification::Content;
 
 /// Content type of typed text.
 pub const TEXT_PLAIN: &str = "text/plain;charset=UTF-8";
@@ -426,162 +426,6 @@ impl Messenger {
         }
         self.store.set_state(id, state, reason, now)?;
         Ok(())
-    }
-
-    fn received(
-        &mut self,
-        message: &ua::IncomingMessage,
-        now: SystemTime,
-    ) -> Result<Vec<Command>, MessagingError> {
-        let respond = |status| Command::Respond {
-            transaction: message.transaction,
-            status,
-            reason: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-        };
-        let Some((store_account, own)) =
-            message.account.and_then(|a| self.accounts.get(&a)).cloned()
-        else {
-            return Ok(vec![respond(404)]);
-        };
-        let Ok(sender) = Aor::parse(&message.from) else {
-            return Ok(vec![respond(400)]);
-        };
-        let text = match notification::read(&message.content_type, &message.body) {
-            Content::Plain => None,
-            Content::Message(text) => Some(text),
-            Content::Notification(report) => {
-                self.notification_received(store_account, &sender, &report, now)?;
-                return Ok(vec![respond(200)]);
-            }
-            Content::Refused => return Ok(vec![respond(400)]),
-        };
-        let conversation = match &message.group {
-            Some((name, uri)) => {
-                if sender == own {
-                    // Our own group message forked back to us: already stored as sent.
-                    return Ok(vec![respond(200)]);
-                }
-                let uri = Aor::parse(uri)?;
-                let group = match self.store.find_group(store_account, &uri)? {
-                    Some(group) => group.id,
-                    None => {
-                        let members: Vec<Aor> = message
-                            .group_members
-                            .iter()
-                            .filter_map(|m| Aor::parse(m).ok())
-                            .collect();
-                        let mode = if members.is_empty() {
-                            StoreGroupMode::Network
-                        } else {
-                            StoreGroupMode::Fanout
-                        };
-                        self.store
-                            .create_group(store_account, &uri, name, mode, &members)?
-                    }
-                };
-                self.store.conversation_for_group(group)?
-            }
-            None => self.store.conversation_with_peer(store_account, &sender)?,
-        };
-        let (body, content_type, imdn_message_id) = match &text {
-            Some(text) => (text.body, text.content_type, text.message_id),
-            None => (&message.body[..], message.content_type.as_str(), None),
-        };
-        let stored = self.store.insert_incoming(&NewIncoming {
-            conversation,
-            sender: &sender,
-            sender_display_name: message.from_display.as_deref(),
-            body,
-            content_type,
-            sip_call_id: Some(&message.call_id),
-            sip_cseq: Some(message.cseq),
-            imdn_message_id,
-            received_at: now,
-        })?;
-        if stored.is_none() {
-            tracing::debug!(call_id = %message.call_id, "duplicate MESSAGE answered, not stored again");
-        }
-        let mut commands = vec![respond(200)];
-        // A network-mode group message (the group URI in To, no member list) gets no
-        // notification: see the module docs.
-        let network_group = message.group.is_some() && message.group_members.is_empty();
-        if let Some(text) = text.filter(|t| t.asks_for_delivery() && !network_group)
-            && let Some(account) = message.account
-        {
-            commands.extend(self.delivery_notification(account, &own, &message.from, &text, now));
-        }
-        Ok(commands)
-    }
-
-    /// The MESSAGE that tells the sender of `text` it was delivered; `None` (logged) when
-    /// the notification cannot be written from what the sender gave.
-    fn delivery_notification(
-        &mut self,
-        account: ua::AccountId,
-        own: &Aor,
-        sender: &str,
-        text: &notification::CpimText<'_>,
-        now: SystemTime,
-    ) -> Option<Command> {
-        let message_id = self.random_token();
-        let body = match notification::delivered(text, own.as_str(), sender, &message_id, now) {
-            Ok(body) => body,
-            Err(error) => {
-                tracing::warn!(%error, sender, "cannot write the delivery notification");
-                return None;
-            }
-        };
-        self.notifications_sent = self.notifications_sent.wrapping_add(1);
-        Some(Command::SendMessage {
-            account,
-            message: OutgoingMessage {
-                id: NOTIFICATION_KEY | (self.notifications_sent & !NOTIFICATION_KEY),
-                to: sender.to_owned(),
-                body,
-                content_type: cpim::CONTENT_TYPE.to_owned(),
-                call_id: None,
-                cseq: None,
-                group: None,
-                headers: Vec::new(),
-            },
-        })
-    }
-
-    /// A notification arrived: the outgoing message it names moves to `delivered` (or
-    /// `displayed`) when the notification comes from that message's peer.
-    fn notification_received(
-        &mut self,
-        account: store::AccountId,
-        sender: &Aor,
-        report: &imdn::Notification<'_>,
-        now: SystemTime,
-    ) -> Result<(), MessagingError> {
-        let state = match (report.kind, report.status) {
-            (imdn::Kind::Delivery, imdn::Status::Delivered) => MessageState::Delivered,
-            (imdn::Kind::Display, imdn::Status::Displayed) => MessageState::Displayed,
-            (kind, status) => {
-                tracing::debug!(?kind, ?status, "notification without a state to record");
-                return Ok(());
-            }
-        };
-        let Some(original) = self
-            .store
-            .find_outgoing_by_imdn_message_id(account, &report.message_id)?
-        else {
-            tracing::debug!(message_id = %report.message_id, "notification for no message of ours");
-            return Ok(());
-        };
-        let from_peer = self
-            .store
-            .conversation(original.conversation)?
-            .is_some_and(|c| matches!(c.counterpart, Counterpart::Peer(peer) if peer == *sender));
-        if !from_peer {
-            tracing::warn!(%sender, message = %original.id, "notification from someone the message did not go to");
-            return Ok(());
-        }
-        self.advance(original.id, state, None, now)
     }
 }
 
