@@ -1,7 +1,6 @@
 //! The engine: inputs, outputs, timers, and the tables of accounts and transactions.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::Instant;
 
@@ -129,7 +128,7 @@ pub struct Engine {
     pub(super) client_index: HashMap<String, u64>,
     pub(super) servers: KeyMap<Server>,
     pub(super) server_index: HashMap<String, u64>,
-    pub(super) timers: BinaryHeap<Reverse<(Instant, Target)>>,
+    pub(super) timers: super::timer_queue::TimerQueue,
     pub(super) streams: HashMap<SocketAddr, StreamBuffer>,
     pub(super) transmits: VecDeque<Transmit>,
     pub(super) events: VecDeque<Event>,
@@ -170,7 +169,7 @@ impl Engine {
             client_index: HashMap::new(),
             servers: KeyMap::default(),
             server_index: HashMap::new(),
-            timers: BinaryHeap::new(),
+            timers: super::timer_queue::TimerQueue::default(),
             streams: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -420,11 +419,7 @@ impl Engine {
 
     /// Runs every timer due at `now`. Early or repeated calls do no harm.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(Reverse((at, target))) = self.timers.peek().copied() {
-            if at > now {
-                break;
-            }
-            self.timers.pop();
+        while let Some((at, target)) = self.timers.pop_due(now) {
             match target {
                 Target::Client(key) => self.client_timer(now, key, at),
                 Target::Server(key) => self.server_timer(now, key, at),
@@ -446,7 +441,7 @@ impl Engine {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next run.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.peek().map(|Reverse((at, _))| *at)
+        self.timers.peek()
     }
 
     /// Parses one whole message and routes it to the client or server side.
@@ -496,7 +491,7 @@ impl Engine {
 
     /// Puts a deadline on the timer heap.
     pub(super) fn schedule(&mut self, at: Instant, target: Target) {
-        self.timers.push(Reverse((at, target)));
+        self.timers.push(at, target);
     }
 
     /// A fresh transaction/registration key.

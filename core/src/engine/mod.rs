@@ -29,6 +29,7 @@ mod message;
 mod registration;
 mod server;
 mod subscription;
+mod timer_queue;
 
 pub use config::{ConfigError, EngineConfig, RegistrationPolicy};
 pub use event::{Command, CommandError, Event, IncomingRequest, StreamFailure};
