@@ -8,17 +8,21 @@ use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Writ
 use crate::transaction::{ClientTransaction, TimerAction, TransactionKey, TransactionKind};
 use crate::transport::Transport;
 
+use rand::RngCore;
+
 use super::hub::{Client, Engine, Owner, Target};
 
 /// The RFC 3261 branch prefix.
 pub(super) const MAGIC_COOKIE: &str = "z9hG4bK";
 
 impl Engine {
-    /// A new branch: the magic cookie and 64 random bits.
+    /// A new branch: the magic cookie and 64 random bits as 16 lowercase hex digits
+    /// (the bytes of one RNG word, least significant first, as [`Engine::token`] writes
+    /// them).
     pub(super) fn new_branch(&mut self) -> String {
         let mut branch = String::with_capacity(MAGIC_COOKIE.len() + 16);
         branch.push_str(MAGIC_COOKIE);
-        branch.push_str(&self.token(8));
+        super::hub::push_hex_word(&mut branch, self.rng.next_u64(), 8);
         branch
     }
 
@@ -46,12 +50,14 @@ impl Engine {
         tracing::debug!(%branch, method, %remote, %transport, "client transaction started");
         self.stats.client_transactions += 1;
         self.queue(transport, local, remote, request.clone());
-        self.client_index.insert(branch.clone(), key);
+        let index_key = branch_key(&branch);
+        self.client_index.insert(index_key, key);
         self.clients.insert(
             key,
             Client {
                 machine,
                 branch,
+                index_key,
                 method,
                 request,
                 transport,
@@ -81,7 +87,9 @@ impl Engine {
 
     pub(super) fn remove_client(&mut self, key: u64) -> Option<Client> {
         let client = self.clients.remove(&key)?;
-        self.client_index.remove(&client.branch);
+        if self.client_index.get(&client.index_key) == Some(&key) {
+            self.client_index.remove(&client.index_key);
+        }
         Some(client)
     }
 
@@ -94,14 +102,16 @@ impl Engine {
             tracing::warn!("response without usable Via/CSeq dropped");
             return;
         };
-        let key = via.branch().and_then(|b| self.client_index.get(b)).copied();
+        let via_params = ViaParams::of(&via);
+        let branch = via_params.branch;
+        let key = branch.and_then(|b| self.client_index.get(&branch_key(b)).copied());
         let Some(key) = key.filter(|k| {
-            self.clients
-                .get(k)
-                .is_some_and(|c| c.method == cseq.method.as_str())
+            self.clients.get(k).is_some_and(|c| {
+                Some(c.branch.as_str()) == branch && c.method == cseq.method.as_str()
+            })
         }) else {
             self.stats.stray_responses += 1;
-            tracing::debug!(status, branch = ?via.branch(), "response matches no transaction");
+            tracing::debug!(status, ?branch, "response matches no transaction");
             return;
         };
         let timers = self.config.timers;
@@ -146,7 +156,7 @@ impl Engine {
                             account,
                             TransactionKey(key),
                             response,
-                            &via,
+                            &via_params,
                         );
                     }
                 }
@@ -207,6 +217,74 @@ impl Engine {
     }
 }
 
+/// The parameters of a response's top Via the engine reads, found in one walk over them
+/// (the first of each name, ignoring case, as [`Via::branch`], [`Via::received`] and
+/// [`Via::rport`] would each find it).
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct ViaParams<'a> {
+    pub(super) branch: Option<&'a str>,
+    pub(super) received: Option<&'a str>,
+    /// `None` when absent, `Some(None)` when present without a (valid) port.
+    pub(super) rport: Option<Option<u16>>,
+}
+
+impl<'a> ViaParams<'a> {
+    pub(super) fn of(via: &Via<'a>) -> ViaParams<'a> {
+        let (mut branch, mut received, mut rport) = (None, None, None);
+        for param in via.params.iter() {
+            let name = param.name;
+            if name.eq_ignore_ascii_case("branch") {
+                branch.get_or_insert(param.value);
+            } else if name.eq_ignore_ascii_case("received") {
+                received.get_or_insert(param.value);
+            } else if name.eq_ignore_ascii_case("rport") {
+                rport.get_or_insert(param.value.and_then(|v| v.parse().ok()));
+            }
+        }
+        ViaParams {
+            branch: branch.flatten(),
+            received: received.flatten(),
+            rport,
+        }
+    }
+}
+
+/// The client index key of a branch: the 64 bits our own branches carry (magic cookie and
+/// 16 lowercase hex digits, see [`Engine::new_branch`]) read back, so the index needs no
+/// string hash and keeps no copy of the branch. Any other branch (never one of ours) gets
+/// a plain hash of its bytes; a lookup always compares the whole branch afterwards.
+pub(super) fn branch_key(branch: &str) -> u64 {
+    if let Some(digits) = branch.strip_prefix(MAGIC_COOKIE)
+        && let Ok(digits) = <&[u8; 16]>::try_from(digits.as_bytes())
+    {
+        // Digit pairs are bytes, least significant first; a bad digit sets a high bit.
+        let mut word = 0u64;
+        let mut bad = 0u8;
+        for (shift, pair) in (0u32..).step_by(8).zip(digits.chunks_exact(2)) {
+            if let [high, low] = *pair {
+                let (high, low) = (hex_value(high), hex_value(low));
+                bad |= high | low;
+                word |= u64::from(high << 4 | (low & 15)) << shift;
+            }
+        }
+        if bad & 0xf0 == 0 {
+            return word;
+        }
+    }
+    branch.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A lowercase hex digit's value; 0xff for any other byte.
+fn hex_value(byte: u8) -> u8 {
+    match byte {
+        b'0'..=b'9' => byte - b'0',
+        b'a'..=b'f' => byte - b'a' + 10,
+        _ => 0xff,
+    }
+}
+
 /// The ACK for a non-2xx final response to `invite` (RFC 3261 §17.1.1.3): same
 /// Request-URI, top Via, From, Call-ID and Route as the INVITE, To from the response,
 /// CSeq number with method ACK.
@@ -231,4 +309,38 @@ pub(super) fn write_ack(invite: &[u8], response: &SipMessage<'_>) -> Option<Vec<
         .copy_headers(&request, HeaderKind::Route);
     writer.finish(b"");
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn branch_key_reads_back_the_random_word_of_our_branches() {
+        let mut rng = rand::rngs::StdRng::from_seed([3; 32]);
+        for _ in 0..100 {
+            let word = rng.next_u64();
+            let mut branch = String::from(MAGIC_COOKIE);
+            super::super::hub::push_hex_word(&mut branch, word, 8);
+            assert_eq!(branch.len(), MAGIC_COOKIE.len() + 16);
+            assert_eq!(branch_key(&branch), word, "{branch}");
+        }
+    }
+
+    #[test]
+    fn other_branches_get_a_hash_and_stay_apart() {
+        let ours = "z9hG4bK0123456789abcdef";
+        for other in [
+            "z9hG4bK0123456789ABCDEF",
+            "z9hG4bK0123456789abcde",
+            "z9hG4bK0123456789abcdef0",
+            "z9hG4bK0123456789abcdeg",
+            "1234",
+            "",
+        ] {
+            assert_ne!(branch_key(other), branch_key(ours), "{other}");
+            assert_eq!(branch_key(other), branch_key(other));
+        }
+    }
 }

@@ -50,6 +50,8 @@ pub(super) enum Owner {
 pub(super) struct Client {
     pub(super) machine: ClientTransaction,
     pub(super) branch: String,
+    /// `branch_key(&branch)`: the key in `Engine::client_index`.
+    pub(super) index_key: u64,
     pub(super) method: &'static str,
     pub(super) request: Vec<u8>,
     pub(super) transport: Transport,
@@ -125,7 +127,8 @@ pub struct Engine {
     /// reg-event subscriptions by Call-ID.
     pub(super) reg_subscriptions: HashMap<String, AccountId>,
     pub(super) clients: KeyMap<Client>,
-    pub(super) client_index: HashMap<String, u64>,
+    /// Client transactions by [`branch_key`](super::client::branch_key).
+    pub(super) client_index: KeyMap<u64>,
     pub(super) servers: KeyMap<Server>,
     pub(super) server_index: HashMap<String, u64>,
     pub(super) timers: super::timer_queue::TimerQueue,
@@ -166,7 +169,7 @@ impl Engine {
             outgoing: HashMap::new(),
             group_queues: HashMap::new(),
             clients: KeyMap::default(),
-            client_index: HashMap::new(),
+            client_index: KeyMap::default(),
             servers: KeyMap::default(),
             server_index: HashMap::new(),
             timers: super::timer_queue::TimerQueue::default(),
@@ -514,13 +517,21 @@ impl Engine {
 
 /// `2 * bytes` lowercase hex characters from `rng`.
 pub(super) fn token(rng: &mut StdRng, bytes: usize) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes * 2);
-    let mut word = 0u64;
-    for i in 0..bytes {
-        if i % 8 == 0 {
-            word = rng.next_u64();
-        }
+    let mut left = bytes;
+    while left > 0 {
+        let take = left.min(8);
+        push_hex_word(&mut out, rng.next_u64(), take);
+        left -= take;
+    }
+    out
+}
+
+/// Appends the low `bytes` bytes of `word` (at most 8), least significant first, each as
+/// two lowercase hex digits.
+pub(super) fn push_hex_word(out: &mut String, mut word: u64, bytes: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for _ in 0..bytes.min(8) {
         let byte = word & 0xff;
         word >>= 8;
         for nibble in [byte >> 4, byte & 15] {
@@ -529,7 +540,6 @@ pub(super) fn token(rng: &mut StdRng, bytes: usize) -> String {
             ));
         }
     }
-    out
 }
 
 /// `alice` from `sip:alice@127.0.0.1:5062`.

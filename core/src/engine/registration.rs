@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::sip::SipMessage;
-use crate::sip::typed::Via;
 use crate::transaction::TransactionKey;
 use crate::transport::Transport;
 use crate::ua::account::refresh_after;
@@ -174,7 +173,7 @@ impl Engine {
         id: AccountId,
         transaction: TransactionKey,
         response: &SipMessage<'_>,
-        via: &Via<'_>,
+        via: &super::client::ViaParams<'_>,
     ) {
         let max_redirects = self.config.registration.max_redirects;
         let Some(account) = self.accounts.get_mut(id.index()) else {
@@ -184,10 +183,10 @@ impl Engine {
             return;
         }
         account.registration.transaction = None;
-        if let Some(received) = via.received()
+        if let Some(received) = via.received
             && let Ok(ip) = received.trim_matches(['[', ']']).parse()
         {
-            let port = via.rport().flatten().unwrap_or(account.local.port());
+            let port = via.rport.flatten().unwrap_or(account.local.port());
             account.registration.observed = Some(SocketAddr::new(ip, port));
         }
         // Split borrows: the registration decides with the account's read-only parts.
