@@ -190,15 +190,8 @@ impl Engine {
             account.registration.observed = Some(SocketAddr::new(ip, port));
         }
         // Split borrows: the registration decides with the account's read-only parts.
-        let next = {
-            let mut registration = std::mem::replace(
-                &mut account.registration,
-                crate::ua::Registration::placeholder(),
-            );
-            let next = registration.on_final(response, account, max_redirects);
-            account.registration = registration;
-            next
-        };
+        let (registration, view) = account.split_registration();
+        let next = registration.on_final(response, &view, max_redirects);
         if let Some(account) = self.accounts.get_mut(id.index())
             && std::mem::replace(&mut account.registration.sqn_changed, false)
         {
@@ -511,12 +504,8 @@ fn registration_write(
     user_agent: Option<&str>,
     rng: &mut rand::rngs::StdRng,
 ) {
-    let mut registration = std::mem::replace(
-        &mut account.registration,
-        crate::ua::Registration::placeholder(),
-    );
-    registration.write_register(out, account, via, user_agent, || token(rng, 8));
-    account.registration = registration;
+    let (registration, view) = account.split_registration();
+    registration.write_register(out, &view, via, user_agent, || token(rng, 8));
 }
 
 #[cfg(test)]

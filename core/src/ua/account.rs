@@ -325,7 +325,32 @@ pub(crate) fn contact_uri(user: &str, local: SocketAddr, transport: Transport) -
     contact
 }
 
+/// The parts of an account its registration reads while it changes itself (borrowed
+/// beside `&mut Registration`, see [`Account::split_registration`]).
+pub(crate) struct AccountView<'a> {
+    pub(crate) config: &'a AccountConfig,
+    pub(crate) address: &'a str,
+    pub(crate) auth_username: &'a str,
+    pub(crate) home_realm: &'a str,
+    pub(crate) registrar: &'a str,
+    pub(crate) contact: &'a str,
+}
+
 impl Account {
+    /// The registration, mutable, and the read-only parts it needs (split borrows, so
+    /// nothing is moved out and back).
+    pub(crate) fn split_registration(&mut self) -> (&mut Registration, AccountView<'_>) {
+        let view = AccountView {
+            config: &self.config,
+            address: &self.address,
+            auth_username: &self.auth_username,
+            home_realm: &self.home_realm,
+            registrar: &self.registrar,
+            contact: &self.contact,
+        };
+        (&mut self.registration, view)
+    }
+
     /// Next hop `index` (0 = the configured proxy).
     pub(crate) fn target_at(&self, index: usize) -> Option<(SocketAddr, Transport)> {
         match index {

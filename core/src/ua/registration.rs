@@ -580,7 +580,8 @@ fn write_empty_response(out: &mut Vec<u8>, challenge: &DigestChallenge, username
 /// The lifetime granted to `contact` in a 2xx: its Contact `expires` parameter, else the
 /// Expires header, else what we asked for; and how many bindings the registrar listed.
 fn granted_expires(response: &SipMessage<'_>, contact: &str, requested: u32) -> (u32, usize) {
-    let ours = Uri::parse(contact).ok();
+    // Parsed only when a listed Contact is not our text byte for byte.
+    let mut ours: Option<Option<Uri<'_>>> = None;
     let mut bindings = 0;
     let mut found = None;
     let mut listed_any = false;
@@ -591,10 +592,17 @@ fn granted_expires(response: &SipMessage<'_>, contact: &str, requested: u32) -> 
         bindings += 1;
         listed_any = true;
         // Registrars usually echo our Contact byte for byte; equal text is an equivalent
-        // URI (comparison is reflexive), so the RFC 3261 §19.1.4 walk runs only otherwise.
-        let same = |u: &Uri<'_>| address.uri.as_str() == contact || u.equivalent(&address.uri);
-        if found.is_none() && ours.as_ref().is_some_and(same) {
-            found = Some(value.expires());
+        // URI (comparison is reflexive; the text parsed as the listed URI, so ours parses
+        // too), so our URI is parsed and the RFC 3261 §19.1.4 walk runs only otherwise.
+        if found.is_none() {
+            let same = address.uri.as_str() == contact
+                || ours
+                    .get_or_insert_with(|| Uri::parse(contact).ok())
+                    .as_ref()
+                    .is_some_and(|u| u.equivalent(&address.uri));
+            if same {
+                found = Some(value.expires());
+            }
         }
     }
     let header = response
