@@ -81,6 +81,16 @@ impl Messenger {
             match event {
                 Event::MessageReceived(message) => match self.prepare_incoming(message, now)? {
                     Incoming::Answer(answer) => pending.after.extend(answer),
+                    Incoming::Report { change, then } => {
+                        if let Some((id, state)) = change {
+                            pending.writes.push(Deferred::State {
+                                id,
+                                state,
+                                reason: None,
+                            });
+                        }
+                        pending.after.extend(then);
+                    }
                     Incoming::Store { row, then } => {
                         pending.writes.push(Deferred::Row(row));
                         pending.after.extend(then);

@@ -8,7 +8,7 @@ use super::{MessagingError, Messenger, NOTIFICATION_KEY};
 use crate::engine::Command;
 use crate::im::{cpim, imdn};
 use crate::store::{
-    self, Aor, Counterpart, GroupMode as StoreGroupMode, MessageState, NewIncoming,
+    self, Aor, Counterpart, GroupMode as StoreGroupMode, MessageId, MessageState, NewIncoming,
 };
 use crate::ua::{self, OutgoingMessage};
 
@@ -17,6 +17,14 @@ use crate::ua::{self, OutgoingMessage};
 pub(super) enum Incoming<'m> {
     /// Nothing to store: send these (the answer).
     Answer(Vec<Command>),
+    /// A notification: move this message to this state (when the store allows it), then
+    /// send `then` (the 200).
+    Report {
+        /// The message and the state it reached, if the notification names one of ours.
+        change: Option<(MessageId, MessageState)>,
+        /// What follows the write.
+        then: Vec<Command>,
+    },
     /// Store `row`, then (only after it is committed) send `then`: the 200 and maybe a
     /// delivery notification.
     Store {
@@ -64,6 +72,12 @@ impl Messenger {
     ) -> Result<Vec<Command>, MessagingError> {
         match self.prepare_incoming(message, now)? {
             Incoming::Answer(commands) => Ok(commands),
+            Incoming::Report { change, then } => {
+                if let Some((id, state)) = change {
+                    self.advance(id, state, None, now)?;
+                }
+                Ok(then)
+            }
             Incoming::Store { row, then } => {
                 self.store.insert_incoming(&row.new_incoming(now))?;
                 Ok(then)
@@ -73,8 +87,8 @@ impl Messenger {
 
     /// Everything about a received MESSAGE but the insert of its row: the row to store
     /// and the commands that may follow it (the 200, a notification), or the answer when
-    /// nothing is to be stored. May write: a new conversation or group, the state a
-    /// received notification reports.
+    /// nothing is to be stored (a notification: the state change it reports). May write:
+    /// a new conversation or group.
     pub(super) fn prepare_incoming<'m>(
         &mut self,
         message: &'m ua::IncomingMessage,
@@ -99,8 +113,10 @@ impl Messenger {
             Content::Plain => None,
             Content::Message(text) => Some(text),
             Content::Notification(report) => {
-                self.notification_received(store_account, &sender, &report, now)?;
-                return Ok(Incoming::Answer(vec![respond(200)]));
+                return Ok(Incoming::Report {
+                    change: self.notification_received(store_account, &sender, &report)?,
+                    then: vec![respond(200)],
+                });
             }
             Content::Refused => return Ok(Incoming::Answer(vec![respond(400)])),
         };
@@ -193,21 +209,21 @@ impl Messenger {
         })
     }
 
-    /// A notification arrived: the outgoing message it names moves to `delivered` (or
-    /// `displayed`) when the notification comes from that message's peer.
+    /// A notification arrived: the outgoing message it names and the state it reached
+    /// (`delivered`, or `displayed`), when the notification comes from that message's
+    /// peer.
     fn notification_received(
-        &mut self,
+        &self,
         account: store::AccountId,
         sender: &Aor,
         report: &imdn::Notification<'_>,
-        now: SystemTime,
-    ) -> Result<(), MessagingError> {
+    ) -> Result<Option<(MessageId, MessageState)>, MessagingError> {
         let state = match (report.kind, report.status) {
             (imdn::Kind::Delivery, imdn::Status::Delivered) => MessageState::Delivered,
             (imdn::Kind::Display, imdn::Status::Displayed) => MessageState::Displayed,
             (kind, status) => {
                 tracing::debug!(?kind, ?status, "notification without a state to record");
-                return Ok(());
+                return Ok(None);
             }
         };
         let Some(original) = self
@@ -215,7 +231,7 @@ impl Messenger {
             .find_outgoing_by_imdn_message_id(account, &report.message_id)?
         else {
             tracing::debug!(message_id = %report.message_id, "notification for no message of ours");
-            return Ok(());
+            return Ok(None);
         };
         let from_peer = self
             .store
@@ -223,8 +239,8 @@ impl Messenger {
             .is_some_and(|c| matches!(c.counterpart, Counterpart::Peer(peer) if peer == *sender));
         if !from_peer {
             tracing::warn!(%sender, message = %original.id, "notification from someone the message did not go to");
-            return Ok(());
+            return Ok(None);
         }
-        self.advance(original.id, state, None, now)
+        Ok(Some((original.id, state)))
     }
 }
