@@ -38,6 +38,7 @@ pub struct BaresipAccount {
 pub struct Baresip {
     // Dropped first: the connection, then the process, then the directory.
     control: Option<Control>,
+    console: Option<Console>,
     process: PeerProcess,
     sip_port: u16,
     control_port: u16,
@@ -49,14 +50,23 @@ impl Baresip {
     /// accepts a connection (registration happens in the background: see
     /// [`crate::Kamailio::wait_registered`]).
     pub fn start(account: &BaresipAccount) -> Result<Self> {
+        Self::start_with_contacts(account, &[])
+    }
+
+    /// As [`start`](Self::start), for instant messages: `contacts` (SIP URIs) in its address
+    /// book with the contact module loaded, so that the control commands `contact_next`
+    /// (select the next contact) and `message TEXT` (send a MESSAGE to the selected one)
+    /// work; and its console (the cons module) connected, where baresip shows the MESSAGEs
+    /// it receives (see [`wait_console`](Self::wait_console)).
+    pub fn start_with_contacts(account: &BaresipAccount, contacts: &[&str]) -> Result<Self> {
         let baresip = require_program("baresip")?;
         let dir = PeerDir::new(&format!("baresip-{}", account.user))?;
         // SIP on the first port (baresip also binds TCP on port + 1), control on + 2,
-        // RTP/RTCP on + 4 .. + 7.
+        // console (with contacts) on + 3, RTP/RTCP on + 4 .. + 7.
         let base = free_port_block(8)?;
         let sip_port = base;
         let control_port = base + 2;
-        write_config(&dir, account, base)?;
+        write_config(&dir, account, contacts, base)?;
         let mut command = Command::new(baresip);
         command
             .arg("-f")
@@ -74,9 +84,13 @@ impl Baresip {
             process,
             sip_port,
             control_port,
+            console: None,
             _dir: dir,
         };
         baresip.connect_control()?;
+        if !contacts.is_empty() {
+            baresip.connect_console(base + 3)?;
+        }
         Ok(baresip)
     }
 
@@ -162,7 +176,52 @@ impl Baresip {
     /// Stops it now (SIGTERM, then SIGKILL after a grace period).
     pub fn stop(&mut self) {
         self.control = None;
+        self.console = None;
         self.process.stop();
+    }
+
+    /// Waits until baresip's console (what it shows the user, e.g. `sip:alice@ims.test:
+    /// "hello"` for a received MESSAGE) contains `text`; returns everything shown so far.
+    /// Only for a baresip started by [`start_with_contacts`](Self::start_with_contacts).
+    pub fn wait_console(&mut self, text: &str, timeout: Duration) -> Result<String> {
+        let console = self.console.as_mut().ok_or(HarnessError::Protocol {
+            peer: "baresip",
+            detail: "no console: start it with start_with_contacts".to_owned(),
+        })?;
+        let deadline = Instant::now() + timeout;
+        while !console.shown.contains(text) {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(HarnessError::Timeout {
+                    what: format!("{text:?} on baresip's console; shown: {:?}", console.shown),
+                    timeout,
+                });
+            }
+            console.read(remaining)?;
+        }
+        Ok(console.shown.clone())
+    }
+
+    fn connect_console(&mut self, port: u16) -> Result<()> {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            self.process.check_running()?;
+            if let Ok(stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) {
+                self.console = Some(Console {
+                    stream,
+                    shown: String::new(),
+                });
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(HarnessError::Timeout {
+                    what: format!("baresip (pid {}) console {address}", self.pid()),
+                    timeout: READY_TIMEOUT,
+                });
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     fn control_mut(&mut self) -> Result<&mut Control> {
@@ -197,6 +256,54 @@ impl Baresip {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+}
+
+/// The cons module's TCP connection: plain text, what baresip shows the user.
+#[derive(Debug)]
+struct Console {
+    stream: TcpStream,
+    shown: String,
+}
+
+impl Console {
+    /// Appends what arrives within `timeout` (at least one read) to `shown`.
+    fn read(&mut self, timeout: Duration) -> Result<()> {
+        self.stream
+            .set_read_timeout(Some(timeout.max(Duration::from_millis(1))))
+            .map_err(|source| console_error("set timeout on", source))?;
+        let mut buffer = [0u8; 4096];
+        match self.stream.read(&mut buffer) {
+            Ok(0) => Err(protocol_error("baresip closed its console".to_owned())),
+            Ok(length) => {
+                self.shown.push_str(&String::from_utf8_lossy(
+                    buffer.get(..length).unwrap_or_default(),
+                ));
+                if self.shown.len() > MAX_NETSTRING {
+                    return Err(protocol_error(
+                        "more console output than expected".to_owned(),
+                    ));
+                }
+                Ok(())
+            }
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(())
+            }
+            Err(source) => Err(console_error("read from", source)),
+        }
+    }
+}
+
+fn console_error(action: &'static str, source: std::io::Error) -> HarnessError {
+    HarnessError::Io {
+        action,
+        path: "baresip console socket".into(),
+        source,
     }
 }
 
@@ -294,8 +401,13 @@ fn protocol_error(detail: String) -> HarnessError {
     }
 }
 
-fn write_config(dir: &PeerDir, account: &BaresipAccount, base: u16) -> Result<()> {
-    let config = format!(
+fn write_config(
+    dir: &PeerDir,
+    account: &BaresipAccount,
+    contacts: &[&str],
+    base: u16,
+) -> Result<()> {
+    let mut config = format!(
         "# written by ims-tests for one test\n\
          poll_method\t\tepoll\n\
          sip_listen\t\t127.0.0.1:{sip}\n\
@@ -319,6 +431,15 @@ fn write_config(dir: &PeerDir, account: &BaresipAccount, base: u16) -> Result<()
         rtp_low = base + 4,
         rtp_high = base + 7,
     );
+    if !contacts.is_empty() {
+        config.push_str(&format!(
+            "module\t\t\tcons.so\n\
+             cons_listen\t\t127.0.0.1:{console}\n\
+             module_app\t\tcontact.so\n",
+            console = base + 3
+        ));
+    }
+    let contacts: String = contacts.iter().map(|uri| format!("<{uri}>\n")).collect();
     let accounts = format!(
         "<sip:{user}@{domain}>;auth_user={user};auth_pass={password};\
          outbound=\"sip:{registrar};transport=udp\";regint=600;answermode=auto;audio_codecs=PCMU\n",
@@ -330,7 +451,7 @@ fn write_config(dir: &PeerDir, account: &BaresipAccount, base: u16) -> Result<()
     for (name, text) in [
         ("config", config.as_str()),
         ("accounts", accounts.as_str()),
-        ("contacts", ""),
+        ("contacts", contacts.as_str()),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).map_err(|source| HarnessError::Io {

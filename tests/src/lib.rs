@@ -22,6 +22,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod baresip;
+mod chat;
 mod dnsmasq;
 mod error;
 mod kamailio;
@@ -32,6 +33,7 @@ mod process;
 mod sipp;
 
 pub use baresip::{Baresip, BaresipAccount};
+pub use chat::ChatPhone;
 pub use dnsmasq::{Dnsmasq, DnsmasqBuilder};
 pub use error::HarnessError;
 pub use kamailio::{Kamailio, KamailioBuilder};
