@@ -473,3 +473,13 @@ mod group {
         assert!(first_2xx < first_of_2);
     }
 }
+
+#[test]
+fn a_call_id_that_is_not_a_sip_word_is_refused() {
+    let mut network = SimNetwork::new(Instant::now(), 8);
+    let (alice, account) = user(&mut network, "alice", 5062, "127.0.0.1:5064");
+    let mut message = text(1, "sip:bob@ims.test", "x");
+    message.call_id = Some("has a space".to_owned());
+    let refused = network.command(alice, Command::SendMessage { account, message });
+    assert_eq!(refused, Err(ims_core::engine::CommandError::UnsafeHeader));
+}

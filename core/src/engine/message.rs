@@ -35,7 +35,11 @@ impl Engine {
         let unsafe_text = |s: &str| s.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0);
         if unsafe_text(&message.content_type)
             || unsafe_text(&message.to)
-            || message.call_id.as_deref().is_some_and(unsafe_text)
+            // Call-ID is `word ["@" word]` (RFC 3261 §25.1): visible ASCII, no space.
+            || message
+                .call_id
+                .as_deref()
+                .is_some_and(|c| c.is_empty() || !c.bytes().all(|b| b.is_ascii_graphic() && b != b'"'))
             || message.headers.iter().any(|(n, v)| {
                 n.is_empty()
                     || !n.bytes().all(|b| b.is_ascii_graphic() && b != b':')
