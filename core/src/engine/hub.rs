@@ -118,7 +118,9 @@ pub struct Engine {
     pub(super) config: EngineConfig,
     pub(super) rng: StdRng,
     pub(super) locals: Vec<(Transport, SocketAddr)>,
-    pub(super) accounts: Vec<Account>,
+    /// Boxed: an `Account` is a few KiB with its IMS parts, and a `Vec` of them at
+    /// doubling capacity would keep up to twice that per account idle.
+    pub(super) accounts: Vec<Box<Account>>,
     pub(super) accounts_by_user: HashMap<String, AccountId>,
     /// MESSAGE copies in flight.
     pub(super) outgoing: HashMap<u64, super::message::OutgoingCopy>,
@@ -221,13 +223,15 @@ impl Engine {
         let mut registration =
             Registration::new(call_id, from_tag, cseq, config.expires, config.proxy);
         if let Some(ims) = &config.ims {
-            registration.sqn = ims.sqn.clone();
+            if ims.aka.is_some() {
+                registration.sqn = Some(Box::new(ims.sqn.clone()));
+            }
         }
         let account = Account::new(id, config, local, registration)?;
         if let Some(user) = contact_user(&account.contact) {
             self.accounts_by_user.entry(user.to_owned()).or_insert(id);
         }
-        self.accounts.push(account);
+        self.accounts.push(Box::new(account));
         Ok(id)
     }
 
@@ -260,7 +264,7 @@ impl Engine {
 
     /// Heap bytes an account holds (config, derived strings, registration state).
     pub fn account_heap_bytes(&self, account: AccountId) -> Option<usize> {
-        self.accounts.get(account.index()).map(Account::heap_bytes)
+        self.accounts.get(account.index()).map(|a| a.heap_bytes())
     }
 
     /// Counters.

@@ -174,7 +174,8 @@ pub(crate) struct Registration {
     /// The lifetime granted by the last 2xx.
     pub(crate) granted: u32,
     /// AKA SQN freshness state.
-    pub(crate) sqn: crate::auth::SqnState,
+    /// Boxed: only IMS accounts answering AKA need it (256 bytes).
+    pub(crate) sqn: Option<Box<crate::auth::SqnState>>,
     /// The SQN state changed (the engine reports it for the store).
     pub(crate) sqn_changed: bool,
     /// The last AKA challenge failed MAC: the REGISTER in flight carries no valid answer.
@@ -215,7 +216,7 @@ impl Registration {
             wake_at: None,
             failures: 0,
             granted: 0,
-            sqn: crate::auth::SqnState::default(),
+            sqn: None,
             sqn_changed: false,
             mac_failed: false,
             observed: None,
@@ -339,7 +340,8 @@ impl Registration {
                     else {
                         return Next::Fail(RegistrationError::AkaNotConfigured);
                     };
-                    match aka::answer(keys, version, &cached.challenge.nonce, &mut self.sqn) {
+                    let sqn = self.sqn.get_or_insert_with(Box::default);
+                    match aka::answer(keys, version, &cached.challenge.nonce, sqn) {
                         Ok(answer) => {
                             cached.password = Some(answer.password());
                             cached.auts = answer.auts().map(str::to_owned);
