@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p ims-bench --example messaging -- [--count N] [--window W]
-//!     [--only sim|kamailio] [--timeout SECONDS]
+//!     [--only sim|kamailio] [--variant INDEX] [--timeout SECONDS]
 //! ```
 //!
 //! Each run: alice keeps at most `W` messages unanswered, each stored `queued` before its
@@ -74,6 +74,7 @@ struct Outcome {
     stored_at_bob: usize,
     lost: usize,
     timed_out: bool,
+    reasons: Vec<String>,
 }
 
 /// The counters of one side's events.
@@ -84,6 +85,8 @@ struct Progress {
     accepted: usize,
     failed: usize,
     notified: usize,
+    /// The first few failure reasons.
+    reasons: Vec<String>,
 }
 
 impl Progress {
@@ -93,7 +96,10 @@ impl Progress {
                 self.accepted += 1;
                 self.in_flight = self.in_flight.saturating_sub(1);
             }
-            Event::MessageFailed { id, .. } if !is_notification_key(*id) => {
+            Event::MessageFailed { id, reason, .. } if !is_notification_key(*id) => {
+                if self.reasons.len() < 5 {
+                    self.reasons.push(reason.to_string());
+                }
                 self.failed += 1;
                 self.in_flight = self.in_flight.saturating_sub(1);
             }
@@ -278,6 +284,7 @@ fn run_sim(settings: &Settings, variant: &Variant, dir: &Path) -> anyhow::Result
     outcome.accepted = progress.accepted;
     outcome.failed = progress.failed;
     outcome.notified = progress.notified;
+    outcome.reasons = std::mem::take(&mut progress.reasons);
     check(alice.store(), bob.store(), &mut outcome)?;
     Ok(outcome)
 }
@@ -409,10 +416,27 @@ async fn run_kamailio(
     outcome.accepted = progress.accepted;
     outcome.failed = progress.failed;
     outcome.notified = progress.notified;
-    // Let bob answer what is still on its way (a late notification's 200), then stop.
+    outcome.reasons = std::mem::take(&mut progress.reasons);
     check(alice.messenger.store(), bob.messenger.store(), &mut outcome)?;
-    let _ = alice.handle.command(Command::Shutdown);
-    let _ = bob.handle.command(Command::Shutdown);
+    // De-register both, so the next run's MESSAGEs are not forked to these contacts.
+    for side in [&mut alice, &mut bob] {
+        side.handle.command(Command::Shutdown)?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let event = tokio::time::timeout_at(deadline, side.handle.next_event())
+                .await
+                .context("no ShutdownComplete within 5 s")?;
+            if matches!(event, None | Some(Event::ShutdownComplete)) {
+                break;
+            }
+            // Late notifications and their answers are still handled meanwhile.
+            if let Some(event) = event {
+                for command in handle(&mut side.messenger, &[event], variant.writes)? {
+                    let _ = side.handle.command(command);
+                }
+            }
+        }
+    }
     Ok(outcome)
 }
 
@@ -470,6 +494,12 @@ fn row(network: &str, settings: &Settings, variant: &Variant, outcome: &Outcome)
     )
 }
 
+fn report_failures(outcome: &Outcome) {
+    if !outcome.reasons.is_empty() {
+        eprintln!("  first failures: {:?}", outcome.reasons);
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let mut settings = Settings {
         count: 1000,
@@ -477,6 +507,7 @@ fn main() -> anyhow::Result<()> {
         timeout: Duration::from_secs(120),
     };
     let mut only = None;
+    let mut pick: Option<usize> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().context("a value after the option");
@@ -485,6 +516,7 @@ fn main() -> anyhow::Result<()> {
             "--window" => settings.window = value()?.parse()?,
             "--timeout" => settings.timeout = Duration::from_secs(value()?.parse()?),
             "--only" => only = Some(value()?),
+            "--variant" => pick = Some(value()?.parse::<usize>()?),
             _ => bail!(
                 "usage: messaging [--count N] [--window W] [--only sim|kamailio] [--timeout S]"
             ),
@@ -502,10 +534,15 @@ fn main() -> anyhow::Result<()> {
     );
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     if only.as_deref() != Some("kamailio") {
-        for variant in variants() {
+        for (_, variant) in variants()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| pick.is_none_or(|p| p == *i))
+        {
             let dir = tempfile::tempdir()?;
             let outcome = run_sim(&settings, &variant, dir.path())?;
             println!("{}", row("sim", &settings, &variant, &outcome));
+            report_failures(&outcome);
         }
     }
     if only.as_deref() != Some("sim") {
@@ -519,7 +556,11 @@ fn main() -> anyhow::Result<()> {
             .user("bob", "pw")
             .start()
             .context("start Kamailio (scripts/test installs it)")?;
-        for variant in variants() {
+        for (_, variant) in variants()
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| pick.is_none_or(|p| p == *i))
+        {
             let dir = tempfile::tempdir()?;
             let outcome = runtime.block_on(run_kamailio(
                 &settings,
@@ -528,6 +569,7 @@ fn main() -> anyhow::Result<()> {
                 dir.path(),
             ))?;
             println!("{}", row("kamailio", &settings, &variant, &outcome));
+            report_failures(&outcome);
         }
         drop(kamailio);
         runtime.shutdown_timeout(Duration::from_secs(2));
