@@ -11,6 +11,10 @@
 //! - Receiving: a MESSAGE is stored (duplicates by Call-ID + CSeq, or by IMDN
 //!   Message-ID, are recognised), filed under its group when it carries `X-Group`, and
 //!   only then answered 200.
+//! - Batching: [`Messenger::on_events`] writes what several events mean in one
+//!   transaction (one disk sync) and releases their commands only after it commits;
+//!   [`Messenger::send_texts`] queues several texts in one. Nothing is answered before it
+//!   is on disk either way.
 //!
 //! # Delivery notifications (RFC 5438)
 //!
