@@ -120,7 +120,8 @@ pub struct Engine {
     pub(super) locals: Vec<(Transport, SocketAddr)>,
     /// Boxed: an `Account` is a few KiB with its IMS parts, and a `Vec` of them at
     /// doubling capacity would keep up to twice that per account idle.
-    #[allow(clippy::vec_box)] // measured: 5.7 KiB per idle account unboxed, see bench/RESULTS.md
+    #[allow(clippy::vec_box)]
+    // measured: 5.7 KiB per idle account unboxed, see bench/RESULTS.md
     pub(super) accounts: Vec<Box<Account>>,
     pub(super) accounts_by_user: HashMap<String, AccountId>,
     /// MESSAGE copies in flight.
