@@ -79,7 +79,7 @@ impl Engine {
                         .map(|a| a.config.aor.clone());
                     members
                         .iter()
-                        .filter(|m| own.as_deref().is_none_or(|own| !same_uri(own, m)))
+                        .filter(|m| own.as_deref().is_none_or(|own| !super::same_uri(own, m)))
                         .map(|m| (m.clone(), Some(m.clone())))
                         .collect()
                 }
@@ -416,12 +416,4 @@ fn fan_out_body(
     let mut content = Vec::new();
     multipart::write_content_type(&mut content, boundary).ok()?;
     Some((String::from_utf8(content).ok()?, out))
-}
-
-/// Compares two URIs by RFC 3261 §19.1.4.
-fn same_uri(a: &str, b: &str) -> bool {
-    match (Uri::parse(a), Uri::parse(b)) {
-        (Ok(a), Ok(b)) => a.equivalent(&b),
-        _ => a == b,
-    }
 }

@@ -34,3 +34,11 @@ mod timer_queue;
 pub use config::{ConfigError, EngineConfig, RegistrationPolicy};
 pub use event::{Command, CommandError, Event, IncomingRequest, StreamFailure};
 pub use hub::{Engine, EngineStats};
+
+/// Compares two URIs by RFC 3261 §19.1.4 (text equality for what does not parse).
+fn same_uri(a: &str, b: &str) -> bool {
+    match (crate::sip::Uri::parse(a), crate::sip::Uri::parse(b)) {
+        (Ok(a), Ok(b)) => a.equivalent(&b),
+        _ => a == b,
+    }
+}

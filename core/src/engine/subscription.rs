@@ -303,7 +303,10 @@ impl Engine {
             .collect();
         let mut verdict: Option<String> = None;
         for registration in &info.registrations {
-            if !identities.iter().any(|i| same_uri(i, &registration.aor)) {
+            if !identities
+                .iter()
+                .any(|i| super::same_uri(i, &registration.aor))
+            {
                 continue;
             }
             let contact = registration.contacts.iter().find(|c| {
@@ -375,13 +378,5 @@ impl Engine {
                 });
             }
         }
-    }
-}
-
-/// Compares two URIs by RFC 3261 §19.1.4 (text equality for what does not parse).
-fn same_uri(a: &str, b: &str) -> bool {
-    match (Uri::parse(a), Uri::parse(b)) {
-        (Ok(a), Ok(b)) => a.equivalent(&b),
-        _ => a == b,
     }
 }
