@@ -239,7 +239,13 @@ impl Messenger {
         let conversation = self.store.conversation_for_group(group)?;
         let id = self.queue(conversation, text.as_bytes(), None, now)?;
         if let GroupMode::FanOut { members } = &target.mode {
-            let members: Vec<Aor> = members.iter().filter_map(|m| Aor::parse(m).ok()).collect();
+            // The engine sends no copy to the sender; no recipient row for it either.
+            let own = self.account(account)?.1.clone();
+            let members: Vec<Aor> = members
+                .iter()
+                .filter_map(|m| Aor::parse(m).ok())
+                .filter(|m| *m != own)
+                .collect();
             self.store.add_recipients(id, &members, now)?;
         }
         let uri = target.uri.clone();

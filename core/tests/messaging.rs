@@ -315,6 +315,16 @@ fn a_fan_out_group_message_is_filed_under_the_group_at_the_receiver() {
         alice.messenger.store().message(id).unwrap().unwrap().state,
         MessageState::Sent
     );
+    let recipients = alice.messenger.store().recipients(id).unwrap();
+    let rows: Vec<(&str, MessageState)> = recipients
+        .iter()
+        .map(|r| (r.aor.as_str(), r.state))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("sip:bob@ims.test", MessageState::Sent)],
+        "no row for the sender itself"
+    );
     let bob_store = bob.messenger.store();
     let bob_account = bob_store
         .find_account(&Aor::parse("sip:bob@ims.test").unwrap())
