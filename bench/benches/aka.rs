@@ -12,12 +12,11 @@
 //! The clock is the thread's CPU clock (`CLOCK_THREAD_CPUTIME_ID`, through
 //! `iter_custom`), as in the engine bench: the machine is shared with other builds, and
 //! time the thread spends preempted is not counted.
-#![allow(unsafe_code)] // clock_gettime
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use ims_bench::cpu::cpu_timed;
 use ims_core::auth::aka::{self, AkaKeys, AkaVersion, SqnState};
 use ims_core::auth::digest::{DigestChallenge, DigestRequest, Qop, write_authorization_with};
 
@@ -32,26 +31,6 @@ const NONCE: &str = "I1U8vpY3qJ0hiuZNrke/NVXzKLQ1d7m5Sp/6w1Tfr7M=";
 const IMPI: &str = "001010123456789@ims.mnc001.mcc001.3gppnetwork.org";
 const REALM: &str = "ims.mnc001.mcc001.3gppnetwork.org";
 const URI: &str = "sip:ims.mnc001.mcc001.3gppnetwork.org";
-
-fn thread_cpu_time() -> Duration {
-    let mut spec = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `spec` is a valid, writable timespec for the call to fill in.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
-}
-
-/// Runs `f` `iterations` times and returns the thread CPU time it took.
-fn cpu_timed<R>(iterations: u64, mut f: impl FnMut() -> R) -> Duration {
-    let start = thread_cpu_time();
-    for _ in 0..iterations {
-        black_box(f());
-    }
-    thread_cpu_time().saturating_sub(start)
-}
 
 fn keys() -> AkaKeys {
     AkaKeys::from_hex(K, None, Some(OPC), "b9b9").expect("set 1 keys")

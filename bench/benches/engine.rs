@@ -38,7 +38,7 @@
 //! is what the engine holds. `IMS_ENGINE_BENCH_ONCE=1` prints that report plus one timed
 //! pass of each case and exits (for callgrind: the timed regions are the functions
 //! `timed_register` and `timed_refresh`).
-#![allow(unsafe_code)] // the counting global allocator and clock_gettime
+#![allow(unsafe_code)] // the counting global allocator
 #![allow(clippy::disallowed_methods)] // one Instant::now() as the virtual epoch
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -49,6 +49,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput};
+use ims_bench::cpu::thread_cpu_time;
 use ims_core::engine::{Command, Engine, EngineConfig, Event};
 use ims_core::sim::{Registrar, SimNetwork, SimPeer};
 use ims_core::transport::{Transmit, Transport};
@@ -145,17 +146,6 @@ fn paused<R>(f: impl FnOnce() -> R) -> R {
 
 // ---------------------------------------------------------------------------------------
 // CPU clock
-
-fn thread_cpu_time() -> Duration {
-    let mut spec = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `spec` is a valid, writable timespec for the call to fill in.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
-}
 
 // ---------------------------------------------------------------------------------------
 // The scenario

@@ -7,12 +7,12 @@
 //! `iter_custom`), as in the engine and AKA benches: the machine is shared with other
 //! builds, and time the thread spends preempted is not counted. Every parser in a group is
 //! timed the same way.
-#![allow(unsafe_code)] // clock_gettime
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ims_bench::cpu::cpu_timed;
 use ims_bench::peers::Ours;
 use ims_core::sip::{HeaderName, MessageWriter, Method, WriteOptions};
 
@@ -28,26 +28,6 @@ const INPUTS: [(&str, &[u8]); 4] = [
 
 /// An HTTP/1.1 POST of the same size as the INVITE, for httparse.
 const HTTP_POST: &[u8] = include_bytes!("../data/http-post.http");
-
-fn thread_cpu_time() -> Duration {
-    let mut spec = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `spec` is a valid, writable timespec for the call to fill in.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
-}
-
-/// Runs `f` `iterations` times and returns the thread CPU time it took.
-fn cpu_timed<R>(iterations: u64, mut f: impl FnMut() -> R) -> Duration {
-    let start = thread_cpu_time();
-    for _ in 0..iterations {
-        black_box(f());
-    }
-    thread_cpu_time().saturating_sub(start)
-}
 
 fn parse_groups(c: &mut Criterion) {
     // The same driver `imsbench parse --bench` times: reused slots, default limits.

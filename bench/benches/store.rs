@@ -14,12 +14,12 @@
 //! `memory_cpu` is an in-memory store timed by the thread's CPU clock (through
 //! `iter_custom`, as in the aka and engine benches): the statements alone, without the
 //! time the thread spends preempted by other builds on the shared machine.
-#![allow(unsafe_code)] // clock_gettime
 
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{Bencher, Criterion, Throughput, criterion_group, criterion_main};
+use ims_bench::cpu::thread_cpu_time;
 use ims_core::store::{
     Aor, ConversationId, Durability, MessageState, NewIncoming, NewOutgoing, Store, StoreOptions,
 };
@@ -102,17 +102,6 @@ fn modes() -> [(&'static str, Option<Durability>); 3] {
         ("normal", Some(Durability::ProcessCrash)),
         ("memory_cpu", None),
     ]
-}
-
-fn thread_cpu_time() -> Duration {
-    let mut spec = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `spec` is a valid, writable timespec for the call to fill in.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut spec) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
-    Duration::new(spec.tv_sec as u64, spec.tv_nsec as u32)
 }
 
 /// Times `body`: wall clock for a store on disk (the fsync wait is the cost), the

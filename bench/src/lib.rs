@@ -4,6 +4,7 @@
 
 pub mod alloc;
 pub mod bench;
+pub mod cpu;
 pub mod messages;
 pub mod peers;
 pub mod report;
