@@ -162,11 +162,11 @@ fn survives_restart(transport: Transport) {
             "{reason:?}"
         ),
     }
+    // Kamailio keeps bindings in memory only, so whatever binding it has after the restart
+    // was made by the phone's own retry (which can win the race with this test's check:
+    // the restarted Kamailio is not asserted empty). The Registered awaited below can only
+    // come after the restart: the failure above proved Kamailio was down until then.
     kamailio.restart().expect("restart Kamailio");
-    assert!(
-        !kamailio.is_registered("alice").unwrap(),
-        "a restarted Kamailio starts empty"
-    );
     phone.wait_for(
         "registration after restart",
         Duration::from_secs(20),
