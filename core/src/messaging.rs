@@ -340,23 +340,61 @@ impl Messenger {
         let (store_account, _) = self.account(account)?.clone();
         let mut commands = Vec::new();
         for message in self.store.pending_outgoing(store_account)? {
-            let Some(conversation) = self.store.conversation(message.conversation)? else {
-                continue;
-            };
-            let (to, group) = match conversation.counterpart {
-                Counterpart::Peer(peer) => (peer.as_str().to_owned(), None),
-                Counterpart::Group(group) => {
-                    let target = self.group_target(group)?;
-                    (target.uri.clone(), Some(target))
-                }
-            };
-            let outgoing = self.outgoing(message.id, &to, group)?;
-            commands.push(Command::SendMessage {
-                account,
-                message: outgoing,
-            });
+            if let Some(command) = self.send_again(account, &message)? {
+                commands.push(command);
+            }
         }
         Ok(commands)
+    }
+
+    /// The user's retry of a `failed` outgoing message: it goes back to `queued` and the
+    /// returned command sends it again (same Call-ID and CSeq, so a receiver that did
+    /// get it drops the copy). A message that is not `failed` is left alone (`None`).
+    pub fn retry(
+        &mut self,
+        account: ua::AccountId,
+        message: MessageId,
+        now: SystemTime,
+    ) -> Result<Option<Command>, MessagingError> {
+        let (store_account, _) = self.account(account)?.clone();
+        let stored = self
+            .store
+            .message(message)?
+            .filter(|m| m.account == store_account && m.direction == store::Direction::Outgoing)
+            .ok_or(MessagingError::Missing {
+                what: "message",
+                id: message.0,
+            })?;
+        if stored.state != MessageState::Failed {
+            return Ok(None);
+        }
+        self.store
+            .set_state(message, MessageState::Queued, None, now)?;
+        self.send_again(account, &stored)
+    }
+
+    /// The command that sends a stored outgoing message again; `None` when its
+    /// conversation is gone.
+    fn send_again(
+        &mut self,
+        account: ua::AccountId,
+        message: &store::Message,
+    ) -> Result<Option<Command>, MessagingError> {
+        let Some(conversation) = self.store.conversation(message.conversation)? else {
+            return Ok(None);
+        };
+        let (to, group) = match conversation.counterpart {
+            Counterpart::Peer(peer) => (peer.as_str().to_owned(), None),
+            Counterpart::Group(group) => {
+                let target = self.group_target(group)?;
+                (target.uri.clone(), Some(target))
+            }
+        };
+        let outgoing = self.outgoing(message.id, &to, group)?;
+        Ok(Some(Command::SendMessage {
+            account,
+            message: outgoing,
+        }))
     }
 
     /// Records what an engine event means for the store; returns the commands to send

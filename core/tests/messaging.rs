@@ -263,6 +263,75 @@ fn a_failed_message_is_marked_failed_with_the_reason() {
 }
 
 #[test]
+fn a_failed_message_retried_by_the_user_is_sent_and_arrives_once() {
+    let mut network = SimNetwork::new(Instant::now(), 7);
+    let mut alice = side(
+        &mut network,
+        "alice",
+        5062,
+        5099,
+        Store::open_in_memory().unwrap(),
+    );
+    let (id, command) = alice
+        .messenger
+        .send_text(
+            alice.account,
+            "sip:bob@ims.test",
+            "try again",
+            SystemTime::now(),
+        )
+        .unwrap();
+    network.command(alice.node, command).unwrap();
+    pump(&mut network, &mut [&mut alice], Duration::from_secs(33));
+    assert_eq!(
+        alice.messenger.store().message(id).unwrap().unwrap().state,
+        MessageState::Failed
+    );
+    // Bob comes up where the message failed to go; the user presses retry.
+    let mut bob = side(
+        &mut network,
+        "bob",
+        5099,
+        5062,
+        Store::open_in_memory().unwrap(),
+    );
+    let command = alice
+        .messenger
+        .retry(alice.account, id, SystemTime::now())
+        .unwrap()
+        .expect("a failed message is sent again");
+    let queued = alice.messenger.store().message(id).unwrap().unwrap();
+    assert_eq!(queued.state, MessageState::Queued);
+    assert_eq!(queued.failure_reason, None);
+    network.command(alice.node, command).unwrap();
+    pump(
+        &mut network,
+        &mut [&mut alice, &mut bob],
+        Duration::from_secs(2),
+    );
+    assert_eq!(
+        alice.messenger.store().message(id).unwrap().unwrap().state,
+        MessageState::Sent
+    );
+    assert_eq!(
+        only_message(bob.messenger.store(), "sip:bob@ims.test"),
+        vec![(
+            Direction::Incoming,
+            MessageState::Delivered,
+            b"try again".to_vec()
+        )]
+    );
+    // A message that did not fail is not sent twice.
+    assert!(
+        alice
+            .messenger
+            .retry(alice.account, id, SystemTime::now())
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
 fn a_fan_out_group_message_is_filed_under_the_group_at_the_receiver() {
     let mut network = SimNetwork::new(Instant::now(), 7);
     let mut alice = side(

@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ims_core::store::{
     AccountId, Aor, CallRecordId, ContactId, ConversationId, Counterpart, Direction, Durability,
-    Entity, GroupId, GroupMode, MessageId, MessageState, NewCall, NewIncoming, NewOutgoing,
-    Operation, SCHEMA_VERSION, Store, StoreError, StoreOptions,
+    Entity, GroupId, GroupMode, HistoryFilter, MessageId, MessageState, NewCall, NewIncoming,
+    NewOutgoing, Operation, SCHEMA_VERSION, Store, StoreError, StoreOptions,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -614,6 +614,98 @@ fn message_pages_newest_first_page_oldest_first_inside() -> TestResult {
     let oldest = store.messages(conversation, 4, Some(older_ids[0]))?;
     assert_eq!(oldest.iter().map(|m| m.id).collect::<Vec<_>>(), ids[..2]);
     assert!(store.messages(conversation, 4, Some(ids[0]))?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn summaries_count_unread_until_marked_read_and_survive_reopen() -> TestResult {
+    let (_dir, path) = temp_file()?;
+    let (alice, with_bob, with_carol, last_from_bob);
+    {
+        let mut store = Store::open(&path)?;
+        (alice, with_bob) = alice_and_bob(&mut store)?;
+        with_carol = store.conversation_with_peer(alice, &aor("sip:carol@ims.test"))?;
+        let empty = store.conversation_with_peer(alice, &aor("sip:dave@ims.test"))?;
+        let bob = aor("sip:bob@ims.test");
+        let carol = aor("sip:carol@ims.test");
+        store.insert_incoming(&incoming(with_carol, &carol, b"c1", "c-1", 1))?;
+        let first = store
+            .insert_incoming(&incoming(with_bob, &bob, b"b1", "b-1", 1))?
+            .ok_or("stored")?;
+        store.insert_outgoing(&outgoing(with_bob, b"mine", 6))?;
+        last_from_bob = store
+            .insert_incoming(&incoming(with_bob, &bob, b"b2", "b-2", 2))?
+            .ok_or("stored")?;
+        let summaries = store.conversation_summaries(alice)?;
+        let order: Vec<_> = summaries.iter().map(|s| s.conversation.id).collect();
+        assert_eq!(order, vec![with_bob, with_carol, empty]);
+        // Two incoming unread with bob (our own message never counts), one with carol.
+        let unread: Vec<_> = summaries.iter().map(|s| s.unread).collect();
+        assert_eq!(unread, vec![2, 1, 0]);
+        assert_eq!(summaries[0].last_message, Some(last_from_bob));
+        assert_eq!(summaries[0].last_at, Some(at(5)));
+        assert_eq!(summaries[2].last_message, None);
+        store.mark_read(with_bob, first)?;
+        assert_eq!(store.conversation_summaries(alice)?[0].unread, 1);
+        store.mark_read(with_bob, last_from_bob)?;
+        // The marker never moves back.
+        store.mark_read(with_bob, first)?;
+    }
+    let mut store = Store::open(&path)?;
+    let unread: Vec<_> = store
+        .conversation_summaries(alice)?
+        .iter()
+        .map(|s| (s.conversation.id, s.unread))
+        .collect();
+    assert_eq!(unread[..2], [(with_bob, 0), (with_carol, 1)]);
+    assert!(matches!(
+        store.mark_read(ConversationId(999), last_from_bob),
+        Err(StoreError::NotFound { .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn history_pages_newest_first_with_filters() -> TestResult {
+    let mut store = Store::open_in_memory()?;
+    let (alice, with_bob) = alice_and_bob(&mut store)?;
+    let with_carol = store.conversation_with_peer(alice, &aor("sip:carol@ims.test"))?;
+    let bob = aor("sip:bob@ims.test");
+    let sent = store.insert_outgoing(&outgoing(with_carol, b"out-1", 1))?;
+    let received = store
+        .insert_incoming(&incoming(with_bob, &bob, b"in-1", "h-1", 1))?
+        .ok_or("stored")?;
+    let failed = store.insert_outgoing(&outgoing(with_bob, b"out-2", 3))?;
+    store.set_state(failed, MessageState::Failed, Some("480"), at(4))?;
+    let ids = |messages: Vec<ims_core::store::Message>| -> Vec<MessageId> {
+        messages.iter().map(|m| m.id).collect()
+    };
+    assert_eq!(
+        ids(store.history(alice, HistoryFilter::All, 10, None)?),
+        vec![failed, received, sent]
+    );
+    assert_eq!(
+        ids(store.history(alice, HistoryFilter::All, 2, Some(failed))?),
+        vec![received, sent]
+    );
+    assert_eq!(
+        ids(store.history(alice, HistoryFilter::Incoming, 10, None)?),
+        vec![received]
+    );
+    assert_eq!(
+        ids(store.history(alice, HistoryFilter::Outgoing, 10, None)?),
+        vec![failed, sent]
+    );
+    assert_eq!(
+        ids(store.history(alice, HistoryFilter::Failed, 10, None)?),
+        vec![failed]
+    );
+    let other = store.upsert_account(&aor("sip:zed@ims.test"), None)?;
+    assert!(
+        store
+            .history(other, HistoryFilter::All, 10, None)?
+            .is_empty()
+    );
     Ok(())
 }
 

@@ -63,6 +63,10 @@ pub enum Operation {
     InsertCall,
     /// Reading call history.
     ReadCalls,
+    /// Reading the conversation list with unread counts.
+    ReadSummaries,
+    /// Moving a conversation's read marker.
+    MarkRead,
     /// Starting a write transaction.
     BeginTransaction,
     /// Committing a write transaction.
@@ -99,6 +103,8 @@ impl fmt::Display for Operation {
             Operation::LoadAkaSqn => "load the AKA SQN state",
             Operation::InsertCall => "store a call history entry",
             Operation::ReadCalls => "read call history",
+            Operation::ReadSummaries => "read the conversation list",
+            Operation::MarkRead => "mark a conversation read",
             Operation::BeginTransaction => "begin a write transaction",
             Operation::CommitTransaction => "commit a write transaction",
         })

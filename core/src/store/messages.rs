@@ -14,11 +14,11 @@ use super::types::{
     Recipient, UnixMs,
 };
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, account_id, direction, sender_aor, body, \
+pub(super) const MESSAGE_COLUMNS: &str = "id, conversation_id, account_id, direction, sender_aor, body, \
      content_type, state, failure_reason, sip_call_id, sip_cseq, imdn_message_id, created_ms, \
      updated_ms";
 
-fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
+pub(super) fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
     let created: UnixMs = row.get(12)?;
     let updated: UnixMs = row.get(13)?;
     Ok(Message {

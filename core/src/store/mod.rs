@@ -36,12 +36,14 @@ mod error;
 mod history;
 mod messages;
 mod open;
+mod reading;
 mod schema;
 mod types;
 
 pub use aor::{Aor, AorError};
 pub use error::{Entity, Operation, StoreError};
 pub use open::{Batch, Durability, Store, StoreOptions};
+pub use reading::{ConversationSummary, HistoryFilter};
 pub use schema::SCHEMA_VERSION;
 pub use types::{
     Account, AccountId, CallRecord, CallRecordId, Contact, ContactId, Conversation, ConversationId,

@@ -114,13 +114,22 @@ CREATE TABLE calls (
 CREATE INDEX calls_by_account ON calls (account_id, id);
 "#;
 
+/// Version 2: a read marker per conversation (the id of the newest message the user has
+/// seen), so unread counts survive a restart.
+const V2: &str = r#"
+ALTER TABLE conversations ADD COLUMN read_up_to INTEGER NOT NULL DEFAULT 0;
+"#;
+
 /// Every migration, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(V1).foreign_key_check()])
+    Migrations::new(vec![
+        M::up(V1).foreign_key_check(),
+        M::up(V2).foreign_key_check(),
+    ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 1;
+pub const SCHEMA_VERSION: usize = 2;
 
 #[cfg(test)]
 mod tests {
