@@ -18,9 +18,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use ims_core::config::{AccountSettings, Config, ProxyAddress};
-use ims_core::driver::dns::Discovery;
-use ims_core::driver::{Driver, route_address};
+use ims_core::config::Config;
+use ims_core::driver::{Driver, next_hops, route_address, split_targets};
 use ims_core::engine::{Command, Event};
 use ims_core::store::{Aor, Store};
 use ims_core::transport::Transport;
@@ -122,8 +121,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     if let Some(expires) = args.expires {
         settings.expires = Some(expires);
     }
-    let targets = next_hops(&settings, args.dns_server).await?;
-    let Some(&(proxy_address, transport)) = targets.first() else {
+    let targets = next_hops(&settings, args.dns_server)
+        .await
+        .map_err(|e| e.to_string())?;
+    for target in &targets {
+        println!(
+            "next hop {} over {} ({})",
+            target.address, target.transport, target.host
+        );
+    }
+    let Some(((proxy_address, transport), failover)) = split_targets(&targets) else {
         return Err("no next hop".into());
     };
     let listen = match args.listen {
@@ -142,7 +149,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let mut account_config = settings.account_config(proxy_address);
     account_config.transport = transport;
-    account_config.failover = targets.get(1..).unwrap_or_default().to_vec();
+    account_config.failover = failover;
     // IMS AKA: the highest SQNs accepted so far come from the store, so a replayed
     // challenge is refused after a restart too.
     let mut sqn_store = None;
@@ -223,45 +230,6 @@ async fn run(args: Args) -> Result<ExitCode, String> {
     }
     let _ = tokio::time::timeout(Duration::from_secs(1), running).await;
     Ok(exit)
-}
-
-/// The configured proxy, resolved; or, without one, the P-CSCFs found in DNS from the AOR's
-/// domain (RFC 3263), most preferred first.
-async fn next_hops(
-    settings: &AccountSettings,
-    dns_server: Option<SocketAddr>,
-) -> Result<Vec<(SocketAddr, Transport)>, String> {
-    if let Some(proxy) = &settings.proxy {
-        let proxy = ProxyAddress::parse(proxy).map_err(|e| e.to_string())?;
-        let address = tokio::net::lookup_host(proxy.host_port())
-            .await
-            .map_err(|e| format!("cannot resolve {}: {e}", proxy.host_port()))?
-            .next()
-            .ok_or_else(|| format!("{} resolves to no address", proxy.host_port()))?;
-        return Ok(vec![(address, settings.transport())]);
-    }
-    let domain = settings
-        .domain()
-        .ok_or_else(|| format!("no proxy, and {} has no domain to look up", settings.aor))?;
-    let discovery = match dns_server {
-        Some(server) => Discovery::with_nameserver(server),
-        None => Discovery::system(),
-    }
-    .map_err(|e| e.to_string())?;
-    let targets = discovery
-        .pcscf_targets(domain, settings.transport_preference())
-        .await
-        .map_err(|e| e.to_string())?;
-    for target in &targets {
-        println!(
-            "P-CSCF {} over {} ({})",
-            target.address, target.transport, target.host
-        );
-    }
-    Ok(targets
-        .into_iter()
-        .map(|target| (target.address, target.transport))
-        .collect())
 }
 
 /// Prints one event; returns true for a failure the engine gives up on.

@@ -22,10 +22,14 @@
 #![allow(clippy::disallowed_methods)] // the driver is where the clock lives
 
 pub mod dns;
+mod hops;
 mod run;
 mod tcp;
+pub mod trace;
 
+pub use hops::{NextHopError, next_hops, split_targets};
 pub use run::{Driver, DriverError, DriverHandle};
+pub use trace::{TraceReceiver, TraceRecord};
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 

@@ -12,6 +12,7 @@ use crate::engine::{Command, CommandError, ConfigError, Engine, EngineConfig, Ev
 use crate::transport::{Transmit, Transport};
 
 use super::tcp::{self, Input};
+use super::trace::{Direction, Tap, TraceReceiver};
 
 /// A command and, when the sender waits for it, where the engine's verdict goes.
 type CommandMessage = (
@@ -98,6 +99,7 @@ pub struct Driver {
     input_sender: mpsc::UnboundedSender<Input>,
     input: mpsc::UnboundedReceiver<Input>,
     connections: HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>,
+    tap: Option<Tap>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -139,6 +141,7 @@ impl Driver {
             input_sender,
             input,
             connections: HashMap::new(),
+            tap: None,
         };
         let advertised = if local.ip().is_unspecified() {
             if local.is_ipv4() {
@@ -163,6 +166,15 @@ impl Driver {
     pub fn advertise(&mut self, address: SocketAddr) {
         self.engine.add_local(Transport::Udp, address);
         self.engine.add_local(Transport::Tcp, address);
+    }
+
+    /// Starts a live trace: a copy of every message sent and received goes to the
+    /// returned receiver (at most `capacity` waiting; past that, records are dropped
+    /// rather than the driver slowed). Replaces an earlier trace.
+    pub fn trace(&mut self, capacity: usize) -> TraceReceiver {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        self.tap = Some(Tap::new(sender, self.engine.config().limits));
+        receiver
     }
 
     /// The engine, to add accounts before [`run`](Self::run).
@@ -222,6 +234,9 @@ impl Driver {
                 received = udp.recv_from(&mut buffer) => match received {
                     Ok((n, remote)) => {
                         let bytes = buffer.get(..n).unwrap_or_default();
+                        if let Some(tap) = self.tap.as_mut() {
+                            tap.datagram(Direction::Received, self.local, remote, bytes);
+                        }
                         self.engine.handle_datagram(Instant::now(), remote, self.local, bytes);
                     }
                     Err(error) => tracing::debug!(%error, "UDP receive error"),
@@ -244,10 +259,16 @@ impl Driver {
         let now = Instant::now();
         match input {
             Input::Bytes { remote, bytes } => {
+                if let Some(tap) = self.tap.as_mut() {
+                    tap.stream(Direction::Received, self.local, remote, &bytes);
+                }
                 self.engine
                     .handle_stream_bytes(now, remote, self.local, &bytes);
             }
             Input::Closed { remote } => {
+                if let Some(tap) = self.tap.as_mut() {
+                    tap.closed(remote);
+                }
                 self.connections.remove(&remote);
                 self.engine.handle_connection_closed(now, remote);
             }
@@ -285,6 +306,26 @@ impl Driver {
     fn send(&mut self, transmit: Transmit) {
         tracing::trace!(remote = %transmit.remote, transport = %transmit.transport,
             message = %String::from_utf8_lossy(&transmit.bytes), "sending");
+        if let Some(tap) = self.tap.as_mut() {
+            match transmit.transport {
+                Transport::Udp => {
+                    tap.datagram(
+                        Direction::Sent,
+                        self.local,
+                        transmit.remote,
+                        &transmit.bytes,
+                    );
+                }
+                Transport::Tcp => {
+                    tap.stream(
+                        Direction::Sent,
+                        self.local,
+                        transmit.remote,
+                        &transmit.bytes,
+                    );
+                }
+            }
+        }
         match transmit.transport {
             Transport::Udp => {
                 match self.udp.try_send_to(&transmit.bytes, transmit.remote) {
