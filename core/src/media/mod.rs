@@ -11,4 +11,6 @@ pub mod dtmf;
 pub mod playout;
 pub mod port;
 pub mod resample;
+#[cfg(feature = "driver")]
+pub mod session;
 pub mod wav;
