@@ -30,6 +30,7 @@ mod paths;
 mod phone;
 mod port;
 mod process;
+mod rtp_echo;
 mod sipp;
 
 pub use baresip::{Baresip, BaresipAccount};
@@ -41,6 +42,7 @@ pub use paths::{PeerDir, repo_root, scripts_dir, sipp_scenario};
 pub use phone::{PHONE_AOR, Phone, SeenEvent, registered};
 pub use port::free_port_block;
 pub use process::{PeerProcess, require_program};
+pub use rtp_echo::RtpEcho;
 pub use sipp::{
     CallCounts, RunningSipp, Sipp, SippOutcome, SippTransport, SippUser, TracedMessage,
 };
