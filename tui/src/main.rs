@@ -1,33 +1,168 @@
 //! imsphone: the keyboard-driven terminal IMS softphone.
-//!
-//! The softphone is not built yet (it depends on the engine, IMS registration and
-//! messaging). Until then the binary says so and exits with status 2, so no script
-//! mistakes it for a working phone.
 
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-const HELP: &str = "\
-imsphone - keyboard-driven terminal IMS softphone (ims-rs)
+use anyhow::Context;
+use clap::Parser;
+use ims_core::config::Config;
+use ims_core::store::Store;
+use ims_core::transport::Transport;
+use ims_tui::run::{Options, run};
+use ims_tui::settings;
 
-STATUS: not built yet. The softphone lands once the SIP engine, IMS registration
-and messaging are in place; this binary does nothing else and exits with status 2.
+#[derive(Parser, Debug)]
+#[command(
+    name = "imsphone",
+    version,
+    about = "Keyboard-driven terminal IMS/SIP softphone: contacts, 1:1 and group chat, history, live SIP trace",
+    after_help = "Keys: press ? inside imsphone. Logs never go to the screen: use --log-file.\n\
+                  Without a config file, give --aor, --password and --proxy (or write the file;\n\
+                  imsphone prints an example)."
+)]
+struct Args {
+    /// The config file (default: $XDG_CONFIG_HOME/ims-rs/imsphone.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Which account of the config file (its AOR, with or without sip:); default the first.
+    #[arg(long)]
+    account: Option<String>,
+    /// Where the message store lives (default: $XDG_DATA_HOME/ims-rs).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Write logs here (they never go to the screen).
+    #[arg(long)]
+    log_file: Option<PathBuf>,
+    /// Log filter for --log-file, e.g. `info` or `ims_core=trace`.
+    #[arg(long, default_value = "info")]
+    log: String,
+    /// Account without a config file: address of record, e.g. sip:alice@ims.test.
+    #[arg(long)]
+    aor: Option<String>,
+    /// Password for --aor (or IMS_PASSWORD).
+    #[arg(long, env = "IMS_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// Next hop for --aor: host[:port] or sip:host[:port];transport=tcp (default: DNS).
+    #[arg(long)]
+    proxy: Option<String>,
+    /// Use TCP for --aor.
+    #[arg(long)]
+    tcp: bool,
+    /// DNS server (IP:PORT) for finding the P-CSCF, instead of the system resolver.
+    #[arg(long)]
+    dns_server: Option<SocketAddr>,
+    /// No colours (also when NO_COLOR is set).
+    #[arg(long)]
+    no_color: bool,
+}
 
-USAGE:
-    imsphone [--help] [--version]
+fn init_logging(args: &Args) -> anyhow::Result<()> {
+    let Some(path) = &args.log_file else {
+        return Ok(());
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("cannot open the log file {}", path.display()))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .init();
+    Ok(())
+}
 
-To try ims-rs today: scripts/demo starts a local Kamailio with demo users.
-";
+fn options(args: &Args) -> anyhow::Result<Options> {
+    let (mut config, config_path) = match (&args.config, &args.aor) {
+        (Some(path), _) => (settings::load(path)?, Some(path.clone())),
+        (None, Some(_)) => (Config::from_toml("")?, None),
+        (None, None) => {
+            let path = settings::default_config_path()
+                .context("no config file given and no HOME to look for one in")?;
+            if !path.exists() {
+                anyhow::bail!(
+                    "no account configured.\n\nWrite {} (mode 0600), for example:\n\n{}\n\
+                     or start with --aor sip:alice@ims.test --password ... --proxy 127.0.0.1:5060",
+                    path.display(),
+                    settings::EXAMPLE
+                );
+            }
+            (settings::load(&path)?, Some(path))
+        }
+    };
+    if let Some(aor) = &args.aor {
+        let text = format!("[[accounts]]\naor = {aor:?}\npassword = \"\"\n");
+        let mut extra = Config::from_toml(&text)
+            .with_context(|| format!("--aor {aor}"))?
+            .accounts;
+        config.accounts.splice(0..0, extra.drain(..));
+    }
+    let mut account = settings::pick_account(&mut config, args.account.as_deref())?;
+    if args.aor.is_some() {
+        if let Some(password) = &args.password {
+            account.password.clone_from(password);
+        }
+        if let Some(proxy) = &args.proxy {
+            account.proxy = Some(proxy.clone());
+        }
+        if args.tcp {
+            account.transport = Some(Transport::Tcp);
+        }
+    }
+    let store_path = Store::default_path(args.data_dir.as_deref())?;
+    let settings = settings::describe(
+        &account,
+        config_path.as_deref(),
+        &store_path,
+        args.log_file.as_deref(),
+    );
+    Ok(Options {
+        config,
+        account,
+        store_path,
+        dns_server: args.dns_server,
+        settings,
+        colors: !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    })
+}
 
 fn main() -> ExitCode {
-    let arg = std::env::args().nth(1);
-    match arg.as_deref() {
-        Some("--version" | "-V") => {
-            println!("imsphone {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    let args = Args::parse();
+    let options = match init_logging(&args).and_then(|()| options(&args)) {
+        Ok(options) => options,
+        Err(error) => {
+            eprintln!("imsphone: {error:#}");
+            return ExitCode::from(2);
         }
-        _ => {
-            eprint!("{HELP}");
-            ExitCode::from(2)
+    };
+    if !std::io::stdout().is_terminal() {
+        eprintln!("imsphone: needs a terminal (stdout is not one)");
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("imsphone: cannot start: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    // ratatui::init enters the alternate screen and raw mode and restores the terminal
+    // on panic; restore() below covers every other exit.
+    let mut terminal = ratatui::init();
+    let result = runtime.block_on(run(options, &mut terminal));
+    ratatui::restore();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("imsphone: {error:#}");
+            ExitCode::from(1)
         }
     }
 }

@@ -76,10 +76,11 @@ pub async fn next_hops(
         .await?)
 }
 
+/// A next hop as an account takes it.
+pub type Hop = (SocketAddr, Transport);
+
 /// The first hop and the failover list as an account wants them.
-pub fn split_targets(
-    targets: &[Target],
-) -> Option<((SocketAddr, Transport), Vec<(SocketAddr, Transport)>)> {
+pub fn split_targets(targets: &[Target]) -> Option<(Hop, Vec<Hop>)> {
     let (first, rest) = targets.split_first()?;
     Some((
         (first.address, first.transport),

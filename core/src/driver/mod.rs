@@ -27,7 +27,7 @@ mod run;
 mod tcp;
 pub mod trace;
 
-pub use hops::{NextHopError, next_hops, split_targets};
+pub use hops::{Hop, NextHopError, next_hops, split_targets};
 pub use run::{Driver, DriverError, DriverHandle};
 pub use trace::{TraceReceiver, TraceRecord};
 

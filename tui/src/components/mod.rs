@@ -1,0 +1,331 @@
+//! Drawing. Pure: reads the [`App`], writes the frame, nothing else (no I/O, no clock,
+//! no store). Only the visible rows are built.
+
+mod chats;
+mod history;
+mod settings;
+mod trace;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+use crate::action::{Notice, RegistrationState, Screen};
+use crate::app::{App, Mode};
+use crate::keymap::HELP;
+
+/// Colours by role; without colour (NO_COLOR, dumb terminals) only bold/reverse remain.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    /// The theme for the app's colour setting.
+    pub fn new(color: bool) -> Theme {
+        Theme { color }
+    }
+
+    fn fg(self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+
+    /// Headings and focus.
+    pub fn accent(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+
+    /// Secondary text.
+    pub fn dim(self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new().add_modifier(Modifier::DIM)
+        }
+    }
+
+    /// Failures.
+    pub fn error(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+
+    /// Success.
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+
+    /// In-progress.
+    pub fn warn(self) -> Style {
+        self.fg(Color::Yellow)
+    }
+
+    /// Our own messages.
+    pub fn me(self) -> Style {
+        self.fg(Color::Cyan)
+    }
+
+    /// Other people's names.
+    pub fn them(self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+
+    /// The selected row.
+    pub fn selected(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+
+    /// A pane's border, focused or not.
+    pub fn border(self, focused: bool) -> Style {
+        if focused { self.accent() } else { self.dim() }
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    let theme = Theme::new(app.colors);
+    let [top, main, bottom] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    status_bar(app, theme, frame, top);
+    match app.screen {
+        Screen::Chats => chats::render(app, theme, frame, main),
+        Screen::History => history::render(app, theme, frame, main),
+        Screen::Trace => trace::render(app, theme, frame, main),
+        Screen::Settings => settings::render(app, theme, frame, main),
+    }
+    bottom_line(app, theme, frame, bottom);
+    if let Some(form) = &app.form {
+        form_popup(form, theme, frame, main);
+    }
+    if let Some((question, _)) = &app.confirm {
+        let area = centered(main, 60, 5);
+        frame.render_widget(Clear, area);
+        frame.render_widget(
+            Paragraph::new(question.as_str())
+                .wrap(Wrap { trim: true })
+                .block(
+                    Block::bordered()
+                        .title(" Confirm ")
+                        .border_style(theme.accent()),
+                ),
+            area,
+        );
+    }
+    if app.help {
+        help_popup(theme, frame, main);
+    }
+}
+
+fn registration(app: &App, theme: Theme) -> Span<'static> {
+    match &app.registration {
+        RegistrationState::Idle => Span::styled("○ not registered", theme.dim()),
+        RegistrationState::Registering => Span::styled("◌ registering…", theme.warn()),
+        RegistrationState::Registered { until, .. } => {
+            let left = until
+                .duration_since(app.now)
+                .map(crate::text::duration)
+                .unwrap_or_else(|_| "refreshing".into());
+            Span::styled(format!("● registered ({left})"), theme.ok())
+        }
+        RegistrationState::Failed { reason, retry_in } => {
+            let retry = retry_in
+                .map(|d| format!(", retry in {}", crate::text::duration(d)))
+                .unwrap_or_default();
+            Span::styled(format!("✗ {reason}{retry}"), theme.error())
+        }
+        RegistrationState::Unregistered => Span::styled("○ unregistered", theme.dim()),
+    }
+}
+
+fn status_bar(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let mut spans = vec![
+        Span::styled(
+            " imsphone ",
+            theme.accent().add_modifier(Modifier::REVERSED),
+        ),
+        Span::raw(" "),
+        Span::styled(crate::text::short_aor(&app.aor).to_owned(), theme.accent()),
+        Span::raw("  "),
+        registration(app, theme),
+    ];
+    if !app.next_hop.is_empty() {
+        spans.push(Span::styled(format!("  via {}", app.next_hop), theme.dim()));
+    }
+    let unread = app.total_unread();
+    if unread > 0 {
+        spans.push(Span::styled(
+            format!("  {unread} unread"),
+            theme.warn().add_modifier(Modifier::BOLD),
+        ));
+    }
+    let mut tabs = Vec::new();
+    for (n, screen) in Screen::ALL.iter().enumerate() {
+        let style = if *screen == app.screen {
+            theme.accent().add_modifier(Modifier::REVERSED)
+        } else {
+            theme.dim()
+        };
+        tabs.push(Span::styled(
+            format!(" {} {} ", n + 1, screen.title()),
+            style,
+        ));
+    }
+    let tabs_width: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
+    let [left, right] = Layout::horizontal([
+        Constraint::Min(0),
+        Constraint::Length(u16::try_from(tabs_width).unwrap_or(u16::MAX)),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(Line::from(tabs)), right);
+}
+
+fn bottom_line(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let line = match app.mode {
+        Mode::Command => {
+            let text = format!(":{}", app.command.text());
+            let cursor = 1 + app.command.text()[..app.command.cursor()].chars().count();
+            set_cursor(frame, area, cursor, 0);
+            Line::from(text)
+        }
+        Mode::Filter => {
+            let text = format!("/{}", app.filter.text());
+            let cursor = 1 + app.filter.text()[..app.filter.cursor()].chars().count();
+            set_cursor(frame, area, cursor, 0);
+            Line::from(vec![
+                Span::raw(text),
+                Span::styled("   Enter open · Esc clear", theme.dim()),
+            ])
+        }
+        _ => match &app.notice {
+            Some(Notice::Error(text)) => Line::styled(format!(" {text}"), theme.error()),
+            Some(Notice::Info(text)) => Line::styled(format!(" {text}"), theme.ok()),
+            None => Line::styled(hints(app), theme.dim()),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn hints(app: &App) -> &'static str {
+    match app.screen {
+        Screen::Chats => match app.pane {
+            crate::action::Pane::Input => {
+                " Enter send · Alt-Enter new line · Esc leave · Tab pane · ? help"
+            }
+            crate::action::Pane::Messages => " j/k select · r retry · i type · Tab pane · ? help",
+            crate::action::Pane::List => {
+                " Enter open · / filter · a add · n group · e edit · d delete · : cmd · ? help"
+            }
+        },
+        Screen::History => " j/k move · f filter · Enter open · ? help",
+        Screen::Trace => " j/k move · Enter ladder/message · Esc back · :export FILE · ? help",
+        Screen::Settings => " account from the config file · ? help",
+    }
+}
+
+/// Places the terminal cursor `column` characters into `area`, `row` rows down.
+pub(crate) fn set_cursor(frame: &mut Frame<'_>, area: Rect, column: usize, row: usize) {
+    let x = area
+        .x
+        .saturating_add(u16::try_from(column).unwrap_or(u16::MAX))
+        .min(area.right().saturating_sub(1));
+    let y = area
+        .y
+        .saturating_add(u16::try_from(row).unwrap_or(u16::MAX))
+        .min(area.bottom().saturating_sub(1));
+    frame.set_cursor_position((x, y));
+}
+
+/// A `width` x `height` rectangle in the middle of `area` (smaller if it must be).
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    }
+}
+
+fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let height = u16::try_from(form.fields.len() * 2 + 3).unwrap_or(20);
+    let popup = centered(area, 64, height);
+    frame.render_widget(Clear, popup);
+    let title = match form.kind {
+        crate::action::FormKind::AddContact => " Add contact ",
+        crate::action::FormKind::EditContact(_) => " Edit contact ",
+        crate::action::FormKind::NewGroup => " New group ",
+        crate::action::FormKind::EditGroup(_) => " Edit group ",
+    };
+    let block = Block::bordered()
+        .title(title)
+        .title_bottom(" Tab next · Enter save · Esc cancel ")
+        .border_style(theme.accent());
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let mut lines = Vec::new();
+    for (index, (label, editor)) in form.fields.iter().enumerate() {
+        let hint = match *label {
+            "Address" => "sip:bob@ims.test, bob@ims.test or bob",
+            "URI" => "empty: sip:<name>@<your domain>",
+            "Mode" => "network (the core fans out) or fanout (we do)",
+            "Members" => "names or addresses, space separated",
+            _ => "",
+        };
+        let focused = index == form.focus;
+        let style = if focused {
+            theme.accent()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:>8}: "), style),
+            Span::raw(editor.text().to_owned()),
+        ]));
+        lines.push(Line::styled(format!("          {hint}"), theme.dim()));
+        if focused {
+            let column = 10 + editor.text()[..editor.cursor()].chars().count();
+            set_cursor(frame, inner, column, index * 2);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn help_popup(theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let mut lines = Vec::new();
+    for (section, keys) in HELP {
+        lines.push(Line::styled(*section, theme.accent()));
+        for (key, what) in *keys {
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!("  {key:<24}"),
+                    Style::new().add_modifier(Modifier::BOLD),
+                ),
+                Span::raw(*what),
+            ]));
+        }
+    }
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let popup = centered(area, 78, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::new()
+                .borders(Borders::ALL)
+                .title(" Keys ")
+                .title_bottom(" any key closes ")
+                .border_style(theme.accent()),
+        ),
+        popup,
+    );
+}
