@@ -14,7 +14,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use ims_core::media::port::{NullPort, ToneGenerator, tone_power_ratio};
-use ims_core::media::session::{MediaEvent, MediaSession, MediaSessionConfig, MediaStatistics};
+use ims_core::media::session::{
+    MediaEvent, MediaSession, MediaSessionConfig, MediaStatistics, SessionCodec,
+};
 use ims_core::media::wav::WavSink;
 use ims_core::rtp::{JitterConfig, RtpHeader};
 
@@ -376,6 +378,51 @@ fn garbage_is_counted_and_dropped() {
     });
     assert_eq!(statistics.packets_received, 4);
     session.stop();
+}
+
+/// A-law at 40 ms per packet, straight from one session to the other: 320-byte payloads,
+/// 25 packets a second, and the tone arrives.
+#[test]
+fn pcma_with_a_40_ms_ptime() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("pcma.wav");
+    let pcma = || MediaSessionConfig {
+        codec: SessionCodec::Pcma,
+        ptime: Duration::from_millis(40),
+        ..config()
+    };
+    let receiver = MediaSession::start(
+        pcma(),
+        Box::new(NullPort::new(8000)),
+        Box::new(WavSink::create(&recording, 8000).unwrap()),
+    )
+    .unwrap();
+    let sender = MediaSession::start(
+        MediaSessionConfig {
+            remote_rtp: Some(receiver.local_rtp()),
+            ..pcma()
+        },
+        Box::new(ToneGenerator::new(1000.0, 10_000, 8000)),
+        Box::new(NullPort::new(8000)),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    let sent = sender.stop();
+    let received = wait_for(&receiver, Duration::from_secs(1), |statistics| {
+        statistics.packets_received >= sent.packets_sent
+    });
+    receiver.stop();
+    assert!((45..=55).contains(&sent.packets_sent), "{sent:?}");
+    assert_eq!(sent.octets_sent, sent.packets_sent * 320);
+    assert_eq!(received.packets_received, sent.packets_sent);
+    assert_eq!(received.packets_lost, 0);
+    let samples: Vec<i16> = hound::WavReader::open(&recording)
+        .unwrap()
+        .into_samples::<i16>()
+        .map(Result::unwrap)
+        .collect();
+    let snr = snr_db(&samples[4000..12_000], 1000.0);
+    assert!(snr >= 30.0, "A-law 1 kHz SNR {snr:.1} dB");
 }
 
 #[test]

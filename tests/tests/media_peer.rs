@@ -7,6 +7,7 @@
 
 use std::time::{Duration, Instant};
 
+use ims_core::media::audio_config::{AudioInput, AudioOutput, AudioPortConfig};
 use ims_core::media::port::{AudioSource, ToneGenerator, tone_power_ratio};
 use ims_core::media::session::{MediaEvent, MediaSession, MediaSessionConfig};
 use ims_core::media::wav::{WavSink, WavSource};
@@ -93,4 +94,26 @@ fn a_tone_and_dtmf_come_back_from_sipp_rtp_echo() {
     assert!(snr_db(steady, 1400.0) < 0.0);
     // Before anything came back, the output was silence (the tone is not a local leak).
     assert!(samples[..160].iter().all(|sample| *sample == 0));
+}
+
+/// `Auto` ports take the sound card where there is one and fall back to null where there
+/// is none (CI): either way the session runs against the echo.
+#[test]
+fn a_session_on_auto_ports_runs_with_or_without_a_sound_card() {
+    let echo = RtpEcho::start().unwrap();
+    let ports = AudioPortConfig::default();
+    assert_eq!(ports.input, AudioInput::Auto);
+    assert_eq!(ports.output, AudioOutput::Auto);
+    let session = MediaSession::start_with_ports(
+        MediaSessionConfig {
+            remote_rtp: Some(echo.address()),
+            ..MediaSessionConfig::default()
+        },
+        &ports,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    let statistics = session.stop();
+    assert!(statistics.packets_sent >= 20, "{statistics:?}");
+    assert!(statistics.packets_received >= 20, "{statistics:?}");
 }
