@@ -6,6 +6,7 @@
 //! send and the sleep until the next tick. A sound card's own callback never waits on it:
 //! the card ports meet this thread through lock-free rings.
 
+use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -17,7 +18,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::config::{AnyCodec, MediaEvent};
 use super::statistics::{SharedStatistics, bump, nanos};
 use crate::media::codec::Codec;
-use crate::media::dtmf::{EventPacket, event_packets};
+use crate::media::dtmf::event_packets;
 use crate::media::playout::FrameDecoder;
 use crate::media::port::{AudioSink, AudioSource};
 use crate::rtp::{JitterConsumer, RtpHeader};
@@ -71,144 +72,191 @@ pub(crate) struct MediaThread {
     pub(crate) dtmf_volume: u8,
 }
 
-/// A telephone-event being sent: its packets and the RTP timestamp they share.
+/// A telephone-event being sent: which packet of it is next, and the RTP timestamp
+/// all its packets share.
+#[derive(Debug, Clone, Copy)]
 struct DtmfInProgress {
-    packets: Vec<EventPacket>,
+    event: u8,
     next: usize,
     timestamp: u32,
 }
+
+/// Digits queued for sending: room for this many without growing.
+const DTMF_QUEUE: usize = 64;
+
+/// What the sending side remembers between frames.
+struct SendState {
+    digits: VecDeque<u8>,
+    dtmf: Option<DtmfInProgress>,
+    gap_frames: u32,
+    first_audio: bool,
+    input_ended: bool,
+}
+
+/// The frame buffers, allocated once.
+struct Buffers {
+    pcm: [i16; MAX_FRAME],
+    out: [i16; MAX_FRAME],
+    payload: [u8; MAX_FRAME],
+    datagram: [u8; MAX_DATAGRAM],
+}
+
+/// One packet to send: marker, payload type, RTP timestamp and payload length.
+type Outgoing = (bool, u8, u32, usize);
 
 impl MediaThread {
     /// Runs until told to stop (or the owner is gone); then drops the ports, which
     /// completes a WAV recording.
     pub(crate) fn run(mut self) {
-        let mut pcm = [0i16; MAX_FRAME];
-        let mut out = [0i16; MAX_FRAME];
-        let mut payload = [0u8; MAX_FRAME];
-        let mut datagram = [0u8; MAX_DATAGRAM];
-        let frame = self.frame_samples.min(MAX_FRAME);
-        let mut digits: std::collections::VecDeque<u8> = std::collections::VecDeque::new();
-        let mut dtmf: Option<DtmfInProgress> = None;
-        let mut gap_frames = 0u32;
-        let mut first_audio = true;
-        let mut input_ended = false;
+        let mut buffers = Buffers {
+            pcm: [0; MAX_FRAME],
+            out: [0; MAX_FRAME],
+            payload: [0; MAX_FRAME],
+            datagram: [0; MAX_DATAGRAM],
+        };
+        let mut state = SendState {
+            digits: VecDeque::with_capacity(DTMF_QUEUE),
+            dtmf: None,
+            gap_frames: 0,
+            first_audio: true,
+            input_ended: false,
+        };
         let mut next_tick = Instant::now();
         tracing::debug!(ssrc = self.ssrc, "media thread started");
-        loop {
-            // Commands.
-            loop {
-                match self.commands.try_recv() {
-                    Ok(MediaCommand::SetRemote(remote)) => self.remote = Some(remote),
-                    Ok(MediaCommand::Dtmf(events)) => digits.extend(events),
-                    Ok(MediaCommand::Stop) | Err(mpsc::TryRecvError::Disconnected) => {
-                        tracing::debug!(ssrc = self.ssrc, "media thread stopped");
-                        return;
-                    }
-                    Err(mpsc::TryRecvError::Empty) => break,
-                }
-            }
+        while self.take_commands(&mut state) {
+            self.send_frame(&mut state, &mut buffers, next_tick);
+            self.play_frame(&mut buffers.out);
+            next_tick = self.wait(next_tick);
+        }
+        tracing::debug!(ssrc = self.ssrc, "media thread stopped");
+    }
 
-            // Send.
-            let pcm = pcm.get_mut(..frame).unwrap_or_default();
-            let real = self.source.read(pcm);
-            if real < pcm.len() && !input_ended {
-                input_ended = true;
-                let _ = self.events.send(MediaEvent::InputEnded);
+    /// Applies the owner's commands; false when the thread must stop.
+    fn take_commands(&mut self, state: &mut SendState) -> bool {
+        loop {
+            match self.commands.try_recv() {
+                Ok(MediaCommand::SetRemote(remote)) => self.remote = Some(remote),
+                Ok(MediaCommand::Dtmf(events)) => state.digits.extend(events),
+                Ok(MediaCommand::Stop) | Err(mpsc::TryRecvError::Disconnected) => return false,
+                Err(mpsc::TryRecvError::Empty) => return true,
             }
-            if dtmf.is_none()
-                && gap_frames == 0
-                && let Some(event) = digits.pop_front()
-            {
-                dtmf = Some(DtmfInProgress {
-                    packets: event_packets(
-                        event,
-                        self.dtmf_volume,
-                        self.dtmf_duration_units,
-                        u16::try_from(frame).unwrap_or(u16::MAX),
-                    )
-                    .collect(),
-                    next: 0,
-                    timestamp: self.timestamp,
-                });
+        }
+    }
+
+    /// Reads a frame from the source and sends it, or the next telephone-event packet.
+    fn send_frame(&mut self, state: &mut SendState, buffers: &mut Buffers, tick: Instant) {
+        let frame = self.frame_samples.min(MAX_FRAME);
+        let pcm = buffers.pcm.get_mut(..frame).unwrap_or_default();
+        let real = self.source.read(pcm);
+        if real < pcm.len() && !state.input_ended {
+            state.input_ended = true;
+            let _ = self.events.send(MediaEvent::InputEnded);
+        }
+        if state.dtmf.is_none()
+            && state.gap_frames == 0
+            && let Some(event) = state.digits.pop_front()
+        {
+            state.dtmf = Some(DtmfInProgress {
+                event,
+                next: 0,
+                timestamp: self.timestamp,
+            });
+        }
+        let outgoing = match state.dtmf.as_mut() {
+            Some(progress) => self.next_event_packet(progress, frame, &mut buffers.payload),
+            None => {
+                let length = self.encoder.encode(pcm, &mut buffers.payload).unwrap_or(0);
+                let marker = std::mem::take(&mut state.first_audio);
+                Some((marker, self.encoder.payload_type(), self.timestamp, length))
             }
-            let packet = match dtmf.as_mut() {
-                Some(progress) => {
-                    let packet = progress.packets.get(progress.next).copied();
-                    progress.next += 1;
-                    match packet {
-                        Some(packet) => {
-                            let length = packet.event.write(&mut payload).unwrap_or(0);
-                            Some((
-                                packet.marker,
-                                self.telephone_event_payload_type,
-                                progress.timestamp,
-                                length,
-                            ))
-                        }
-                        None => None,
-                    }
-                }
-                None => {
-                    let length = self.encoder.encode(pcm, &mut payload).unwrap_or(0);
-                    let marker = std::mem::take(&mut first_audio);
-                    Some((marker, self.encoder.payload_type(), self.timestamp, length))
-                }
-            };
-            if let Some(progress) = &dtmf
-                && progress.next >= progress.packets.len()
-            {
-                dtmf = None;
-                gap_frames = self.dtmf_gap_frames;
-                if digits.is_empty() {
+        };
+        match (state.dtmf, outgoing) {
+            (Some(_), None) => {
+                // The event's last packet went out on the previous frame.
+                state.dtmf = None;
+                state.gap_frames = self.dtmf_gap_frames;
+                if state.digits.is_empty() {
                     let _ = self.events.send(MediaEvent::DtmfSent);
                 }
-            } else if dtmf.is_none() {
-                gap_frames = gap_frames.saturating_sub(1);
             }
-            if let (Some((marker, payload_type, timestamp, length)), Some(remote)) =
-                (packet, self.remote)
-            {
-                self.send(
-                    &mut datagram,
-                    RtpHeader {
-                        marker,
-                        payload_type,
-                        sequence: self.sequence,
-                        timestamp,
-                        ssrc: self.ssrc,
-                        ..RtpHeader::default()
-                    },
-                    payload.get(..length).unwrap_or_default(),
-                    remote,
-                );
-            }
-            self.send_clock
-                .timestamp
-                .store(self.timestamp, Ordering::Relaxed);
-            self.send_clock.at_nanos.store(
-                nanos(next_tick.saturating_duration_since(self.epoch)),
-                Ordering::Relaxed,
-            );
-            self.timestamp = self
-                .timestamp
-                .wrapping_add(u32::try_from(frame).unwrap_or(0));
+            (None, _) => state.gap_frames = state.gap_frames.saturating_sub(1),
+            (Some(_), Some(_)) => {}
+        }
+        if let (Some((marker, payload_type, timestamp, length)), Some(remote)) =
+            (outgoing, self.remote)
+        {
+            let header = RtpHeader {
+                marker,
+                payload_type,
+                sequence: self.sequence,
+                timestamp,
+                ssrc: self.ssrc,
+                ..RtpHeader::default()
+            };
+            let payload = buffers.payload.get(..length).unwrap_or_default();
+            self.send(&mut buffers.datagram, header, payload, remote);
+        }
+        self.send_clock
+            .timestamp
+            .store(self.timestamp, Ordering::Relaxed);
+        self.send_clock.at_nanos.store(
+            nanos(tick.saturating_duration_since(self.epoch)),
+            Ordering::Relaxed,
+        );
+        self.timestamp = self
+            .timestamp
+            .wrapping_add(u32::try_from(frame).unwrap_or(0));
+    }
 
-            // Receive.
-            let out = out.get_mut(..frame).unwrap_or_default();
-            self.decoder.render(self.jitter.pull(), out);
-            self.sink.write(out);
-            self.statistics
-                .publish_jitter_buffer(&self.jitter.statistics(), self.jitter.target_delay());
+    /// Writes the next packet of the event in progress into `payload`; `None` once all
+    /// its packets (the updates, then the end three times) have been sent.
+    fn next_event_packet(
+        &self,
+        progress: &mut DtmfInProgress,
+        frame: usize,
+        payload: &mut [u8],
+    ) -> Option<Outgoing> {
+        let interval = u16::try_from(frame).unwrap_or(u16::MAX);
+        let packet = event_packets(
+            progress.event,
+            self.dtmf_volume,
+            self.dtmf_duration_units,
+            interval,
+        )
+        .nth(progress.next)?;
+        progress.next += 1;
+        let length = packet.event.write(payload).unwrap_or(0);
+        Some((
+            packet.marker,
+            self.telephone_event_payload_type,
+            progress.timestamp,
+            length,
+        ))
+    }
 
-            // Wait for the next tick.
-            next_tick += self.ptime;
-            let now = Instant::now();
-            if next_tick > now {
-                std::thread::sleep(next_tick - now);
-            } else if now - next_tick > self.ptime * MAX_LATE_FRAMES {
-                bump(&self.statistics.clock_skips);
-                next_tick = now;
-            }
+    /// Pulls a frame from the jitter buffer, decodes or conceals it, and plays it.
+    fn play_frame(&mut self, out: &mut [i16; MAX_FRAME]) {
+        let frame = self.frame_samples.min(MAX_FRAME);
+        let out = out.get_mut(..frame).unwrap_or_default();
+        self.decoder.render(self.jitter.pull(), out);
+        self.sink.write(out);
+        self.statistics
+            .publish_jitter_buffer(&self.jitter.statistics(), self.jitter.target_delay());
+    }
+
+    /// Sleeps until the tick after `tick` and returns it; a clock that fell far behind
+    /// (a stalled machine) skips ahead instead of sending a burst.
+    fn wait(&self, tick: Instant) -> Instant {
+        let next = tick + self.ptime;
+        let now = Instant::now();
+        if next > now {
+            std::thread::sleep(next - now);
+            next
+        } else if now - next > self.ptime * MAX_LATE_FRAMES {
+            bump(&self.statistics.clock_skips);
+            now
+        } else {
+            next
         }
     }
 
