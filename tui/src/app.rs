@@ -174,6 +174,8 @@ pub struct App {
     pub settings: Vec<(String, String)>,
     /// The help overlay is up.
     pub help: bool,
+    /// Lines the help overlay is scrolled down.
+    pub help_scroll: usize,
     /// The bottom line.
     pub notice: Option<Notice>,
     /// The open form.
@@ -212,6 +214,7 @@ impl App {
             trace_view: TraceView::Flows,
             settings: Vec::new(),
             help: false,
+            help_scroll: 0,
             notice: None,
             form: None,
             confirm: None,
@@ -310,6 +313,15 @@ impl App {
             }
             Action::ToggleHelp => {
                 self.help = !self.help;
+                self.help_scroll = 0;
+                Vec::new()
+            }
+            Action::Up if self.help => {
+                self.help_scroll = self.help_scroll.saturating_sub(1);
+                Vec::new()
+            }
+            Action::Down if self.help => {
+                self.help_scroll = (self.help_scroll + 1).min(100);
                 Vec::new()
             }
             Action::ShowScreen(screen) => self.show(screen),

@@ -67,6 +67,8 @@ pub fn action(app: &App, key: KeyEvent) -> Option<Action> {
     if app.help {
         return match key.code {
             KeyCode::Char('q') if app.mode == Mode::Normal => Some(Action::Quit),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
             _ => Some(Action::ToggleHelp),
         };
     }

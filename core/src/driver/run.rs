@@ -100,6 +100,8 @@ pub struct Driver {
     input: mpsc::UnboundedReceiver<Input>,
     connections: HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>,
     tap: Option<Tap>,
+    /// Our address as traces show it (the advertised one, not `0.0.0.0`).
+    shown: SocketAddr,
 }
 
 impl std::fmt::Debug for Driver {
@@ -142,6 +144,7 @@ impl Driver {
             input,
             connections: HashMap::new(),
             tap: None,
+            shown: local,
         };
         let advertised = if local.ip().is_unspecified() {
             if local.is_ipv4() {
@@ -166,6 +169,7 @@ impl Driver {
     pub fn advertise(&mut self, address: SocketAddr) {
         self.engine.add_local(Transport::Udp, address);
         self.engine.add_local(Transport::Tcp, address);
+        self.shown = address;
     }
 
     /// Starts a live trace: a copy of every message sent and received goes to the
@@ -235,7 +239,7 @@ impl Driver {
                     Ok((n, remote)) => {
                         let bytes = buffer.get(..n).unwrap_or_default();
                         if let Some(tap) = self.tap.as_mut() {
-                            tap.datagram(Direction::Received, self.local, remote, bytes);
+                            tap.datagram(Direction::Received, self.shown, remote, bytes);
                         }
                         self.engine.handle_datagram(Instant::now(), remote, self.local, bytes);
                     }
@@ -260,7 +264,7 @@ impl Driver {
         match input {
             Input::Bytes { remote, bytes } => {
                 if let Some(tap) = self.tap.as_mut() {
-                    tap.stream(Direction::Received, self.local, remote, &bytes);
+                    tap.stream(Direction::Received, self.shown, remote, &bytes);
                 }
                 self.engine
                     .handle_stream_bytes(now, remote, self.local, &bytes);
@@ -311,7 +315,7 @@ impl Driver {
                 Transport::Udp => {
                     tap.datagram(
                         Direction::Sent,
-                        self.local,
+                        self.shown,
                         transmit.remote,
                         &transmit.bytes,
                     );
@@ -319,7 +323,7 @@ impl Driver {
                 Transport::Tcp => {
                     tap.stream(
                         Direction::Sent,
-                        self.local,
+                        self.shown,
                         transmit.remote,
                         &transmit.bytes,
                     );

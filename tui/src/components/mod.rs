@@ -121,7 +121,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
         );
     }
     if app.help {
-        help_popup(theme, frame, main);
+        help_popup(app, theme, frame, main);
     }
 }
 
@@ -167,17 +167,22 @@ fn status_bar(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
             theme.warn().add_modifier(Modifier::BOLD),
         ));
     }
+    // Wide terminals name every screen; narrow ones only the current one.
+    let wide = area.width >= 120;
     let mut tabs = Vec::new();
     for (n, screen) in Screen::ALL.iter().enumerate() {
-        let style = if *screen == app.screen {
+        let current = *screen == app.screen;
+        let style = if current {
             theme.accent().add_modifier(Modifier::REVERSED)
         } else {
             theme.dim()
         };
-        tabs.push(Span::styled(
-            format!(" {} {} ", n + 1, screen.title()),
-            style,
-        ));
+        let text = if wide || current {
+            format!(" {} {} ", n + 1, screen.title())
+        } else {
+            format!(" {} ", n + 1)
+        };
+        tabs.push(Span::styled(text, style));
     }
     let tabs_width: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
     let [left, right] = Layout::horizontal([
@@ -301,7 +306,7 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn help_popup(theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+fn help_popup(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let mut lines = Vec::new();
     for (section, keys) in HELP {
         lines.push(Line::styled(*section, theme.accent()));
@@ -317,15 +322,25 @@ fn help_popup(theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let popup = centered(area, 78, height);
+    // Scrolls when the terminal is shorter than the list.
+    let visible = usize::from(popup.height.saturating_sub(2));
+    let scroll = app.help_scroll.min(lines.len().saturating_sub(visible));
+    let bottom = if lines.len() > visible {
+        " j/k scroll · any other key closes "
+    } else {
+        " any key closes "
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::new()
-                .borders(Borders::ALL)
-                .title(" Keys ")
-                .title_bottom(" any key closes ")
-                .border_style(theme.accent()),
-        ),
+        Paragraph::new(lines)
+            .scroll((u16::try_from(scroll).unwrap_or(0), 0))
+            .block(
+                Block::new()
+                    .borders(Borders::ALL)
+                    .title(" Keys ")
+                    .title_bottom(bottom)
+                    .border_style(theme.accent()),
+            ),
         popup,
     );
 }

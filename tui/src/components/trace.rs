@@ -123,22 +123,33 @@ fn ladder(
     let local = first.record.local.to_string();
     let remote = first.record.remote.to_string();
     let width = usize::from(inner.width);
-    let lane = width.saturating_sub(14 + 2).clamp(20, 60);
+    // The lane between the two vertical lines: arrows are exactly this wide.
+    let lane = width.saturating_sub(14 + 2).clamp(24, 64);
+    let inside = lane.saturating_sub(2);
     let mut lines = vec![Line::styled(
-        format!("{:<14}{local:<w$}{remote}", "", w = lane),
+        format!(
+            "{:<14}{local:<half$}{remote:>rest$}",
+            "",
+            half = lane / 2,
+            rest = lane - lane / 2
+        ),
         theme.accent(),
     )];
     let height = usize::from(inner.height).saturating_sub(1);
     let start = selected.saturating_sub(height.saturating_sub(1));
     for (index, entry) in entries.iter().enumerate().skip(start).take(height) {
         let label = fit(
-            &format!("{} ({})", entry.summary, entry.record.transport),
-            lane.saturating_sub(4),
+            &format!(
+                " {} ({}) ",
+                entry.summary,
+                entry.record.transport.to_string().to_uppercase()
+            ),
+            inside.saturating_sub(4),
         );
-        let shaft = lane.saturating_sub(label.chars().count() + 3);
+        let dashes = "─".repeat(inside.saturating_sub(label.chars().count() + 2));
         let arrow = match entry.record.direction {
-            Direction::Sent => format!("│─{label}{}─>│", "─".repeat(shaft.saturating_sub(1))),
-            Direction::Received => format!("│<─{label}{}│", "─".repeat(shaft.saturating_sub(1))),
+            Direction::Sent => format!("│─{label}{dashes}>│"),
+            Direction::Received => format!("│<{label}{dashes}─│"),
         };
         let style = match entry.status {
             Some(200..=299) => theme.ok(),

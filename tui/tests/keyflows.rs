@@ -1,0 +1,274 @@
+//! Key flows through the Action layer with a fixed clock: what the keys do to the store
+//! and what goes to the engine.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use common::{ALICE, Harness, aor, at};
+use crossterm::event::{KeyCode, KeyModifiers};
+use ims_core::driver::trace::Direction as WireDirection;
+use ims_core::engine::{Command, Event};
+use ims_core::store::{Direction, GroupMode, MessageState};
+use ims_core::transport::Transport;
+use ims_core::ua::MessageError;
+use ims_tui::{Action, Effect, Target};
+
+fn sent_message(harness: &mut Harness) -> (u64, String) {
+    let commands = harness.commands();
+    let [Command::SendMessage { message, .. }] = commands.as_slice() else {
+        panic!("one SendMessage expected, got {commands:?}");
+    };
+    (message.id, message.to.clone())
+}
+
+fn account(harness: &Harness) -> ims_core::ua::AccountId {
+    harness.engine_account
+}
+
+#[test]
+fn typing_a_message_stores_it_queued_sends_it_and_shows_each_state() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    harness.chars("hello bob");
+    harness.key_with(KeyCode::Enter, KeyModifiers::ALT);
+    harness.chars("second line");
+    harness.key(KeyCode::Enter);
+    assert!(
+        harness.app.input.is_empty(),
+        "the input is cleared after sending"
+    );
+    let (id, to) = sent_message(&mut harness);
+    assert_eq!(to, "sip:bob@ims.test");
+    let chat = harness.app.chat.as_ref().expect("open");
+    let last = chat.data.messages.last().expect("stored");
+    assert_eq!(last.body, "hello bob\nsecond line");
+    assert_eq!(last.direction, Direction::Outgoing);
+    assert_eq!(last.state, MessageState::Queued);
+    assert!(harness.render(80, 24).contains("· queued"));
+
+    let engine_account = account(&harness);
+    let events = [
+        Event::MessageSending {
+            account: engine_account,
+            id,
+            member: None,
+            call_id: "c-1".into(),
+            cseq: 1,
+        },
+        Event::MessageAccepted {
+            account: engine_account,
+            id,
+            member: None,
+            status: 200,
+        },
+    ];
+    let actions = harness.backend.on_events(&events, at(10));
+    harness.apply(actions);
+    let chat = harness.app.chat.as_ref().expect("open");
+    assert_eq!(
+        chat.data.messages.last().map(|m| m.state),
+        Some(MessageState::Sent)
+    );
+    assert!(harness.render(80, 24).contains("✓ sent"));
+}
+
+#[test]
+fn a_failed_message_shows_why_and_r_sends_it_again() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char(':'));
+    harness.chars("msg carol are you there?");
+    harness.key(KeyCode::Enter);
+    let (id, to) = sent_message(&mut harness);
+    assert_eq!(to, "sip:carol@ims.test");
+    let engine_account = account(&harness);
+    let actions = harness.backend.on_events(
+        &[Event::MessageFailed {
+            account: engine_account,
+            id,
+            member: None,
+            reason: MessageError::Rejected {
+                status: 480,
+                reason: "Temporarily Unavailable".into(),
+            },
+        }],
+        at(20),
+    );
+    harness.apply(actions);
+    let screen = harness.render(100, 24);
+    assert!(
+        screen.contains("failed: 480 Temporarily Unavailable"),
+        "{screen}"
+    );
+    harness.key(KeyCode::Esc); // input -> messages
+    harness.key(KeyCode::Char('r'));
+    let (again, to) = sent_message(&mut harness);
+    assert_eq!((again, to.as_str()), (id, "sip:carol@ims.test"));
+    let chat = harness.app.chat.as_ref().expect("open");
+    assert_eq!(
+        chat.data.messages.last().map(|m| m.state),
+        Some(MessageState::Queued)
+    );
+}
+
+#[test]
+fn a_group_created_by_command_is_stored_listed_and_messaged_by_name() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char(':'));
+    harness.chars("group create Climbers bob carol --fanout");
+    harness.key(KeyCode::Enter);
+    let store = harness.backend.messenger_mut().store();
+    let alice = store
+        .find_account(&aor(ALICE))
+        .expect("read")
+        .expect("account")
+        .id;
+    let group = store
+        .find_group(alice, &aor("sip:climbers@ims.test"))
+        .expect("read")
+        .expect("created");
+    assert_eq!(group.mode, GroupMode::Fanout);
+    assert_eq!(
+        store.group_members(group.id).expect("members"),
+        vec![aor("sip:bob@ims.test"), aor("sip:carol@ims.test")]
+    );
+    assert!(harness.render(80, 24).contains("Climbers"));
+    harness.key(KeyCode::Char(':'));
+    harness.chars("msg climbers on the wall at 6");
+    harness.key(KeyCode::Enter);
+    let commands = harness.commands();
+    let [Command::SendMessage { message, .. }] = commands.as_slice() else {
+        panic!("{commands:?}");
+    };
+    let target = message.group.as_ref().expect("a group message");
+    assert_eq!(target.name, "Climbers");
+    assert_eq!(
+        harness.app.chat.as_ref().map(|c| c.data.target.clone()),
+        Some(Target::Group(group.id))
+    );
+}
+
+#[test]
+fn the_add_contact_form_adds_a_contact_and_bad_input_is_explained() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('a'));
+    harness.chars("dan@ims.test");
+    harness.key(KeyCode::Tab);
+    harness.chars("Dan");
+    harness.key(KeyCode::Enter);
+    assert!(harness.app.form.is_none());
+    assert!(
+        harness
+            .app
+            .directory
+            .contacts
+            .iter()
+            .any(|c| c.aor.as_str() == "sip:dan@ims.test" && c.name.as_deref() == Some("Dan"))
+    );
+    harness.key(KeyCode::Char(':'));
+    harness.chars("frobnicate");
+    harness.key(KeyCode::Enter);
+    assert!(harness.render(80, 24).contains("unknown command"));
+    harness.key(KeyCode::Char('a'));
+    harness.key(KeyCode::Enter);
+    assert!(harness.render(80, 24).contains("the address is required"));
+}
+
+#[test]
+fn deleting_asks_first() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('j')); // Bob
+    harness.key(KeyCode::Char('d'));
+    assert!(harness.render(80, 24).contains("Delete contact Bob?"));
+    harness.key(KeyCode::Char('n'));
+    assert!(
+        harness
+            .app
+            .directory
+            .contacts
+            .iter()
+            .any(|c| c.label() == "Bob")
+    );
+    harness.key(KeyCode::Char('d'));
+    harness.key(KeyCode::Char('y'));
+    assert!(
+        harness.effects.contains(&Effect::DeleteContact(
+            harness
+                .effects
+                .iter()
+                .find_map(|e| match e {
+                    Effect::DeleteContact(id) => Some(*id),
+                    _ => None,
+                })
+                .expect("deleted")
+        ))
+    );
+    assert!(
+        !harness
+            .app
+            .directory
+            .contacts
+            .iter()
+            .any(|c| c.label() == "Bob")
+    );
+}
+
+#[test]
+fn opening_a_conversation_marks_it_read() {
+    let mut harness = Harness::with_data();
+    assert_eq!(harness.app.total_unread(), 3);
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    assert_eq!(
+        harness.app.total_unread(),
+        1,
+        "bob's two are read, dave's one is not"
+    );
+}
+
+const REGISTER: &[u8] = b"REGISTER sip:ims.test SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:alice@ims.test>;tag=1\r\nTo: <sip:alice@ims.test>\r\nCall-ID: reg-1\r\nCSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n";
+const OK: &[u8] = b"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK1\r\nFrom: <sip:alice@ims.test>;tag=1\r\nTo: <sip:alice@ims.test>;tag=2\r\nCall-ID: reg-1\r\nCSeq: 1 REGISTER\r\nContact: <sip:alice@127.0.0.1:5070>;expires=600\r\nContent-Length: 0\r\n\r\n";
+
+#[test]
+fn the_trace_lists_flows_then_a_ladder_then_one_message_and_exports() {
+    let mut harness = Harness::with_data();
+    let local = SocketAddr::from(([127, 0, 0, 1], 5070));
+    let remote = SocketAddr::from(([127, 0, 0, 1], 5060));
+    for (n, (bytes, direction)) in [
+        (REGISTER, WireDirection::Sent),
+        (OK, WireDirection::Received),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        harness.dispatch(Action::Trace(Box::new(ims_tui::trace::record(
+            at(n as u64),
+            direction,
+            Transport::Udp,
+            local,
+            remote,
+            bytes,
+        ))));
+    }
+    harness.key(KeyCode::Char('3'));
+    insta::assert_snapshot!("trace_flows_80x24", harness.render(80, 24));
+    harness.key(KeyCode::Enter);
+    insta::assert_snapshot!("trace_ladder_80x24", harness.render(80, 24));
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    insta::assert_snapshot!("trace_message_80x24", harness.render(80, 24));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("session.pcap");
+    harness.key(KeyCode::Char(':'));
+    harness.chars(&format!("export {}", path.display()));
+    harness.key(KeyCode::Enter);
+    assert!(harness.effects.contains(&Effect::ExportTrace(path.clone())));
+    // The loop owns the trace; it writes the file as the program does.
+    let action =
+        ims_tui::backend::Backend::<Vec<Command>>::export_trace(&harness.app.trace, &path, 0);
+    harness.dispatch(action);
+    let bytes = std::fs::read(&path).expect("written");
+    assert_eq!(bytes[..4], 0xa1b2_c3d4u32.to_le_bytes());
+    assert!(harness.render(80, 24).contains("2 messages written"));
+}

@@ -1,0 +1,60 @@
+//! Snapshots of every screen at 80x24 and 160x48 (ratatui TestBackend + insta), from a
+//! store filled by the test. Review changes with `cargo insta review`.
+
+mod common;
+
+use common::Harness;
+use crossterm::event::KeyCode;
+use ims_tui::{Action, Screen};
+
+fn both_sizes(name: &str, harness: &Harness) {
+    insta::assert_snapshot!(format!("{name}_80x24"), harness.render(80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), harness.render(160, 48));
+}
+
+#[test]
+fn empty_first_start() {
+    both_sizes("empty", &Harness::new());
+}
+
+#[test]
+fn chats_with_a_conversation_open() {
+    let mut harness = Harness::with_data();
+    // Bob is the second entry (after the group).
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    harness.chars("see you th");
+    both_sizes("chats_bob", &harness);
+}
+
+#[test]
+fn contact_list_filtered() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('/'));
+    harness.chars("car");
+    both_sizes("filter_car", &harness);
+}
+
+#[test]
+fn history_screen() {
+    let mut harness = Harness::with_data();
+    harness.dispatch(Action::ShowScreen(Screen::History));
+    both_sizes("history", &harness);
+}
+
+#[test]
+fn account_screen_and_help() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('4'));
+    insta::assert_snapshot!("account_80x24", harness.render(80, 24));
+    harness.key(KeyCode::Char('?'));
+    both_sizes("help", &harness);
+}
+
+#[test]
+fn new_group_form() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('n'));
+    harness.chars("Climbers");
+    both_sizes("new_group_form", &harness);
+}
