@@ -530,6 +530,42 @@ fn the_media_thread_allocates_nothing_per_frame() {
     );
 }
 
+/// The remote can change mid-session: RTP and RTCP move to the new peer, the old one
+/// hears nothing more.
+#[test]
+fn the_remote_can_change() {
+    let null = || Box::new(NullPort::new(8000));
+    let first = MediaSession::start(config(), null(), null()).unwrap();
+    let second = MediaSession::start(config(), null(), null()).unwrap();
+    let sender = MediaSession::start(
+        MediaSessionConfig {
+            remote_rtp: Some(first.local_rtp()),
+            ..config()
+        },
+        Box::new(ToneGenerator::new(1000.0, 10_000, 8000)),
+        null(),
+    )
+    .unwrap();
+    let at_first = wait_for(&first, Duration::from_secs(2), |statistics| {
+        statistics.packets_received >= 10 && statistics.rtcp_received >= 1
+    });
+    assert!(at_first.packets_received >= 10, "{at_first:?}");
+    assert!(at_first.rtcp_received >= 1, "{at_first:?}");
+    sender.set_remote(second.local_rtp(), None).unwrap();
+    let at_second = wait_for(&second, Duration::from_secs(2), |statistics| {
+        statistics.packets_received >= 10 && statistics.rtcp_received >= 1
+    });
+    assert!(at_second.packets_received >= 10, "{at_second:?}");
+    assert!(at_second.rtcp_received >= 1, "{at_second:?}");
+    // Nothing more reaches the first peer (allow what was in flight at the switch).
+    let settled = first.statistics().packets_received;
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(first.statistics().packets_received <= settled + 1);
+    sender.stop();
+    first.stop();
+    second.stop();
+}
+
 #[test]
 fn a_session_refuses_bad_settings() {
     let null = || Box::new(NullPort::new(8000));
