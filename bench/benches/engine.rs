@@ -478,18 +478,10 @@ fn memory_report(script: &Script, epoch: Instant) {
             own as f64 / ACCOUNTS as f64,
         );
         if wave == ACCOUNTS {
-            // `accounts: Vec<Account>` ends at capacity 16,384 for 10,000 pushes and is the
-            // largest block the engine allocates while accounts are added.
-            let largest = figures.largest_allocation;
+            // Accounts are boxed; the largest block is the engine's user index.
             println!(
-                "  largest single allocation while adding accounts: {largest} B \
-                 (= 16384 x {} B: size_of::<Account>, inferred{})",
-                largest / 16_384,
-                if largest % 16_384 == 0 {
-                    ""
-                } else {
-                    ", NOT a multiple"
-                },
+                "  largest single allocation while adding accounts: {} B",
+                figures.largest_allocation
             );
         }
         drop(engine);

@@ -442,7 +442,11 @@ impl AccountSettings {
             contact_user: None,
             // Checked by `Config::from_toml`; a config built by hand with bad keys gets
             // no IMS part rather than a panic.
-            ims: self.ims.as_ref().and_then(|ims| ims.ims_config().ok()),
+            ims: self
+                .ims
+                .as_ref()
+                .and_then(|ims| ims.ims_config().ok())
+                .map(Box::new),
         }
     }
 }

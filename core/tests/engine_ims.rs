@@ -48,13 +48,13 @@ fn ims_register_names_the_impi_negotiates_sec_agree_and_keeps_service_route() {
         Transport::Udp,
     );
     config.auth_username = Some("alice@ims.test".to_owned());
-    config.ims = Some(ImsConfig {
+    config.ims = Some(Box::new(ImsConfig {
         access_network_info: Some(
             "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001000019B".to_owned(),
         ),
         security_client: Some("digest".to_owned()),
         ..ImsConfig::default()
-    });
+    }));
     let alice = network.add_account_with(phone, config).unwrap();
     network
         .command(phone, Command::Register { account: alice })
@@ -155,10 +155,10 @@ mod reg_event {
             Transport::Udp,
         );
         config.auth_username = Some("alice@ims.test".to_owned());
-        config.ims = Some(ImsConfig {
+        config.ims = Some(Box::new(ImsConfig {
             reg_event: true,
             ..ImsConfig::default()
-        });
+        }));
         let alice = network.add_account_with(phone, config).unwrap();
         network
             .command(phone, Command::Register { account: alice })
@@ -436,11 +436,11 @@ mod aka {
             Transport::Udp,
         );
         config.auth_username = Some("alice@ims.test".to_owned());
-        config.ims = Some(ImsConfig {
+        config.ims = Some(Box::new(ImsConfig {
             aka: Some(keys(phone_k)),
             sqn,
             ..ImsConfig::default()
-        });
+        }));
         let alice = network.add_account_with(phone, config).unwrap();
         Aka {
             network,

@@ -266,11 +266,135 @@ fn request_missing_call_id_gets_400_with_a_warning() {
     assert_eq!(engine.stats().malformed, 1);
 }
 
+/// `message` with its `Content-Length: 0` and empty body replaced.
+fn with_body(message: Vec<u8>, content_length: usize, body: &str) -> String {
+    String::from_utf8(message).unwrap().replace(
+        "Content-Length: 0\r\n\r\n",
+        &format!("Content-Length: {content_length}\r\n\r\n{body}"),
+    )
+}
+
+#[test]
+fn udp_request_shorter_than_its_content_length_gets_400_and_is_not_handed_up() {
+    // RFC 3261 §18.3: over UDP, a Content-Length larger than the bytes received is
+    // answered 400 Bad Request.
+    let now = Instant::now();
+    let mut engine = engine();
+    let short = with_body(
+        request("MESSAGE", "z9hG4bKshort", "Content-Type: text/plain\r\n"),
+        50,
+        "twenty bytes of text",
+    );
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), short.as_bytes());
+    let sent = drain(&mut engine);
+    assert_eq!(sent.len(), 1);
+    assert_eq!(status(&sent[0].bytes), 400);
+    assert_eq!(sent[0].transport, Transport::Udp);
+    assert_eq!(sent[0].remote, addr(PEER), "rport: back to the source");
+    let text = String::from_utf8_lossy(&sent[0].bytes);
+    assert!(text.starts_with("SIP/2.0 400 Bad Request\r\n"), "{text}");
+    for echoed in [
+        "Via: SIP/2.0/UDP 10.9.9.9:5070;rport;branch=z9hG4bKshort",
+        "From: <sip:bob@ims.test>;tag=b1\r\n",
+        "Call-ID: call-z9hG4bKshort\r\n",
+        "CSeq: 7 MESSAGE\r\n",
+    ] {
+        assert!(text.contains(echoed), "{echoed} missing in {text}");
+    }
+    assert!(
+        text.contains(
+            "Warning: 399 ims-rs \"Content-Length 50 exceeds the 20 body bytes received\""
+        ),
+        "{text}"
+    );
+    let mut slots = [RawHeader::EMPTY; 32];
+    let answer = SipMessage::parse_datagram(&sent[0].bytes, &mut slots, &Limits::DEFAULT).unwrap();
+    let to = answer.header::<To>().unwrap().unwrap();
+    assert!(to.tag().is_some(), "the 400 carries a To tag");
+    assert!(answer.body().is_empty());
+    assert!(
+        engine.poll_event().is_none(),
+        "nothing reaches the application"
+    );
+    assert_eq!(engine.stats().malformed, 1);
+    assert_eq!(engine.stats().server_transactions, 0);
+    assert_eq!(engine.transaction_count(), 0);
+
+    // A retransmission gets the same answer again (no transaction absorbs it).
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), short.as_bytes());
+    assert_eq!(status(&drain(&mut engine)[0].bytes), 400);
+
+    // The same request whole is a good one.
+    let whole = with_body(
+        request("MESSAGE", "z9hG4bKshort", "Content-Type: text/plain\r\n"),
+        20,
+        "twenty bytes of text",
+    );
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), whole.as_bytes());
+    assert!(drain(&mut engine).is_empty());
+    assert!(matches!(
+        engine.poll_event(),
+        Some(Event::MessageReceived(m)) if m.body == b"twenty bytes of text"
+    ));
+}
+
+#[test]
+fn short_ack_and_short_response_over_udp_are_dropped_without_an_answer() {
+    let now = Instant::now();
+    let mut engine = engine();
+    let ack = with_body(request("ACK", "z9hG4bKshortack", ""), 10, "abc");
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), ack.as_bytes());
+    let response = "SIP/2.0 200 OK\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5062;branch=z9hG4bKnotours\r\n\
+         From: <sip:alice@ims.test>;tag=a1\r\n\
+         To: <sip:bob@ims.test>;tag=b1\r\n\
+         Call-ID: c1\r\n\
+         CSeq: 1 MESSAGE\r\n\
+         Content-Length: 10\r\n\r\nabc";
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), response.as_bytes());
+    assert!(drain(&mut engine).is_empty());
+    assert!(engine.poll_event().is_none());
+    assert_eq!(engine.stats().malformed, 2);
+    // A short request whose Via is unusable cannot be answered either.
+    let no_via = with_body(request("MESSAGE", "z9hG4bKnovia", ""), 10, "abc").replace(
+        "Via: SIP/2.0/UDP 10.9.9.9:5070;rport;branch=z9hG4bKnovia",
+        "Via: nonsense",
+    );
+    engine.handle_datagram(now, addr(PEER), addr(LOCAL), no_via.as_bytes());
+    assert!(drain(&mut engine).is_empty());
+    assert_eq!(engine.stats().malformed, 3);
+}
+
+#[test]
+fn tcp_request_shorter_than_its_content_length_waits_for_the_rest() {
+    let now = Instant::now();
+    let mut engine = engine();
+    engine.add_local(Transport::Tcp, addr(LOCAL));
+    let whole = with_body(
+        request("MESSAGE", "z9hG4bKtcpbody", "Content-Type: text/plain\r\n").replace_via_tcp(),
+        20,
+        "twenty bytes of text",
+    );
+    let (head, tail) = whole.as_bytes().split_at(whole.len() - 12);
+    engine.handle_stream_bytes(now, addr(PEER), addr(LOCAL), head);
+    assert!(
+        drain(&mut engine).is_empty(),
+        "no 400 on a stream: more may come"
+    );
+    assert!(engine.poll_event().is_none());
+    engine.handle_stream_bytes(now, addr(PEER), addr(LOCAL), tail);
+    assert!(matches!(
+        engine.poll_event(),
+        Some(Event::MessageReceived(m)) if m.body == b"twenty bytes of text"
+    ));
+    assert_eq!(engine.stats().malformed, 0);
+}
+
 #[test]
 fn garbage_and_truncated_input_never_panics_and_is_counted() {
     let now = Instant::now();
     let mut engine = engine();
-    let good = request("MESSAGE", "z9hG4bKcut", "");
+    let good = with_body(request("MESSAGE", "z9hG4bKcut", ""), 5, "hello").into_bytes();
     for cut in 0..good.len() {
         engine.handle_datagram(now, addr(PEER), addr(LOCAL), &good[..cut]);
         engine.handle_stream_bytes(now, addr(PEER), addr(LOCAL), &good[..cut]);

@@ -23,7 +23,7 @@ fn ims_account_with_digest_password_registers_at_kamailio() {
         Transport::Udp,
     );
     account.auth_username = Some("alice".to_owned());
-    account.ims = Some(ImsConfig {
+    account.ims = Some(Box::new(ImsConfig {
         aka: Some(
             AkaKeys::from_hex(
                 "465b5ce8b199b49faa5f0a2ee238a6bc",
@@ -37,7 +37,7 @@ fn ims_account_with_digest_password_registers_at_kamailio() {
             "3GPP-E-UTRAN-FDD; utran-cell-id-3gpp=001010001000019B".to_owned(),
         ),
         ..ImsConfig::default()
-    });
+    }));
     let mut phone = Phone::start_with(EngineConfig::default(), account);
     phone.register();
     let event = phone.wait_for("registration", Duration::from_secs(10), registered);

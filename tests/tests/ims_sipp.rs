@@ -139,13 +139,13 @@ fn ims_account(sipp: &RunningSipp, sqn: SqnState, reg_event: bool) -> AccountCon
     let mut account = AccountConfig::new(PHONE_AOR, "", sipp.local_address(), Transport::Udp);
     account.auth_username = Some(IMPI.to_owned());
     account.expires = EXPIRES;
-    account.ims = Some(ImsConfig {
+    account.ims = Some(Box::new(ImsConfig {
         aka: Some(our_keys()),
         sqn,
         reg_event,
         access_network_info: Some(ACCESS_NETWORK_INFO.to_owned()),
         ..ImsConfig::default()
-    });
+    }));
     account
 }
 

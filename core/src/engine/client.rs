@@ -19,11 +19,8 @@ impl Engine {
     /// A new branch: the magic cookie and 64 random bits as 16 lowercase hex digits
     /// (the bytes of one RNG word, least significant first, as [`Engine::token`] writes
     /// them).
-    pub(super) fn new_branch(&mut self) -> String {
-        let mut branch = String::with_capacity(MAGIC_COOKIE.len() + 16);
-        branch.push_str(MAGIC_COOKIE);
-        super::hub::push_hex_word(&mut branch, self.rng.next_u64(), 8);
-        branch
+    pub(super) fn new_branch(&mut self) -> Branch {
+        Branch::new(self.rng.next_u64())
     }
 
     /// Sends `request` (already written, with `branch` in its top Via) and starts its
@@ -34,7 +31,7 @@ impl Engine {
         now: Instant,
         owner: Owner,
         method: &'static str,
-        branch: String,
+        branch: Branch,
         transport: Transport,
         local: SocketAddr,
         remote: SocketAddr,
@@ -50,7 +47,7 @@ impl Engine {
         tracing::debug!(%branch, method, %remote, %transport, "client transaction started");
         self.stats.client_transactions += 1;
         self.queue(transport, local, remote, request.clone());
-        let index_key = branch_key(&branch);
+        let index_key = branch.key();
         self.client_index.insert(index_key, key);
         self.clients.insert(
             key,
@@ -107,7 +104,8 @@ impl Engine {
         let key = branch.and_then(|b| self.client_index.get(&branch_key(b)).copied());
         let Some(key) = key.filter(|k| {
             self.clients.get(k).is_some_and(|c| {
-                Some(c.branch.as_str()) == branch && c.method == cseq.method.as_str()
+                branch.is_some_and(|b| c.branch.as_bytes() == b.as_bytes())
+                    && c.method == cseq.method.as_str()
             })
         }) else {
             self.stats.stray_responses += 1;
@@ -214,6 +212,53 @@ impl Engine {
             Owner::RegSubscription(account) => self.reg_subscribe_failed(account, client.remote),
             Owner::Message(slot) => self.message_failed(now, slot, timeout),
         }
+    }
+}
+
+/// One of our branches (RFC 3261 §8.1.1.7): the magic cookie and the 64 random bits of
+/// `word` as 16 lowercase hex digits, held inline (no allocation per transaction).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) struct Branch {
+    word: u64,
+    text: [u8; BRANCH_LEN],
+}
+
+/// `z9hG4bK` and 16 hex digits.
+const BRANCH_LEN: usize = MAGIC_COOKIE.len() + 16;
+
+impl Branch {
+    pub(super) fn new(word: u64) -> Branch {
+        let mut text = [0u8; BRANCH_LEN];
+        let (cookie, digits) = text.split_at_mut(MAGIC_COOKIE.len());
+        cookie.copy_from_slice(MAGIC_COOKIE.as_bytes());
+        digits.copy_from_slice(&super::hub::hex_word(word));
+        Branch { word, text }
+    }
+
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        &self.text
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        // ASCII only: the cookie and hex digits.
+        std::str::from_utf8(&self.text).unwrap_or(MAGIC_COOKIE)
+    }
+
+    /// [`branch_key`] of this branch, without reading the digits back.
+    pub(super) fn key(&self) -> u64 {
+        self.word
+    }
+}
+
+impl std::fmt::Display for Branch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Branch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
     }
 }
 
@@ -325,6 +370,9 @@ mod tests {
             super::super::hub::push_hex_word(&mut branch, word, 8);
             assert_eq!(branch.len(), MAGIC_COOKIE.len() + 16);
             assert_eq!(branch_key(&branch), word, "{branch}");
+            let inline = Branch::new(word);
+            assert_eq!(inline.as_str(), branch);
+            assert_eq!(inline.key(), word);
         }
     }
 

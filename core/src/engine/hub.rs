@@ -7,7 +7,7 @@ use std::time::Instant;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
-use crate::sip::{Limits, RawHeader, SipMessage};
+use crate::sip::{Limits, ParseErrorKind, RawHeader, SipMessage};
 use crate::transaction::{ClientTransaction, ServerTransaction};
 use crate::transport::{StreamBuffer, StreamItem, Transmit, Transport};
 use crate::ua::{Account, AccountConfig, AccountError, AccountId, Registration, RegistrationState};
@@ -49,8 +49,8 @@ pub(super) enum Owner {
 #[derive(Debug)]
 pub(super) struct Client {
     pub(super) machine: ClientTransaction,
-    pub(super) branch: String,
-    /// `branch_key(&branch)`: the key in `Engine::client_index`.
+    pub(super) branch: super::client::Branch,
+    /// `branch.key()`: the key in `Engine::client_index`.
     pub(super) index_key: u64,
     pub(super) method: &'static str,
     pub(super) request: Vec<u8>,
@@ -118,6 +118,9 @@ pub struct Engine {
     pub(super) config: EngineConfig,
     pub(super) rng: StdRng,
     pub(super) locals: Vec<(Transport, SocketAddr)>,
+    /// For each local address, the start of our Via value up to the branch
+    /// (`SIP/2.0/UDP 127.0.0.1:5062;rport;branch=`), written once.
+    pub(super) via_prefixes: Vec<(Transport, SocketAddr, Vec<u8>)>,
     /// Boxed: an `Account` is a few KiB with its IMS parts, and a `Vec` of them at
     /// doubling capacity would keep up to twice that per account idle.
     #[allow(clippy::vec_box)]
@@ -167,6 +170,7 @@ impl Engine {
             rng: StdRng::from_seed(seed),
             config,
             locals: Vec::new(),
+            via_prefixes: Vec::new(),
             accounts: Vec::new(),
             accounts_by_user: HashMap::new(),
             reg_subscriptions: HashMap::new(),
@@ -198,6 +202,9 @@ impl Engine {
     pub fn add_local(&mut self, transport: Transport, address: SocketAddr) {
         if !self.locals.contains(&(transport, address)) {
             self.locals.push((transport, address));
+            let mut prefix = Vec::with_capacity(64);
+            super::registration::write_via(&mut prefix, transport, address, b"");
+            self.via_prefixes.push((transport, address, prefix));
         }
     }
 
@@ -475,7 +482,18 @@ impl Engine {
             }
             Err(error) => {
                 self.stats.malformed += 1;
-                tracing::warn!(%remote, %error, "unparsable message dropped");
+                match error.kind {
+                    ParseErrorKind::ContentLengthExceedsData { declared, .. }
+                        if transport == Transport::Udp =>
+                    {
+                        tracing::warn!(%remote, %error, "datagram shorter than its Content-Length");
+                        let header_end = error.offset;
+                        self.reject_short_body(
+                            local, remote, bytes, header_end, declared, &mut slots,
+                        );
+                    }
+                    _ => tracing::warn!(%remote, %error, "unparsable message dropped"),
+                }
             }
         }
         self.slots = slots;
@@ -535,17 +553,26 @@ pub(super) fn token(rng: &mut StdRng, bytes: usize) -> String {
 
 /// Appends the low `bytes` bytes of `word` (at most 8), least significant first, each as
 /// two lowercase hex digits.
-pub(super) fn push_hex_word(out: &mut String, mut word: u64, bytes: usize) {
+pub(super) fn push_hex_word(out: &mut String, word: u64, bytes: usize) {
+    let digits = hex_word(word);
+    let digits = digits.get(..bytes.min(8) * 2).unwrap_or_default();
+    // Hex digits are ASCII.
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+}
+
+/// The 8 bytes of `word`, least significant first, each as two lowercase hex digits.
+pub(super) fn hex_word(mut word: u64) -> [u8; 16] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for _ in 0..bytes.min(8) {
-        let byte = word & 0xff;
+    let mut out = [0u8; 16];
+    for pair in out.chunks_exact_mut(2) {
+        let byte = (word & 0xff) as usize;
         word >>= 8;
-        for nibble in [byte >> 4, byte & 15] {
-            out.push(char::from(
-                HEX.get(nibble as usize).copied().unwrap_or(b'0'),
-            ));
+        if let [high, low] = pair {
+            *high = HEX.get(byte >> 4).copied().unwrap_or(b'0');
+            *low = HEX.get(byte & 15).copied().unwrap_or(b'0');
         }
     }
+    out
 }
 
 /// `alice` from `sip:alice@127.0.0.1:5062`.

@@ -195,7 +195,7 @@ impl Engine {
         let mut bytes = Vec::with_capacity(512 + message.body.len());
         loop {
             bytes.clear();
-            let via = super::registration::via_value(transport, local, &branch);
+            let via = super::registration::via_value(transport, local, branch.as_str());
             let mut writer = MessageWriter::request(
                 &mut bytes,
                 Method::Message,

@@ -4,15 +4,17 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use rand::RngCore;
+
 use crate::sip::SipMessage;
 use crate::transaction::TransactionKey;
 use crate::transport::Transport;
 use crate::ua::account::refresh_after;
-use crate::ua::registration::{Goal, Next};
+use crate::ua::registration::{Goal, Next, push_decimal};
 use crate::ua::{AccountId, RegistrationError, RegistrationState};
 
 use super::event::Event;
-use super::hub::{Engine, Owner, Target, token};
+use super::hub::{Engine, Owner, Target, hex_word};
 
 impl Engine {
     /// `Command::Register`.
@@ -123,13 +125,23 @@ impl Engine {
         let mut bytes = Vec::with_capacity(1024);
         loop {
             bytes.clear();
-            let via = via_value(transport, local, &branch);
             let Some(account) = self.accounts.get_mut(id.index()) else {
                 return;
             };
             let rng = &mut self.rng;
             let agent = self.config.user_agent.as_deref();
-            registration_write(&mut bytes, account, &via, agent, rng);
+            let prefixes = &self.via_prefixes;
+            let via = |out: &mut Vec<u8>| match prefixes
+                .iter()
+                .find(|(t, a, _)| *t == transport && *a == local)
+            {
+                Some((_, _, prefix)) => {
+                    out.extend_from_slice(prefix);
+                    out.extend_from_slice(branch.as_bytes());
+                }
+                None => write_via(out, transport, local, branch.as_bytes()),
+            };
+            registration_write(&mut bytes, account, via, agent, rng);
             // RFC 3261 §18.1.1: too big for UDP goes over TCP when we can.
             if transport == Transport::Udp
                 && bytes.len() > mtu_limit
@@ -455,13 +467,18 @@ impl Engine {
 /// `SIP/2.0/UDP 127.0.0.1:5062;rport;branch=z9hG4bK...`
 pub(super) fn via_value(transport: Transport, local: SocketAddr, branch: &str) -> Vec<u8> {
     let mut via = Vec::with_capacity(80);
-    via.extend_from_slice(b"SIP/2.0/");
-    via.extend_from_slice(transport.via_token().as_bytes());
-    via.push(b' ');
-    push_address(&mut via, local);
-    via.extend_from_slice(b";rport;branch=");
-    via.extend_from_slice(branch.as_bytes());
+    write_via(&mut via, transport, local, branch.as_bytes());
     via
+}
+
+/// Appends the Via value [`via_value`] returns.
+pub(super) fn write_via(out: &mut Vec<u8>, transport: Transport, local: SocketAddr, branch: &[u8]) {
+    out.extend_from_slice(b"SIP/2.0/");
+    out.extend_from_slice(transport.via_token().as_bytes());
+    out.push(b' ');
+    push_address(out, local);
+    out.extend_from_slice(b";rport;branch=");
+    out.extend_from_slice(branch);
 }
 
 /// Appends `address` as its `Display` writes it (`127.0.0.1:5062`, `[::1]:5062`) without
@@ -473,10 +490,10 @@ fn push_address(out: &mut Vec<u8>, address: SocketAddr) {
                 if i > 0 {
                     out.push(b'.');
                 }
-                push_number(out, u32::from(octet));
+                push_decimal(out, u32::from(octet));
             }
             out.push(b':');
-            push_number(out, u32::from(v4.port()));
+            push_decimal(out, u32::from(v4.port()));
         }
         SocketAddr::V6(_) => {
             use std::io::Write;
@@ -486,31 +503,15 @@ fn push_address(out: &mut Vec<u8>, address: SocketAddr) {
     }
 }
 
-/// Appends the decimal digits of `n`.
-fn push_number(out: &mut Vec<u8>, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        // n % 10 < 10, so the cast cannot truncate.
-        *slot = b'0' + (n % 10) as u8;
-        start -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(digits.get(start..).unwrap_or_default());
-}
-
 fn registration_write(
     out: &mut Vec<u8>,
     account: &mut crate::ua::Account,
-    via: &[u8],
+    via: impl FnOnce(&mut Vec<u8>),
     user_agent: Option<&str>,
     rng: &mut rand::rngs::StdRng,
 ) {
     let (registration, view) = account.split_registration();
-    registration.write_register(out, &view, via, user_agent, || token(rng, 8));
+    registration.write_register(out, &view, via, user_agent, || hex_word(rng.next_u64()));
 }
 
 #[cfg(test)]

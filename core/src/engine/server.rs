@@ -303,6 +303,47 @@ impl Engine {
         self.queue(transport, local, destination, out);
     }
 
+    /// A datagram whose Content-Length promises more body than it holds (RFC 3261 §18.3):
+    /// a request gets 400 Bad Request, without a transaction and without reaching the
+    /// application; an ACK or a response is dropped. `header_end` is where the body
+    /// starts. The header section parsed, so the request is parsed once more with its
+    /// body filled up to the declared length, for the headers the 400 copies.
+    pub(super) fn reject_short_body(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+        header_end: usize,
+        declared: u32,
+        slots: &mut [RawHeader],
+    ) {
+        // The parser checked header_end + declared against the message size limit.
+        let Some(length) = usize::try_from(declared)
+            .ok()
+            .and_then(|declared| header_end.checked_add(declared))
+            .filter(|length| *length > bytes.len())
+        else {
+            return;
+        };
+        let mut filled = Vec::with_capacity(length);
+        filled.extend_from_slice(bytes);
+        filled.resize(length, b' ');
+        let limits = self.config.limits;
+        let Ok(request) = SipMessage::parse_datagram(&filled, slots, &limits) else {
+            return;
+        };
+        if request.method().is_none_or(|m| m.as_str() == "ACK") {
+            return;
+        }
+        let Some(Ok(via)) = request.header::<Via>() else {
+            return;
+        };
+        let available = bytes.len().saturating_sub(header_end);
+        let warning =
+            format!("Content-Length {declared} exceeds the {available} body bytes received");
+        self.respond_stateless(Transport::Udp, local, remote, &request, &via, 400, &warning);
+    }
+
     pub(super) fn reschedule_server(&mut self, key: u64) {
         let Some(server) = self.servers.get_mut(&key) else {
             return;

@@ -30,7 +30,7 @@ impl Engine {
         let mut subscription = account
             .reg_event
             .take()
-            .unwrap_or_else(|| RegSubscription::new(call_id.clone(), tag.clone()));
+            .unwrap_or_else(|| Box::new(RegSubscription::new(call_id.clone(), tag.clone())));
         if subscription.transaction.is_some() || subscription.refused {
             account.reg_event = Some(subscription);
             return;
@@ -42,7 +42,7 @@ impl Engine {
         let transport = account.transport;
         let local = account.local;
         let remote = account.registration.next_hop;
-        let via = super::registration::via_value(transport, local, &branch);
+        let via = super::registration::via_value(transport, local, branch.as_str());
         let mut bytes = Vec::with_capacity(768);
         subscription.write_subscribe(&mut bytes, account, &via, expires, user_agent.as_deref());
         let call_id = subscription.call_id.clone();

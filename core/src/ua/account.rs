@@ -55,8 +55,9 @@ pub struct AccountConfig {
     pub instance_id: Option<String>,
     /// User part of the Contact URI; defaults to the AOR's user.
     pub contact_user: Option<String>,
-    /// IMS behaviour (TS 24.229 §5.1.1); `None` for a plain SIP account.
-    pub ims: Option<ImsConfig>,
+    /// IMS behaviour (TS 24.229 §5.1.1); `None` for a plain SIP account. Boxed: with the
+    /// AKA keys and SQN state it is about 1 KiB, which a plain account should not carry.
+    pub ims: Option<Box<ImsConfig>>,
 }
 
 /// What makes an account an IMS one (TS 24.229 §5.1.1).
@@ -190,8 +191,9 @@ pub(crate) struct Account {
     pub(crate) failovers: usize,
     pub(crate) contact_user: String,
     pub(crate) registration: Registration,
-    /// The reg-event subscription (IMS accounts with `reg_event`).
-    pub(crate) reg_event: Option<super::subscription::RegSubscription>,
+    /// The reg-event subscription (IMS accounts with `reg_event`); boxed, as most
+    /// accounts never have one.
+    pub(crate) reg_event: Option<Box<super::subscription::RegSubscription>>,
 }
 
 impl Account {

@@ -4,7 +4,9 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::auth::digest::{DigestChallenge, DigestRequest, Secret, write_authorization_with};
+use crate::auth::digest::{
+    CredentialsHash, DigestChallenge, DigestRequest, Secret, write_authorization_hashed,
+};
 use crate::auth::{AkaError, AkaVersion, aka};
 use crate::sip::typed::{Challenge, Contact, Expires, MinExpires, PAssociatedUri};
 use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri, WriteOptions};
@@ -127,6 +129,8 @@ pub(crate) struct CachedChallenge {
     pub(crate) auts: Option<String>,
     /// AUTN failed: answer with an empty `response=""` (TS 24.229 §5.1.1.5.3).
     pub(crate) empty_response: bool,
+    /// H(username:realm:password) for this challenge, made by its first answer.
+    pub(crate) credentials: Option<CredentialsHash>,
 }
 
 /// The decision after a final response or a failure.
@@ -333,6 +337,7 @@ impl Registration {
                     password: None,
                     auts: None,
                     empty_response: false,
+                    credentials: None,
                 };
                 self.answered_fresh_challenge = true;
                 if let Some(version) = AkaVersion::from_algorithm(cached.challenge.algorithm) {
@@ -364,6 +369,8 @@ impl Registration {
                     }
                 }
                 self.challenges.retain(|c| c.challenge.proxy != proxy);
+                // Usually the only one: a plain push would make room for four.
+                self.challenges.reserve_exact(1);
                 self.challenges.push(cached);
                 Next::Send
             }
@@ -422,15 +429,16 @@ impl Registration {
         }
     }
 
-    /// Writes the next REGISTER (new CSeq) into `out`. `via` is the complete Via value;
-    /// `cnonce` makes a client nonce when a challenge with qop is answered.
+    /// Writes the next REGISTER (new CSeq) into `out`. `via` appends the complete Via
+    /// value; `cnonce` makes a client nonce (16 hex digits) when a challenge with qop is
+    /// answered.
     pub(crate) fn write_register(
         &mut self,
         out: &mut Vec<u8>,
         account: &AccountView<'_>,
-        via: &[u8],
+        via: impl FnOnce(&mut Vec<u8>),
         user_agent: Option<&str>,
-        mut cnonce: impl FnMut() -> String,
+        mut cnonce: impl FnMut() -> [u8; 16],
     ) {
         self.cseq = self.cseq.wrapping_add(1).max(1);
         let expires = match self.goal {
@@ -442,7 +450,7 @@ impl Registration {
         let mut writer =
             MessageWriter::request(out, Method::Register, uri, WriteOptions::default());
         writer
-            .header(HeaderName::Via, via)
+            .header_with(HeaderName::Via, via)
             .header_number(HeaderName::MaxForwards, 70)
             .header_with(HeaderName::From, |b| {
                 b.extend_from_slice(account.address.as_bytes());
@@ -452,9 +460,8 @@ impl Registration {
             .header(HeaderName::To, account.address.as_bytes())
             .header(HeaderName::CallId, self.call_id.as_bytes())
             .header_with(HeaderName::CSeq, |b| {
-                use std::io::Write;
-                // Writing into a Vec cannot fail.
-                let _ = write!(b, "{} REGISTER", self.cseq);
+                push_decimal(b, self.cseq);
+                b.extend_from_slice(b" REGISTER");
             })
             .header_with(HeaderName::Contact, |b| {
                 b.push(b'<');
@@ -519,10 +526,15 @@ impl Registration {
                 body: b"",
             };
             let cnonce = cnonce();
+            // Hex digits are ASCII; an empty cnonce would be refused, not sent.
+            let cnonce = std::str::from_utf8(&cnonce).unwrap_or_default();
             let password = cached.password.as_ref().unwrap_or(&account.config.password);
             let challenge = &cached.challenge;
-            let nc = cached.nc;
             let username = account.auth_username;
+            let credentials = cached.credentials.get_or_insert_with(|| {
+                CredentialsHash::new(challenge.algorithm, username, &challenge.realm, password)
+            });
+            let nc = cached.nc;
             let auts = cached.auts.take();
             if cached.empty_response {
                 writer.header_with(name, |b| write_empty_response(b, challenge, username, uri));
@@ -531,13 +543,13 @@ impl Registration {
             writer.header_with(name, |b| {
                 // Inputs were checked when the challenge was stored; a failure here leaves
                 // the header empty and the registrar answers 400, which the caller sees.
-                if let Err(error) = write_authorization_with(
+                if let Err(error) = write_authorization_hashed(
                     b,
                     challenge,
                     username,
-                    password,
+                    credentials,
                     &request,
-                    &cnonce,
+                    cnonce,
                     nc,
                     auts.as_deref(),
                 ) {
@@ -683,4 +695,20 @@ fn retry_after(response: &SipMessage<'_>) -> Option<u32> {
         rest.get(..end)?
     };
     std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
+/// Appends the decimal digits of `n` (no formatter, no `String`).
+pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        // n % 10 < 10, so the cast cannot truncate.
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
 }
