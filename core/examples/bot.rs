@@ -21,7 +21,7 @@ use ims_core::config::Config;
 use ims_core::driver::{Driver, next_hops, os_seed, route_address, split_targets};
 use ims_core::engine::{Command, Event};
 use ims_core::im::cpim;
-use ims_core::messaging::Messenger;
+use ims_core::messaging::{Messenger, message_key};
 use ims_core::store::{Aor, GroupMode, Store};
 
 #[derive(Parser, Debug)]
@@ -43,6 +43,10 @@ struct Args {
     /// sip:friends@ims.test=Friends.
     #[arg(long)]
     group: Vec<String>,
+    /// Greet this address once registered (retried every 2 s for a minute until it is
+    /// online), so a newcomer's phone shows a conversation at once.
+    #[arg(long)]
+    greet: Option<String>,
     /// Exit after this many seconds (de-registering first).
     #[arg(long)]
     seconds: Option<u64>,
@@ -131,8 +135,22 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     tokio::pin!(stop_after);
     let mut stopping = false;
+    // The greeting: (the message in flight, attempts left).
+    let mut greeting: Option<(Option<u64>, u32)> = args.greet.as_ref().map(|_| (None, 30));
+    let mut retry = tokio::time::interval(Duration::from_secs(2));
+    let mut registered = false;
     loop {
         let event = tokio::select! {
+            _ = retry.tick(), if registered && matches!(greeting, Some((None, 1..))) => {
+                if let (Some(to), Some((id, left))) = (&args.greet, greeting.as_mut()) {
+                    let text = format!("Hello from {name}! I am a bot on ims-core: write to me, or to the group Friends.");
+                    let (message, command) = messenger.send_text(account, to, &text, SystemTime::now())?;
+                    *id = Some(message_key(message));
+                    *left -= 1;
+                    handle.command(command)?;
+                }
+                continue;
+            }
             _ = tokio::signal::ctrl_c(), if !stopping => {
                 stopping = true;
                 handle.command(Command::Shutdown)?;
@@ -147,7 +165,19 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         };
         let Some(event) = event else { break };
         match &event {
-            Event::Registered { expires, .. } => println!("{name}: registered for {expires} s"),
+            Event::Registered { expires, .. } => {
+                registered = true;
+                println!("{name}: registered for {expires} s");
+            }
+            Event::MessageAccepted { id, .. } if greeting.is_some_and(|(g, _)| g == Some(*id)) => {
+                greeting = None;
+            }
+            Event::MessageFailed { id, .. } if greeting.is_some_and(|(g, _)| g == Some(*id)) => {
+                // Not online yet: try again at the next tick.
+                if let Some((pending, _)) = greeting.as_mut() {
+                    *pending = None;
+                }
+            }
             Event::RegistrationFailed { reason, .. } => println!("{name}: {reason}"),
             Event::ShutdownComplete => break,
             _ => {}

@@ -11,6 +11,7 @@ pub mod app;
 pub mod backend;
 pub mod components;
 pub mod editor;
+pub mod import;
 pub mod keymap;
 pub mod run;
 pub mod settings;

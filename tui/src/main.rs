@@ -53,6 +53,10 @@ struct Args {
     /// DNS server (IP:PORT) for finding the P-CSCF, instead of the system resolver.
     #[arg(long)]
     dns_server: Option<SocketAddr>,
+    /// Import contacts and groups from this TOML address book first (entries already
+    /// there are skipped); see the ims_tui::import docs for the format.
+    #[arg(long)]
+    import: Option<PathBuf>,
     /// No colours (also when NO_COLOR is set).
     #[arg(long)]
     no_color: bool,
@@ -125,6 +129,7 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         store_path,
         dns_server: args.dns_server,
         settings,
+        import: args.import.clone(),
         colors: !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     })
 }

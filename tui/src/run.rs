@@ -38,6 +38,8 @@ pub struct Options {
     pub settings: Vec<(String, String)>,
     /// Colours on.
     pub colors: bool,
+    /// An address book to import first.
+    pub import: Option<PathBuf>,
 }
 
 /// Reads terminal events on a thread of its own (crossterm's reads block) until told
@@ -80,6 +82,17 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
 
     let store = Store::open(&options.store_path)
         .with_context(|| format!("opening the message store {}", options.store_path.display()))?;
+    let mut store = store;
+    if let Some(path) = &options.import {
+        let done = crate::import::import(&mut store, &options.account.aor, path)?;
+        app.notice = Some(Notice::Info(format!(
+            "imported {} contact(s) and {} group(s) from {} ({} already there)",
+            done.contacts,
+            done.groups,
+            path.display(),
+            done.skipped
+        )));
+    }
     let mut messenger = Messenger::new(store, ims_core::driver::os_seed()?);
     messenger.set_text_format(TextFormat::CpimDelivery);
 
