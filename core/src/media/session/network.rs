@@ -102,7 +102,9 @@ impl NetworkThread {
         let mut rtp_buffer = vec![0u8; MAX_DATAGRAM];
         let mut rtcp_buffer = vec![0u8; MAX_DATAGRAM];
         let mut report = Vec::with_capacity(256);
-        let mut next_report = tokio::time::Instant::now() + self.rtcp_interval / 2;
+        let mut spread = ReportSpread(u64::from(self.ssrc) | 1);
+        let mut next_report =
+            tokio::time::Instant::now() + spread.randomise(self.rtcp_interval) / 2;
         loop {
             tokio::select! {
                 biased;
@@ -130,7 +132,7 @@ impl NetworkThread {
                     Err(error) => tracing::debug!(%error, "RTCP receive failed"),
                 },
                 () = tokio::time::sleep_until(next_report) => {
-                    next_report += self.rtcp_interval;
+                    next_report += spread.randomise(self.rtcp_interval);
                     self.send_report(&sockets.rtcp, &mut report, remote.ssrc, false).await;
                 }
             }
@@ -356,6 +358,22 @@ impl NetworkThread {
     }
 }
 
+/// Spreads report times over 0.5 to 1.5 times the interval, so that sessions started
+/// together do not report in step (RFC 3550 §6.3.1). A xorshift generator seeded by the
+/// SSRC, which is itself random.
+struct ReportSpread(u64);
+
+impl ReportSpread {
+    fn randomise(&mut self, interval: Duration) -> Duration {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        // A factor from 0.5 to 1.5 in 1/1024 steps.
+        let factor = 512 + (self.0 % 1024) as u32;
+        interval * factor / 1024
+    }
+}
+
 /// Whether a datagram on the RTP port is RTCP: packet types 200-204 sit where RTP's
 /// marker bit and payload types 72-76 would (RFC 5761 §4).
 fn is_rtcp(bytes: &[u8]) -> bool {
@@ -371,4 +389,33 @@ fn wall_clock() -> NtpTimestamp {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_times_spread_over_half_to_one_and_a_half_intervals() {
+        let mut spread = ReportSpread(0x1234_5679);
+        let interval = Duration::from_secs(5);
+        let times: Vec<Duration> = (0..1000).map(|_| spread.randomise(interval)).collect();
+        assert!(times.iter().all(|time| *time >= interval / 2));
+        assert!(times.iter().all(|time| *time < interval * 3 / 2));
+        let mean = times.iter().sum::<Duration>() / 1000;
+        assert!(
+            mean.abs_diff(interval) < Duration::from_millis(200),
+            "{mean:?}"
+        );
+        assert!(times.windows(2).any(|pair| pair[0] != pair[1]));
+    }
+
+    #[test]
+    fn rtcp_is_told_from_rtp_by_its_packet_type() {
+        assert!(is_rtcp(&[0x80, 200, 0, 6]));
+        assert!(is_rtcp(&[0x81, 203, 0, 1]));
+        assert!(!is_rtcp(&[0x80, 0, 0, 1]));
+        assert!(!is_rtcp(&[0x80, 0x80 | 101, 0, 1]));
+        assert!(!is_rtcp(&[0x80]));
+    }
 }
