@@ -505,3 +505,101 @@ fn parse_status_line(line: &[u8], offset: usize) -> Result<StartLine<'_>, ParseE
         reason,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MESSAGE: &[u8] = b"\r\nSIP/2.0 200 OK\r\n\
+        Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1;received=10.0.0.1\r\n\
+        To: <sip:alice@ims.test>;tag=a6a1c5f60faecf035a1ae5b6e96e979a\r\n\
+        Subject: folded\r\n  over\r\n\tlines\r\n\
+        P-Associated-URI: <sip:alice@ims.test>, <tel:+14155550100>\r\n\
+        x-odd :  spaced \r\n\
+        l: 4\r\n\r\nbody";
+
+    /// The one pass over every cut of a message (run under Miri by `scripts/test miri`,
+    /// which checks the SSE2 searches the pass makes): a stream gets `Incomplete` until
+    /// the last byte, a datagram an error, and the whole message its headers and body.
+    #[test]
+    fn every_cut_of_a_message() {
+        let limits = Limits::DEFAULT;
+        for len in 0..=MESSAGE.len() {
+            let bytes = MESSAGE.get(..len).unwrap_or(MESSAGE);
+            let mut slots = [RawHeader::EMPTY; 8];
+            let result = parse(bytes, &mut slots, &limits, Mode::Stream);
+            if len < MESSAGE.len() {
+                assert!(
+                    matches!(result, Ok(Parsed::Incomplete)),
+                    "{len}: {result:?}"
+                );
+                let mut slots = [RawHeader::EMPTY; 8];
+                let datagram = parse(bytes, &mut slots, &limits, Mode::Datagram);
+                assert!(datagram.is_err(), "{len}: {datagram:?}");
+                continue;
+            }
+            let Ok(Parsed::Complete { message, length }) = result else {
+                panic!("{result:?}");
+            };
+            assert_eq!(length, MESSAGE.len());
+            assert_eq!(message.status(), Some(200));
+            let headers: Vec<(&str, &[u8])> = message
+                .headers()
+                .map(|header| (header.name.as_str(), header.value))
+                .collect();
+            assert_eq!(
+                headers,
+                [
+                    (
+                        "Via",
+                        &b"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1;received=10.0.0.1"[..]
+                    ),
+                    (
+                        "To",
+                        b"<sip:alice@ims.test>;tag=a6a1c5f60faecf035a1ae5b6e96e979a"
+                    ),
+                    ("Subject", b"folded\r\n  over\r\n\tlines"),
+                    (
+                        "P-Associated-URI",
+                        b"<sip:alice@ims.test>, <tel:+14155550100>"
+                    ),
+                    ("x-odd", b"spaced"),
+                    ("Content-Length", b"4"),
+                ]
+            );
+            assert_eq!(message.body(), b"body");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_offset() {
+        let limits = Limits::DEFAULT;
+        let mut slots = [RawHeader::EMPTY; 8];
+        let cases: [(&[u8], ParseErrorKind, usize); 4] = [
+            (
+                b"SIP/2.0 200 OK\r\n folded: first\r\n\r\n",
+                ParseErrorKind::UnexpectedContinuation,
+                16,
+            ),
+            (
+                b"SIP/2.0 200 OK\r\nVia x\r\n\r\n",
+                ParseErrorKind::InvalidHeaderName,
+                16,
+            ),
+            (
+                b"SIP/2.0 200 OK\r\nl: 4\r\n\rx",
+                ParseErrorKind::UnexpectedByte { found: b'x' },
+                23,
+            ),
+            (
+                b"SIP/2.0 200 OK\r\nl: x\r\n\r\n",
+                ParseErrorKind::InvalidContentLength,
+                19,
+            ),
+        ];
+        for (bytes, kind, offset) in cases {
+            let error = parse(bytes, &mut slots, &limits, Mode::Stream).unwrap_err();
+            assert_eq!((error.kind, error.offset), (kind, offset), "{bytes:?}");
+        }
+    }
+}
