@@ -8,7 +8,7 @@ IMS_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 IMS_PEER_PACKAGES=(
 	kamailio kamailio-sqlite-modules kamailio-presence-modules kamailio-xml-modules
 	kamailio-utils-modules kamailio-tls-modules kamailio-ims-modules
-	sip-tester baresip sqlite3 dnsmasq
+	sip-tester baresip sqlite3 dnsmasq tmux
 )
 IMS_BUILD_PACKAGES=(pkg-config libasound2-dev)
 

@@ -168,7 +168,7 @@ fn status_bar(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         ));
     }
     // Wide terminals name every screen; narrow ones only the current one.
-    let wide = area.width >= 120;
+    let wide = area.width >= 140;
     let mut tabs = Vec::new();
     for (n, screen) in Screen::ALL.iter().enumerate() {
         let current = *screen == app.screen;

@@ -1,0 +1,188 @@
+//! imsphone end to end in real terminals: Kamailio on loopback, one imsphone per user in
+//! its own tmux window, keys typed with `tmux send-keys`, screens read with
+//! `tmux capture-pane`. A 1:1 message reaches bob's screen and shows `delivered` on
+//! alice's; a group message reaches both other members' screens.
+// A real terminal on a real clock (the wait loops); the clock ban is for the engine.
+#![allow(clippy::disallowed_methods)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use ims_tests::{Kamailio, PeerDir, require_program};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+const GROUP: &str = "sip:friends@ims.test";
+
+/// A tmux server of our own (its own socket), killed when dropped.
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn new(dir: &Path) -> Tmux {
+        require_program("tmux").expect("tmux is installed by scripts/test");
+        Tmux {
+            socket: dir.join("tmux.sock"),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .arg("-f")
+            .arg("/dev/null")
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .output()
+            .expect("run tmux")
+    }
+
+    fn open(&self, name: &str, command: &str) {
+        let output = self.run(&[
+            "new-session",
+            "-d",
+            "-s",
+            name,
+            "-x",
+            "120",
+            "-y",
+            "32",
+            command,
+        ]);
+        assert!(
+            output.status.success(),
+            "tmux: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    /// Types `text` literally, then presses each of `keys` (tmux key names).
+    fn type_keys(&self, name: &str, text: &str, keys: &[&str]) {
+        if !text.is_empty() {
+            self.run(&["send-keys", "-t", name, "-l", text]);
+        }
+        for key in keys {
+            self.run(&["send-keys", "-t", name, key]);
+        }
+        // Let the phone read them before the next batch.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn screen(&self, name: &str) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", name]).stdout).into_owned()
+    }
+
+    /// Waits until `name`'s screen shows `text`; panics with the screen if it never does.
+    fn wait_for(&self, name: &str, text: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let screen = self.screen(name);
+            if screen.contains(text) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("{name}'s screen never showed {text:?}; it shows:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// True while the session exists (the phone has not exited).
+    fn alive(&self, name: &str) -> bool {
+        self.run(&["has-session", "-t", name]).status.success()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.run(&["kill-server"]);
+    }
+}
+
+fn phone(tmux: &Tmux, dir: &Path, kamailio: &Kamailio, user: &str) {
+    let command = format!(
+        "{} --aor sip:{user}@ims.test --password {user}-pw --proxy {} --data-dir {} --log-file {} --no-color",
+        env!("CARGO_BIN_EXE_imsphone"),
+        kamailio.addr(),
+        dir.join(user).display(),
+        dir.join(format!("{user}.log")).display(),
+    );
+    tmux.open(user, &command);
+}
+
+/// Quits every phone with `q` (each de-registers) and waits for them to exit.
+fn quit_all(tmux: &Tmux, users: &[&str]) {
+    for user in users {
+        tmux.type_keys(user, "", &["Escape", "Escape", "q"]);
+    }
+    let deadline = Instant::now() + TIMEOUT;
+    for user in users {
+        while tmux.alive(user) {
+            assert!(
+                Instant::now() < deadline,
+                "{user}'s imsphone did not exit on q"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn a_message_typed_in_alices_phone_shows_on_bobs_and_a_group_message_on_two_members() {
+    let users = ["alice", "bob", "carol"];
+    let kamailio = users
+        .iter()
+        .fold(Kamailio::builder(), |builder, user| {
+            builder
+                .user(user, &format!("{user}-pw"))
+                .group_member(GROUP, &format!("sip:{user}@ims.test"))
+        })
+        .start()
+        .expect("start Kamailio");
+    let dir = PeerDir::new("imsphone-tmux").expect("dir");
+    let tmux = Tmux::new(dir.path());
+    for user in users {
+        phone(&tmux, dir.path(), &kamailio, user);
+    }
+    for user in users {
+        tmux.wait_for(user, "● registered");
+    }
+
+    // 1:1: alice types, bob's screen shows it, alice's shows it delivered.
+    tmux.type_keys("alice", ":msg bob hello from alice", &["Enter"]);
+    tmux.wait_for("bob", "? alice@ims.test");
+    tmux.type_keys("bob", ":open alice", &["Enter"]);
+    tmux.wait_for("bob", "hello from alice");
+    let alice = tmux.wait_for("alice", "✓✓ delivered");
+    assert!(alice.contains("hello from alice"), "{alice}");
+
+    // Group: alice creates Friends and writes to it; bob and carol both see it, filed
+    // under the group the X-Group header names.
+    tmux.type_keys("alice", "", &["Escape", "Escape"]);
+    tmux.type_keys("alice", ":group create Friends bob carol", &["Enter"]);
+    tmux.wait_for("alice", "group Friends (sip:friends@ims.test, network)");
+    tmux.type_keys("alice", ":msg friends dinner at eight?", &["Enter"]);
+    for member in ["bob", "carol"] {
+        tmux.type_keys(member, "", &["Escape", "Escape"]);
+        tmux.wait_for(member, "# Friends");
+        tmux.type_keys(member, ":open friends", &["Enter"]);
+        let screen = tmux.wait_for(member, "dinner at eight?");
+        assert!(
+            screen.contains("# Friends"),
+            "{member} files it under the group:\n{screen}"
+        );
+    }
+    tmux.wait_for("alice", "✓ sent");
+
+    quit_all(&tmux, &users);
+    for user in users {
+        let log =
+            std::fs::read_to_string(dir.path().join(format!("{user}.log"))).unwrap_or_default();
+        assert!(
+            log.contains("unregistered"),
+            "{user} de-registered on quit:\n{log}"
+        );
+    }
+}
