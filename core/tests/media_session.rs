@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use ims_core::media::audio_config::{AudioInput, AudioOutput, AudioPortConfig};
 use ims_core::media::port::{AudioSource, NullPort, ToneGenerator, tone_power_ratio};
 use ims_core::media::session::{
     MediaEvent, MediaSession, MediaSessionConfig, MediaStatistics, SessionCodec,
@@ -564,6 +565,71 @@ fn the_remote_can_change() {
     sender.stop();
     first.stop();
     second.stop();
+}
+
+/// Ports chosen by config: a WAV file in (0.4 s of tone, then the session says the input
+/// ended and sends silence), a WAV file out at the other end.
+#[test]
+fn wav_ports_chosen_by_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("input.wav");
+    let output = dir.path().join("output.wav");
+    let mut tone = ToneGenerator::new(1000.0, 10_000, 8000);
+    let mut samples = [0i16; 3200];
+    tone.read(&mut samples);
+    let mut writer = WavSink::create(&input, 8000).unwrap();
+    ims_core::media::port::AudioSink::write(&mut writer, &samples);
+    writer.finish().unwrap();
+
+    let receiver = MediaSession::start_with_ports(
+        config(),
+        &AudioPortConfig {
+            input: AudioInput::Null,
+            output: AudioOutput::Wav {
+                path: output.clone(),
+            },
+        },
+    )
+    .unwrap();
+    let mut sender = MediaSession::start_with_ports(
+        MediaSessionConfig {
+            remote_rtp: Some(receiver.local_rtp()),
+            ..config()
+        },
+        &AudioPortConfig {
+            input: AudioInput::Wav {
+                path: input.clone(),
+            },
+            output: AudioOutput::Null,
+        },
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut ended = false;
+    while !ended && Instant::now() < deadline {
+        match sender.try_event() {
+            Some(event) => ended = event == MediaEvent::InputEnded,
+            None => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    sender.stop();
+    receiver.stop();
+    assert!(ended, "no InputEnded event");
+    let recorded: Vec<i16> = hound::WavReader::open(&output)
+        .unwrap()
+        .into_samples::<i16>()
+        .map(Result::unwrap)
+        .collect();
+    // Silence, the tone, silence: the tone is clean where it plays.
+    let start = recorded
+        .iter()
+        .position(|sample| sample.abs() > 1000)
+        .expect("no tone recorded");
+    let snr = snr_db(&recorded[start + 400..start + 2400], 1000.0);
+    assert!(snr >= 30.0, "1 kHz SNR {snr:.1} dB");
+    let loud = recorded.iter().filter(|sample| sample.abs() > 1000).count();
+    assert!((2000..=3400).contains(&loud), "{loud} loud samples");
 }
 
 #[test]
