@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::ring::RingConsumer;
 use super::{Arrival, JitterConfig, JitterPacket};
 use crate::rtp::sequence::{extend_sequence, extend_timestamp};
 
@@ -94,7 +95,42 @@ enum State {
 /// The audio side of a jitter buffer; see the [module docs](super).
 #[derive(Debug)]
 pub struct JitterConsumer {
-    ring: rtrb::Consumer<Arrival>,
+    ring: RingConsumer<Arrival>,
+    reorder: Reorder,
+}
+
+impl JitterConsumer {
+    pub(super) fn new(ring: RingConsumer<Arrival>, config: &JitterConfig, capacity: usize) -> Self {
+        Self {
+            ring,
+            reorder: Reorder::new(config, capacity),
+        }
+    }
+
+    /// The counters and current values.
+    pub fn statistics(&self) -> JitterStatistics {
+        self.reorder.statistics
+    }
+
+    /// The playout delay currently aimed for.
+    pub fn target_delay(&self) -> Duration {
+        self.reorder.target_delay()
+    }
+
+    /// Plays one frame: takes what the network pushed since the last pull, then says
+    /// what to play now. Lock-free, allocation-free and wait-free.
+    pub fn pull(&mut self) -> Playout<'_> {
+        let Self { ring, reorder } = self;
+        reorder.clock = reorder.clock.wrapping_add(1);
+        // Each arrival is read in place from its ring slot into the window.
+        while ring.pop_with(|arrival| reorder.accept(arrival)).is_some() {}
+        reorder.play()
+    }
+}
+
+/// The reorder window, the playout schedule and the statistics.
+#[derive(Debug)]
+struct Reorder {
     window: Box<[Entry]>,
     capacity: i64,
     frame_units: i64,
@@ -119,12 +155,8 @@ pub struct JitterConsumer {
     statistics: JitterStatistics,
 }
 
-impl JitterConsumer {
-    pub(super) fn new(
-        ring: rtrb::Consumer<Arrival>,
-        config: &JitterConfig,
-        capacity: usize,
-    ) -> Self {
+impl Reorder {
+    fn new(config: &JitterConfig, capacity: usize) -> Self {
         let window = vec![Entry::EMPTY; capacity].into_boxed_slice();
         let capacity_frames = u32::try_from(capacity).unwrap_or(u32::MAX);
         let drift_slack_frames = config.drift_slack_frames.max(1);
@@ -132,7 +164,6 @@ impl JitterConsumer {
         let maximum_frames = config.frames_in(config.maximum_delay).min(room).max(1);
         let minimum_frames = config.frames_in(config.minimum_delay).min(maximum_frames);
         let mut consumer = Self {
-            ring,
             window,
             capacity: i64::try_from(capacity).unwrap_or(i64::MAX),
             frame_units: i64::from(config.frame_units()),
@@ -158,26 +189,15 @@ impl JitterConsumer {
         consumer
     }
 
-    /// The counters and current values.
-    pub fn statistics(&self) -> JitterStatistics {
-        self.statistics
-    }
-
-    /// The playout delay currently aimed for.
-    pub fn target_delay(&self) -> Duration {
+    fn target_delay(&self) -> Duration {
         let frame = self.frame_units.unsigned_abs();
         let units = u64::from(self.statistics.target_delay_frames) * frame;
         let rate = self.absurd_jump.unsigned_abs() / 60;
         Duration::from_nanos(units.saturating_mul(1_000_000_000) / rate.max(1))
     }
 
-    /// Plays one frame: takes what the network pushed since the last pull, then says
-    /// what to play now. Lock-free, allocation-free and wait-free.
-    pub fn pull(&mut self) -> Playout<'_> {
-        self.clock = self.clock.wrapping_add(1);
-        while let Ok(arrival) = self.ring.pop() {
-            self.accept(arrival);
-        }
+    /// Says what to play this frame, after the arrivals were accepted.
+    fn play(&mut self) -> Playout<'_> {
         let playout = self.decide();
         self.statistics.buffered = self.buffered;
         match playout {
@@ -235,7 +255,7 @@ impl JitterConsumer {
     }
 
     /// Files one arrival into the reorder window, or counts why it was dropped.
-    fn accept(&mut self, arrival: Arrival) {
+    fn accept(&mut self, arrival: &Arrival) {
         if arrival.new_source {
             self.flush();
             self.floor = None;
@@ -244,7 +264,7 @@ impl JitterConsumer {
             self.statistics.resynchronised += 1;
         }
         self.update_target(arrival.jitter);
-        let packet = arrival.packet;
+        let packet = &arrival.packet;
         let (sequence, timestamp) = match self.highest {
             None => (i64::from(packet.sequence), i64::from(packet.timestamp)),
             Some((sequence, timestamp)) => (
@@ -307,13 +327,11 @@ impl JitterConsumer {
             return;
         }
         let replaced = entry.occupied;
-        *entry = Entry {
-            occupied: true,
-            sequence,
-            arrival: clock,
-            talkspurt_start,
-            packet,
-        };
+        entry.occupied = true;
+        entry.sequence = sequence;
+        entry.arrival = clock;
+        entry.talkspurt_start = talkspurt_start;
+        entry.packet.copy_from(packet);
         self.statistics.received += 1;
         if !replaced {
             self.buffered += 1;

@@ -6,13 +6,18 @@
 //! arrival time, which also feeds the RFC 3550 receiver statistics (for RTCP reports and
 //! the jitter estimate). The audio callback owns the [`JitterConsumer`]: each
 //! [`JitterConsumer::pull`] plays one frame (20 ms by default) and takes no lock, makes
-//! no allocation and no system call; the ring ([`rtrb`]) and the reorder window are
-//! allocated once, by [`jitter_buffer`].
+//! no allocation and no system call; the ring (`ring.rs`, a bounded single-producer
+//! single-consumer ring with a loom model test) and the reorder window are allocated
+//! once, by [`jitter_buffer`]. A packet's header fields and used payload bytes are
+//! copied twice: into a ring slot by the producer, and from the slot into the reorder
+//! window by the consumer.
 //!
 //! Each packet is assumed to carry one frame of `frame_duration` timestamp units (ptime
 //! 20 ms for G.711, the IMS default).
 
 mod consumer;
+mod ring;
+mod sync;
 
 pub use consumer::{JitterConsumer, JitterStatistics, Playout};
 
@@ -125,6 +130,39 @@ impl JitterPacket {
         payload: [0; MAX_PAYLOAD],
     };
 
+    /// Copies the header fields and the used payload bytes of `other` into this slot
+    /// (the bytes past the payload are left as they were).
+    pub(crate) fn copy_from(&mut self, other: &Self) {
+        self.sequence = other.sequence;
+        self.timestamp = other.timestamp;
+        self.marker = other.marker;
+        self.payload_type = other.payload_type;
+        self.length = other.length;
+        let length = usize::from(other.length);
+        if let (Some(target), Some(source)) =
+            (self.payload.get_mut(..length), other.payload.get(..length))
+        {
+            target.copy_from_slice(source);
+        }
+    }
+
+    /// Sets this slot to `packet`'s fields and payload, copying only the payload bytes.
+    fn set_from_rtp(&mut self, packet: &RtpPacket<'_>) -> Result<(), PushError> {
+        let payload = packet.payload();
+        let length = payload.len();
+        let too_large = PushError::PayloadTooLarge { length };
+        self.payload
+            .get_mut(..length)
+            .ok_or(too_large)?
+            .copy_from_slice(payload);
+        self.length = u16::try_from(length).map_err(|_| too_large)?;
+        self.sequence = packet.sequence();
+        self.timestamp = packet.timestamp();
+        self.marker = packet.marker();
+        self.payload_type = packet.payload_type();
+        Ok(())
+    }
+
     /// Copies the fields and payload of `packet` into a slot.
     pub fn from_rtp(packet: &RtpPacket<'_>) -> Result<Self, PushError> {
         Self::new(
@@ -176,6 +214,15 @@ pub(crate) struct Arrival {
     pub(crate) jitter: u32,
     /// The first packet from a new SSRC: the consumer starts over.
     pub(crate) new_source: bool,
+}
+
+impl Arrival {
+    /// What the ring's slots hold before their first use.
+    const EMPTY: Self = Self {
+        packet: JitterPacket::EMPTY,
+        jitter: 0,
+        new_source: false,
+    };
 }
 
 /// The jitter estimate that drives the playout delay: RFC 3550 A.8, except that one
@@ -231,7 +278,7 @@ impl PlayoutJitter {
 /// audio callback. All memory is allocated here.
 pub fn jitter_buffer(config: &JitterConfig) -> (JitterProducer, JitterConsumer) {
     let capacity = config.capacity.max(4);
-    let (producer, consumer) = rtrb::RingBuffer::new(capacity);
+    let (producer, consumer) = ring::ring(capacity, Arrival::EMPTY);
     (
         JitterProducer {
             ring: producer,
@@ -249,7 +296,7 @@ pub fn jitter_buffer(config: &JitterConfig) -> (JitterProducer, JitterConsumer) 
 /// The network side of a jitter buffer.
 #[derive(Debug)]
 pub struct JitterProducer {
-    ring: rtrb::Producer<Arrival>,
+    ring: ring::RingProducer<Arrival>,
     statistics: ReceiverStatistics,
     playout_jitter: PlayoutJitter,
     ssrc: Option<u32>,
@@ -262,20 +309,25 @@ impl JitterProducer {
     /// Hands a received RTP packet to the consumer, updating the receiver statistics
     /// with its arrival time `now`. A new SSRC restarts statistics and playout.
     pub fn push(&mut self, now: Instant, packet: &RtpPacket<'_>) -> Result<(), PushError> {
-        let slot = match JitterPacket::from_rtp(packet) {
-            Ok(slot) => slot,
-            Err(error) => {
-                self.rejected = self.rejected.saturating_add(1);
-                return Err(error);
-            }
-        };
+        if packet.payload().len() > MAX_PAYLOAD {
+            self.rejected = self.rejected.saturating_add(1);
+            return Err(PushError::PayloadTooLarge {
+                length: packet.payload().len(),
+            });
+        }
         let new_source = self.ssrc.is_some_and(|ssrc| ssrc != packet.ssrc());
         if new_source {
             self.statistics = ReceiverStatistics::new(self.clock_rate);
             self.playout_jitter.reset();
         }
         self.ssrc = Some(packet.ssrc());
-        self.push_packet(now, slot, new_source)
+        self.publish(
+            now,
+            packet.sequence(),
+            packet.timestamp(),
+            new_source,
+            |slot| slot.set_from_rtp(packet),
+        )
     }
 
     /// Hands an already copied packet to the consumer (same SSRC as before).
@@ -285,20 +337,38 @@ impl JitterProducer {
         packet: JitterPacket,
         new_source: bool,
     ) -> Result<(), PushError> {
-        // Probation and jumps matter to RTCP only; playout handles them itself.
-        self.statistics
-            .update(now, packet.sequence, packet.timestamp);
-        let arrival = Arrival {
-            packet,
-            jitter: self.playout_jitter.update(now, packet.timestamp),
-            new_source,
-        };
-        self.ring.push(arrival).map_err(|_| {
-            self.rejected = self.rejected.saturating_add(1);
-            PushError::Full {
-                capacity: self.capacity,
-            }
+        self.publish(now, packet.sequence, packet.timestamp, new_source, |slot| {
+            slot.copy_from(&packet);
+            Ok(())
         })
+    }
+
+    /// Updates the statistics and fills the next ring slot in place with `fill`.
+    fn publish(
+        &mut self,
+        now: Instant,
+        sequence: u16,
+        timestamp: u32,
+        new_source: bool,
+        fill: impl FnOnce(&mut JitterPacket) -> Result<(), PushError>,
+    ) -> Result<(), PushError> {
+        // Probation and jumps matter to RTCP only; playout handles them itself.
+        self.statistics.update(now, sequence, timestamp);
+        let jitter = self.playout_jitter.update(now, timestamp);
+        let mut filled = Ok(());
+        let pushed = self.ring.push_with(|slot| {
+            slot.jitter = jitter;
+            slot.new_source = new_source;
+            filled = fill(&mut slot.packet);
+        });
+        if !pushed {
+            self.rejected = self.rejected.saturating_add(1);
+            return Err(PushError::Full {
+                capacity: self.capacity,
+            });
+        }
+        // The payload size was checked before, so this fill cannot fail.
+        filled
     }
 
     /// The RFC 3550 receiver statistics of the current source, for RTCP reports.
