@@ -17,6 +17,7 @@ use ims_bench::report::{self, ParseLine};
 static ALLOCATOR: ims_bench::alloc::CountingAllocator = ims_bench::alloc::CountingAllocator;
 
 mod aka;
+mod media;
 
 /// imsbench - ims-rs throughput on your own data.
 #[derive(Parser)]
@@ -35,6 +36,11 @@ enum Command {
     /// The AKAv1-MD5/AKAv2-MD5 Digest answer (RFC 3310, RFC 4169) to an AKA nonce:
     /// response, or AUTS for a resync (exit 0); MAC-A mismatch (exit 1).
     AkaResponse(aka::AkaResponseArgs),
+    /// Simulate an RTP stream (loss, jitter, reordering) through the jitter buffer: ns per
+    /// push+pull and the buffer's statistics.
+    Jitter(media::JitterArgs),
+    /// Codec speed and round-trip error on a WAV file or a generated tone.
+    Codec(media::CodecArgs),
 }
 
 #[derive(Args)]
@@ -66,6 +72,8 @@ fn main() -> anyhow::Result<ExitCode> {
         Command::Parse(args) => Ok(parse_report(&args)),
         Command::Milenage(args) => aka::milenage(&args),
         Command::AkaResponse(args) => aka::aka_response(&args),
+        Command::Jitter(args) => media::jitter(&args),
+        Command::Codec(args) => media::codec(&args),
     }
 }
 
