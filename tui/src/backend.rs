@@ -245,7 +245,11 @@ impl<C: Commands> Backend<C> {
         if has_older {
             messages.remove(0);
         }
-        let names = self.names()?;
+        // A 1:1 conversation has one sender besides us: its title is the name.
+        let names = match target {
+            Target::Peer(aor) => vec![(aor.clone(), title.clone())],
+            Target::Group(_) => self.names()?,
+        };
         let messages = messages
             .into_iter()
             .map(|m| self.row(m, &names, &title))
