@@ -137,6 +137,50 @@ fn a_batch_of_200_under_loss_and_duplication_arrives_once_each_and_ends_delivere
     assert_eq!(not_delivered, vec![]);
 }
 
+/// Issue #7's loss test at the store: 1,000 texts alice -> bob with 20 % of datagrams
+/// lost, each stored exactly once at bob and `sent` at alice.
+#[test]
+fn a_thousand_texts_under_20_percent_loss_are_stored_once_each() {
+    let epoch = Instant::now();
+    let mut network = SimNetwork::new(epoch, 23);
+    network.conditions.loss = 0.2;
+    network.record = true;
+    let mut alice = side(&mut network, "alice", 5062, 5064);
+    let mut bob = side(&mut network, "bob", 5064, 5062);
+    let texts: Vec<String> = (0..1000).map(|i| format!("text {i}")).collect();
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|t| ("sip:bob@ims.test", t.as_str()))
+        .collect();
+    let sent = alice
+        .messenger
+        .send_texts(alice.account, &pairs, wall(&network, epoch))
+        .unwrap();
+    for (_, command) in sent.iter().cloned() {
+        network.command(alice.node, command).unwrap();
+    }
+    pump(
+        &mut network,
+        epoch,
+        &mut [&mut alice, &mut bob],
+        Duration::from_secs(40),
+        Duration::from_millis(5),
+    );
+    let lost = network.wire().iter().filter(|w| w.lost).count();
+    assert!(lost > 300, "the network dropped datagrams ({lost})");
+    let at_bob = messages(bob.messenger.store(), "sip:bob@ims.test");
+    assert_eq!(at_bob.len(), 1000, "exactly once each");
+    let bodies: BTreeSet<Vec<u8>> = at_bob.iter().map(|m| m.body.clone()).collect();
+    let expected: BTreeSet<Vec<u8>> = texts.iter().map(|t| t.as_bytes().to_vec()).collect();
+    assert_eq!(bodies, expected);
+    let not_sent: Vec<_> = messages(alice.messenger.store(), "sip:alice@ims.test")
+        .iter()
+        .filter(|m| m.state != MessageState::Sent)
+        .map(|m| (m.id, m.state))
+        .collect();
+    assert_eq!(not_sent, vec![]);
+}
+
 #[test]
 fn the_same_received_event_twice_in_one_batch_is_stored_once_and_answered_twice() {
     let epoch = Instant::now();
