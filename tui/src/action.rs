@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use ims_core::driver::TraceRecord;
 use ims_core::store::{
-    Aor, ContactId, Direction, GroupId, GroupMode, HistoryFilter, MessageId, MessageState,
+    Aor, ContactId, Counterpart, Direction, GroupId, GroupMode, HistoryFilter, MessageId,
+    MessageState,
 };
 
 use crate::editor::Edit;
@@ -18,6 +19,15 @@ pub enum Target {
     Peer(Aor),
     /// A group conversation.
     Group(GroupId),
+}
+
+impl From<Counterpart> for Target {
+    fn from(counterpart: Counterpart) -> Target {
+        match counterpart {
+            Counterpart::Peer(aor) => Target::Peer(aor),
+            Counterpart::Group(id) => Target::Group(id),
+        }
+    }
 }
 
 /// The screens, chosen with 1-4.
@@ -281,6 +291,8 @@ pub enum Action {
     Trace(Box<TraceRecord>),
     /// Something to tell the user.
     Notice(Notice),
+    /// A text that could not be stored and sent: back into the input.
+    Unsent(String),
     /// The clock moved (the loop sets `now`; the UI never reads the clock).
     Tick(SystemTime),
     /// The terminal was resized.

@@ -300,6 +300,7 @@ impl App {
 
     /// Applies an action; returns what the backend must do.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        let was_dirty = self.dirty;
         self.dirty = true;
         match action {
             Action::Tick(now) => {
@@ -460,8 +461,16 @@ impl App {
             }
             Action::Trace(record) => {
                 self.trace.push(*record);
-                // Redraw only when the trace is on screen.
-                self.dirty = self.screen == Screen::Trace;
+                // Redraw for it only when the trace is on screen.
+                self.dirty = was_dirty || self.screen == Screen::Trace;
+                Vec::new()
+            }
+            Action::Unsent(text) => {
+                // The store refused the message: the text goes back to the input
+                // rather than being lost (unless something new was typed meanwhile).
+                if self.input.is_empty() {
+                    self.input.apply(&Edit::Paste(text));
+                }
                 Vec::new()
             }
             Action::Notice(notice) => {

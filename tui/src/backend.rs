@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use ims_core::engine::{Command, Event};
 use ims_core::messaging::{MessagingError, Messenger};
 use ims_core::store::{
-    self, Aor, ContactId, Counterpart, Direction, GroupId, GroupMode, HistoryFilter, Message,
-    MessageId, StoreError,
+    self, Aor, ContactId, Direction, GroupId, GroupMode, HistoryFilter, Message, MessageId,
+    StoreError,
 };
 use ims_core::ua;
 
@@ -157,10 +157,7 @@ impl<C: Commands> Backend<C> {
             .into_iter()
             .filter(|s| s.last_message.is_some())
             .map(|s| Activity {
-                target: match s.conversation.counterpart {
-                    Counterpart::Peer(aor) => Target::Peer(aor),
-                    Counterpart::Group(id) => Target::Group(id),
-                },
+                target: Target::from(s.conversation.counterpart),
                 unread: s.unread,
                 last_at: s.last_at,
             })
@@ -273,10 +270,7 @@ impl<C: Commands> Backend<C> {
                 Some((_, title)) => title.clone(),
                 None => {
                     let title = match store.conversation(message.conversation)? {
-                        Some(c) => self.title(&match c.counterpart {
-                            Counterpart::Peer(aor) => Target::Peer(aor),
-                            Counterpart::Group(id) => Target::Group(id),
-                        })?,
+                        Some(c) => self.title(&Target::from(c.counterpart))?,
                         None => String::new(),
                     };
                     titles.push((message.conversation, title.clone()));
@@ -340,9 +334,8 @@ impl<C: Commands> Backend<C> {
                         actions.extend(self.refresh());
                         actions
                     }
-                    // Not stored, so not lost silently: the user sees why and still has
-                    // the text in the notice.
-                    Err(error) => vec![failed("message not sent", error)],
+                    // Not stored: the user sees why and gets the text back to edit.
+                    Err(error) => vec![failed("message not sent", error), Action::Unsent(text)],
                 }
             }
             Effect::Retry(id) => match self.messenger.retry(self.engine_account, id, now) {

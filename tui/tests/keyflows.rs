@@ -272,3 +272,19 @@ fn the_trace_lists_flows_then_a_ladder_then_one_message_and_exports() {
     assert_eq!(bytes[..4], 0xa1b2_c3d4u32.to_le_bytes());
     assert!(harness.render(80, 24).contains("2 messages written"));
 }
+
+#[test]
+fn a_text_the_store_refuses_comes_back_to_the_input() {
+    let mut harness = Harness::with_data();
+    let actions = harness.backend.execute(
+        Effect::Send {
+            target: Target::Group(ims_core::store::GroupId(999)),
+            text: "not lost\nat all".into(),
+        },
+        at(5),
+    );
+    harness.apply(actions);
+    assert_eq!(harness.app.input.text(), "not lost\nat all");
+    assert!(harness.render(100, 24).contains("message not sent"));
+    assert!(harness.commands().is_empty(), "nothing went to the engine");
+}

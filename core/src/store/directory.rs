@@ -42,7 +42,8 @@ fn group_from_row(row: &Row<'_>) -> rusqlite::Result<Group> {
     })
 }
 
-fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
+/// A conversation from columns `id, account_id, peer_aor, group_id` (0-3).
+pub(super) fn conversation_from_row(row: &Row<'_>) -> rusqlite::Result<Conversation> {
     let peer: Option<Aor> = row.get(2)?;
     let group: Option<GroupId> = row.get(3)?;
     let counterpart = match (peer, group) {

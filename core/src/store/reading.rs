@@ -5,13 +5,12 @@ use std::time::SystemTime;
 
 use rusqlite::{Row, params};
 
-use super::Aor;
+use super::directory::conversation_from_row;
 use super::error::{Entity, Operation, OperationContext, StoreError};
 use super::messages::{MESSAGE_COLUMNS, message_from_row};
 use super::open::Store;
 use super::types::{
-    AccountId, Conversation, ConversationId, Counterpart, Direction, GroupId, Message, MessageId,
-    UnixMs,
+    AccountId, Conversation, ConversationId, Direction, Message, MessageId, UnixMs,
 };
 
 /// One line of a conversation list.
@@ -42,27 +41,10 @@ pub enum HistoryFilter {
 }
 
 fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ConversationSummary> {
-    let peer: Option<Aor> = row.get(2)?;
-    let group: Option<GroupId> = row.get(3)?;
-    let counterpart = match (peer, group) {
-        (Some(peer), None) => Counterpart::Peer(peer),
-        (None, Some(group)) => Counterpart::Group(group),
-        _ => {
-            return Err(rusqlite::Error::InvalidColumnType(
-                2,
-                "peer_aor".into(),
-                rusqlite::types::Type::Null,
-            ));
-        }
-    };
     let last_at: Option<UnixMs> = row.get(5)?;
     let unread: i64 = row.get(6)?;
     Ok(ConversationSummary {
-        conversation: Conversation {
-            id: row.get(0)?,
-            account: row.get(1)?,
-            counterpart,
-        },
+        conversation: conversation_from_row(row)?,
         last_message: row.get(4)?,
         last_at: last_at.map(|t| t.0),
         unread: u32::try_from(unread).unwrap_or(u32::MAX),
