@@ -186,3 +186,47 @@ fn a_message_typed_in_alices_phone_shows_on_bobs_and_a_group_message_on_two_memb
         );
     }
 }
+
+/// A P-CSCF that never answers: the status bar says why registration failed and when it
+/// is retried, and the keys keep working meanwhile.
+#[test]
+fn an_unreachable_pcscf_shows_the_reason_and_the_ui_stays_responsive() {
+    let dir = PeerDir::new("imsphone-unreachable").expect("dir");
+    let tmux = Tmux::new(dir.path());
+    // A port nobody listens on (bound once to find it, then released).
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("free port")
+        .port();
+    let config = dir.join("imsphone.toml");
+    // T1 = 50 ms: Timer F (64*T1) gives up after 3.2 s instead of 32 s.
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\nt1_ms = 50\n[[accounts]]\naor = \"sip:alice@ims.test\"\n\
+             password = \"pw\"\nproxy = \"127.0.0.1:{port}\"\n"
+        ),
+    )
+    .expect("config");
+    let command = format!(
+        "{} --config {} --data-dir {} --no-color",
+        env!("CARGO_BIN_EXE_imsphone"),
+        config.display(),
+        dir.join("alice").display(),
+    );
+    tmux.open("alice", &command);
+    tmux.wait_for("alice", "registering");
+    // Responsive while the REGISTER goes unanswered: the trace screen opens and shows it.
+    tmux.type_keys("alice", "3", &[]);
+    tmux.wait_for("alice", "REGISTER");
+    let screen = tmux.wait_for("alice", "✗");
+    assert!(screen.contains("retry in"), "{screen}");
+    tmux.type_keys("alice", "1", &[]);
+    tmux.wait_for("alice", "No contacts yet");
+    tmux.type_keys("alice", "", &["q"]);
+    let deadline = Instant::now() + TIMEOUT;
+    while tmux.alive("alice") {
+        assert!(Instant::now() < deadline, "imsphone did not exit on q");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
