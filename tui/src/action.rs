@@ -220,6 +220,8 @@ pub enum FormKind {
     NewGroup,
     /// Editing a group: name, mode, members.
     EditGroup(GroupId),
+    /// The first start, without a config: the account to write into one.
+    FirstRun,
 }
 
 /// Everything that changes the application's state.
@@ -371,6 +373,17 @@ pub enum Effect {
     LoadHistory(HistoryFilter),
     /// Write the trace to a file (`.pcap`: capture; else text).
     ExportTrace(PathBuf),
+    /// Write the first account into the config file (first run).
+    SaveAccount {
+        /// Address of record.
+        aor: String,
+        /// Password.
+        password: String,
+        /// Next hop (empty: DNS).
+        proxy: String,
+        /// `udp` or `tcp`.
+        transport: String,
+    },
     /// De-register and stop.
     Quit,
 }

@@ -946,6 +946,12 @@ impl App {
         let line = |text: &str| Editor::with_text(text, 200);
         let fields = match &kind {
             FormKind::AddContact => vec![("Address", line("")), ("Name", line(""))],
+            FormKind::FirstRun => vec![
+                ("AOR", line("")),
+                ("Password", line("")),
+                ("Proxy", line("")),
+                ("Transport", line("udp")),
+            ],
             FormKind::EditContact(id) => {
                 let Some(contact) = self.directory.contacts.iter().find(|c| c.id == *id) else {
                     return;
@@ -983,6 +989,11 @@ impl App {
             focus: 0,
         });
         self.mode = Mode::Form;
+    }
+
+    /// Opens the first-run form (no config yet).
+    pub fn open_first_run(&mut self) {
+        self.open_form(FormKind::FirstRun);
     }
 
     /// Moves the form focus (Tab / Shift-Tab in a form).
@@ -1030,6 +1041,29 @@ impl App {
                         self.error(error);
                         return Vec::new();
                     }
+                }
+            }
+            FormKind::FirstRun => {
+                let address = form.field("AOR");
+                let text = if address.contains(':') {
+                    address.clone()
+                } else {
+                    format!("sip:{address}")
+                };
+                if !text.contains('@') || Aor::parse(&text).is_err() {
+                    self.error("the address is user@domain, e.g. alice@ims.test");
+                    return Vec::new();
+                }
+                let transport = form.field("Transport").to_lowercase();
+                if transport != "udp" && transport != "tcp" {
+                    self.error("transport is udp or tcp");
+                    return Vec::new();
+                }
+                Effect::SaveAccount {
+                    aor: text,
+                    password: form.field("Password"),
+                    proxy: form.field("Proxy"),
+                    transport,
                 }
             }
             FormKind::EditContact(id) => Effect::UpdateContact {

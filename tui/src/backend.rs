@@ -432,6 +432,8 @@ impl<C: Commands> Backend<C> {
             },
             // The loop owns the trace; it calls `export_trace`.
             Effect::ExportTrace(_) => Vec::new(),
+            // Only the first-run form asks for it, before there is a backend.
+            Effect::SaveAccount { .. } => Vec::new(),
             Effect::Quit => self.send(Command::Shutdown).into_iter().collect(),
         }
     }

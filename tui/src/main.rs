@@ -134,8 +134,71 @@ fn options(args: &Args) -> anyhow::Result<Options> {
     })
 }
 
+/// The first start: no config file and no --aor. On a terminal, a form asks for the
+/// account and writes `path` (mode 0600); `Ok(false)` when the user left it with Esc.
+fn first_run(path: &std::path::Path) -> anyhow::Result<bool> {
+    use crossterm::event::{self, Event};
+    use ims_tui::{Action, App, Effect};
+    let mut app = App::new("", std::time::SystemTime::UNIX_EPOCH);
+    app.open_first_run();
+    let mut terminal = ratatui::init();
+    let result = (|| loop {
+        terminal.draw(|frame| ims_tui::components::render(&app, frame))?;
+        let Event::Key(key) = event::read()? else {
+            continue;
+        };
+        let Some(action) = ims_tui::keymap::action(&app, key) else {
+            continue;
+        };
+        if matches!(action, Action::Quit | Action::Cancel) {
+            return Ok(false);
+        }
+        let typed = app.form.clone();
+        for effect in app.update(action) {
+            if let Effect::SaveAccount {
+                aor,
+                password,
+                proxy,
+                transport,
+            } = effect
+            {
+                match settings::write_account(path, &aor, &password, &proxy, &transport) {
+                    Ok(()) => return Ok(true),
+                    Err(error) => {
+                        // Keep what was typed; say what is wrong.
+                        app.update(Action::Notice(ims_tui::action::Notice::Error(format!(
+                            "{error:#}"
+                        ))));
+                        app.form = typed.clone();
+                        app.mode = ims_tui::app::Mode::Form;
+                    }
+                }
+            }
+        }
+    })();
+    ratatui::restore();
+    result
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.config.is_none()
+        && args.aor.is_none()
+        && std::io::stdout().is_terminal()
+        && let Some(path) = settings::default_config_path().filter(|p| !p.exists())
+    {
+        match first_run(&path) {
+            Ok(true) => eprintln!("imsphone: wrote {}", path.display()),
+            Ok(false) => {
+                eprintln!("imsphone: no account configured; nothing written");
+                return ExitCode::from(2);
+            }
+            Err(error) => {
+                eprintln!("imsphone: {error:#}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let options = match init_logging(&args).and_then(|()| options(&args)) {
         Ok(options) => options,
         Err(error) => {

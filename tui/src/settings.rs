@@ -23,6 +23,51 @@ proxy = "127.0.0.1:5060"   # leave out to find the P-CSCF in DNS
 # [accounts.ims]           # IMS AKA: k = "...", opc = "..."
 "#;
 
+/// Writes a config file holding one account, readable by its owner only (mode 0600),
+/// creating its folder; refuses to overwrite an existing file.
+pub fn write_account(
+    path: &Path,
+    aor: &str,
+    password: &str,
+    proxy: &str,
+    transport: &str,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut account = toml::Table::new();
+    account.insert("aor".into(), aor.into());
+    account.insert("password".into(), password.into());
+    if !proxy.is_empty() {
+        account.insert("proxy".into(), proxy.into());
+    }
+    account.insert("transport".into(), transport.into());
+    let mut root = toml::Table::new();
+    root.insert(
+        "accounts".into(),
+        toml::Value::Array(vec![toml::Value::Table(account)]),
+    );
+    let text = format!(
+        "# imsphone's config (written by its first-run form; see `imsphone --help`)
+{}",
+        toml::to_string(&root)?
+    );
+    // Checked before writing, so a file imsphone would refuse is never left behind.
+    Config::from_toml(&text).context("the account entered")?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create the config file {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write the config file {}", path.display()))
+}
+
 /// Reads and checks a config file; errors name the file (and the line, for TOML).
 pub fn load(path: &Path) -> anyhow::Result<Config> {
     let text = std::fs::read_to_string(path)
@@ -135,6 +180,39 @@ mod tests {
         let error = format!("{:#}", load(&path).expect_err("garbage"));
         assert!(error.contains("bad.toml"), "{error}");
         assert!(error.contains("line 3"), "{error}");
+    }
+
+    #[test]
+    fn the_first_account_is_written_0600_and_reads_back() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("ims-rs").join("imsphone.toml");
+        write_account(
+            &path,
+            "sip:alice@ims.test",
+            "p\"w=1",
+            "127.0.0.1:5060",
+            "tcp",
+        )
+        .expect("written");
+        let mode = std::fs::metadata(&path)
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let mut config = load(&path).expect("reads back");
+        let account = pick_account(&mut config, None).expect("one account");
+        assert_eq!(account.aor, "sip:alice@ims.test");
+        assert_eq!(account.password, "p\"w=1");
+        assert_eq!(account.proxy.as_deref(), Some("127.0.0.1:5060"));
+        let again = write_account(&path, "sip:bob@ims.test", "x", "", "udp");
+        assert!(again.is_err(), "an existing config is never overwritten");
+        let bad = write_account(&dir.path().join("b.toml"), "sip:a@b", "x", "", "sctp");
+        assert!(
+            bad.is_err(),
+            "a transport the config refuses is not written"
+        );
+        assert!(!dir.path().join("b.toml").exists());
     }
 
     #[test]

@@ -288,3 +288,41 @@ fn a_text_the_store_refuses_comes_back_to_the_input() {
     assert!(harness.render(100, 24).contains("message not sent"));
     assert!(harness.commands().is_empty(), "nothing went to the engine");
 }
+
+#[test]
+fn the_first_run_form_checks_the_address_and_asks_to_save_the_account() {
+    let mut app = ims_tui::App::new("", at(0));
+    app.open_first_run();
+    let mut effects = Vec::new();
+    let mut press = |app: &mut ims_tui::App, code: KeyCode| {
+        let key = crossterm::event::KeyEvent::new(code, KeyModifiers::NONE);
+        if let Some(action) = ims_tui::keymap::action(app, key) {
+            effects.extend(app.update(action));
+        }
+    };
+    for c in "alice".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert!(app.form.is_some(), "a bad address keeps the form open");
+    assert!(
+        matches!(&app.notice, Some(ims_tui::action::Notice::Error(e)) if e.contains("user@domain"))
+    );
+    for c in "@ims.test".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Tab);
+    for c in "pw".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::SaveAccount {
+            aor: "sip:alice@ims.test".into(),
+            password: "pw".into(),
+            proxy: String::new(),
+            transport: "udp".into(),
+        }]
+    );
+}

@@ -268,6 +268,7 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
     frame.render_widget(Clear, popup);
     let title = match form.kind {
         crate::action::FormKind::AddContact => " Add contact ",
+        crate::action::FormKind::FirstRun => " Welcome to imsphone: your account ",
         crate::action::FormKind::EditContact(_) => " Edit contact ",
         crate::action::FormKind::NewGroup => " New group ",
         crate::action::FormKind::EditGroup(_) => " Edit group ",
@@ -285,6 +286,10 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
             "URI" => "empty: sip:<name>@<your domain>",
             "Mode" => "network (the core fans out) or fanout (we do)",
             "Members" => "names or addresses, space separated",
+            "AOR" => "your address of record, e.g. alice@ims.test",
+            "Password" => "kept in the config file (mode 0600), never shown",
+            "Proxy" => "host[:port] of the P-CSCF; empty: found in DNS",
+            "Transport" => "udp or tcp",
             _ => "",
         };
         let focused = index == form.focus;
@@ -293,13 +298,18 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
         } else {
             Style::new()
         };
+        let shown = if *label == "Password" {
+            "*".repeat(editor.text().chars().count())
+        } else {
+            editor.text().to_owned()
+        };
         lines.push(Line::from(vec![
-            Span::styled(format!("{label:>8}: "), style),
-            Span::raw(editor.text().to_owned()),
+            Span::styled(format!("{label:>9}: "), style),
+            Span::raw(shown),
         ]));
-        lines.push(Line::styled(format!("          {hint}"), theme.dim()));
+        lines.push(Line::styled(format!("           {hint}"), theme.dim()));
         if focused {
-            let column = 10 + editor.text()[..editor.cursor()].chars().count();
+            let column = 11 + editor.text()[..editor.cursor()].chars().count();
             set_cursor(frame, inner, column, index * 2);
         }
     }
