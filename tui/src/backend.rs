@@ -53,7 +53,15 @@ pub struct Backend<C> {
     aor: Aor,
     commands: C,
     open: Option<Target>,
+    /// Messages queued before the last exit, not yet handed to the engine.
+    backlog: std::collections::VecDeque<Command>,
+    /// Engine ids of backlog messages handed over and not yet answered.
+    backlog_in_flight: std::collections::HashSet<u64>,
 }
+
+/// How many messages of the backlog are in the engine at once: a backlog of thousands
+/// goes out paced instead of all at start.
+pub const BACKLOG_WINDOW: usize = 20;
 
 /// An error for the user: what failed and why.
 fn failed(what: &str, error: impl std::fmt::Display) -> Action {
@@ -76,6 +84,8 @@ impl<C: Commands> Backend<C> {
             aor: Aor::parse(aor)?,
             commands,
             open: None,
+            backlog: std::collections::VecDeque::new(),
+            backlog_in_flight: std::collections::HashSet::new(),
         })
     }
 
@@ -101,8 +111,8 @@ impl<C: Commands> Backend<C> {
         match self.messenger.resend_pending(self.engine_account) {
             Ok(commands) => {
                 let count = commands.len();
-                let mut actions: Vec<Action> =
-                    commands.into_iter().filter_map(|c| self.send(c)).collect();
+                self.backlog.extend(commands);
+                let mut actions = self.pump_backlog();
                 if count > 0 {
                     actions.push(Action::Notice(Notice::Info(format!(
                         "sending {count} message(s) queued before the last exit"
@@ -112,6 +122,27 @@ impl<C: Commands> Backend<C> {
             }
             Err(error) => vec![failed("reading queued messages", error)],
         }
+    }
+
+    /// Hands backlog messages to the engine while fewer than [`BACKLOG_WINDOW`] are
+    /// unanswered.
+    fn pump_backlog(&mut self) -> Vec<Action> {
+        let mut actions = Vec::new();
+        while self.backlog_in_flight.len() < BACKLOG_WINDOW {
+            let Some(command) = self.backlog.pop_front() else {
+                break;
+            };
+            if let Command::SendMessage { message, .. } = &command {
+                self.backlog_in_flight.insert(message.id);
+            }
+            actions.extend(self.send(command));
+        }
+        actions
+    }
+
+    /// Messages of the backlog not yet handed to the engine.
+    pub fn backlog_len(&self) -> usize {
+        self.backlog.len()
     }
 
     /// Everything the screens show, fresh from the store.
@@ -552,10 +583,13 @@ impl<C: Commands> Backend<C> {
                 Event::Unregistered { .. } => {
                     actions.push(Action::Registration(RegistrationState::Unregistered));
                 }
-                Event::MessageSending { .. }
-                | Event::MessageAccepted { .. }
-                | Event::MessageFailed { .. }
-                | Event::MessageReceived(_) => store_changed = true,
+                Event::MessageAccepted { id, .. } | Event::MessageFailed { id, .. } => {
+                    store_changed = true;
+                    if self.backlog_in_flight.remove(id) {
+                        actions.extend(self.pump_backlog());
+                    }
+                }
+                Event::MessageSending { .. } | Event::MessageReceived(_) => store_changed = true,
                 _ => {}
             }
         }

@@ -326,3 +326,65 @@ fn the_first_run_form_checks_the_address_and_asks_to_save_the_account() {
         }]
     );
 }
+
+#[test]
+fn a_backlog_from_the_last_run_goes_out_paced() {
+    let mut harness = Harness::with_data();
+    let store = harness.backend.messenger_mut().store_mut();
+    let alice = store
+        .find_account(&aor(ALICE))
+        .expect("read")
+        .expect("account")
+        .id;
+    let with_bob = store
+        .conversation_with_peer(alice, &aor("sip:bob@ims.test"))
+        .expect("conversation");
+    for n in 0..50u8 {
+        store
+            .insert_outgoing(&ims_core::store::NewOutgoing {
+                conversation: with_bob,
+                body: &[b'a' + n % 26],
+                content_type: "text/plain",
+                imdn_message_id: None,
+                created_at: at(u64::from(n)),
+            })
+            .expect("queued");
+    }
+    let actions = harness.backend.resend_pending();
+    harness.apply(actions);
+    let first = harness.commands();
+    assert_eq!(first.len(), ims_tui::backend::BACKLOG_WINDOW);
+    assert_eq!(harness.backend.backlog_len(), 50 - first.len());
+    // Each answer lets one more go.
+    let ids: Vec<u64> = first
+        .iter()
+        .filter_map(|c| match c {
+            Command::SendMessage { message, .. } => Some(message.id),
+            _ => None,
+        })
+        .collect();
+    let engine_account = harness.engine_account;
+    let actions = harness.backend.on_events(
+        &[
+            Event::MessageAccepted {
+                account: engine_account,
+                id: ids[0],
+                member: None,
+                status: 200,
+            },
+            Event::MessageFailed {
+                account: engine_account,
+                id: ids[1],
+                member: None,
+                reason: MessageError::Timeout,
+            },
+        ],
+        at(60),
+    );
+    harness.apply(actions);
+    assert_eq!(harness.commands().len(), 2);
+    assert_eq!(
+        harness.backend.backlog_len(),
+        50 - ims_tui::backend::BACKLOG_WINDOW - 2
+    );
+}
