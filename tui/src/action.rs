@@ -355,7 +355,7 @@ pub enum Effect {
         uri: String,
         /// Network or client fan-out.
         mode: GroupMode,
-        /// Member addresses or contact names.
+        /// Member addresses.
         members: Vec<String>,
     },
     /// Change a group.
@@ -366,7 +366,7 @@ pub enum Effect {
         name: String,
         /// Mode.
         mode: GroupMode,
-        /// The full member list (addresses or contact names).
+        /// The full member list (addresses).
         members: Vec<String>,
     },
     /// Load a history page.

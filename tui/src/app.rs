@@ -806,6 +806,17 @@ impl App {
         self.address(who).map(Target::Peer)
     }
 
+    /// Group members as typed (contact names, user parts, addresses), as addresses.
+    fn members(&self, typed: &[&str]) -> Result<Vec<String>, String> {
+        typed
+            .iter()
+            .map(|who| match self.resolve(who)? {
+                Target::Peer(aor) => Ok(aor.as_str().to_owned()),
+                Target::Group(_) => Err(format!("{who} is a group, not a member")),
+            })
+            .collect()
+    }
+
     /// An address from what was typed (`bob` → `sip:bob@<our domain>`).
     fn address(&self, who: &str) -> Result<Aor, String> {
         let text = if who.contains(':') {
@@ -872,11 +883,18 @@ impl App {
             },
             ("group", ["create", name, members @ ..]) => {
                 let fanout = members.contains(&"--fanout");
-                let members = members
+                let typed: Vec<&str> = members
                     .iter()
-                    .filter(|m| **m != "--fanout")
-                    .map(|m| (*m).to_owned())
+                    .copied()
+                    .filter(|m| *m != "--fanout")
                     .collect();
+                let members = match self.members(&typed) {
+                    Ok(members) => members,
+                    Err(error) => {
+                        self.error(error);
+                        return Vec::new();
+                    }
+                };
                 vec![Effect::CreateGroup {
                     name: (*name).to_owned(),
                     uri: String::new(),
@@ -902,7 +920,13 @@ impl App {
                     row.members.iter().map(|m| m.as_str().to_owned()).collect();
                 let mut mode = row.mode;
                 match *verb {
-                    "add" => members.extend(values.iter().map(|v| (*v).to_owned())),
+                    "add" => match self.members(values) {
+                        Ok(added) => members.extend(added),
+                        Err(error) => {
+                            self.error(error);
+                            return Vec::new();
+                        }
+                    },
                     "remove" => {
                         for value in values {
                             let Ok(target) = self.resolve(value) else {
@@ -1019,11 +1043,10 @@ impl App {
             "fanout" | "fan-out" | "client" => Some(GroupMode::Fanout),
             _ => None,
         };
-        let members: Vec<String> = form
-            .field("Members")
+        let typed_members = form.field("Members");
+        let typed_members: Vec<&str> = typed_members
             .split([' ', ','])
             .filter(|m| !m.is_empty())
-            .map(str::to_owned)
             .collect();
         let effect = match &form.kind {
             FormKind::AddContact => {
@@ -1080,6 +1103,13 @@ impl App {
                 let Some(mode) = mode else {
                     self.error("mode is network or fanout");
                     return Vec::new();
+                };
+                let members = match self.members(&typed_members) {
+                    Ok(members) => members,
+                    Err(error) => {
+                        self.error(error);
+                        return Vec::new();
+                    }
                 };
                 match form.kind {
                     FormKind::EditGroup(id) => Effect::UpdateGroup {

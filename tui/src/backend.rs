@@ -313,34 +313,11 @@ impl<C: Commands> Backend<C> {
         Ok(rows)
     }
 
-    /// Members typed as names, user parts or addresses, as addresses.
-    fn member_addresses(&self, members: &[String]) -> Result<Vec<Aor>, String> {
-        let contacts = self
-            .messenger
-            .store()
-            .contacts(self.account)
-            .map_err(|e| e.to_string())?;
-        let domain = self.aor.as_str().rsplit('@').next().unwrap_or_default();
+    /// Member addresses (the app resolved names to them) as AORs.
+    fn member_addresses(members: &[String]) -> Result<Vec<Aor>, String> {
         members
             .iter()
-            .map(|member| {
-                if let Some(contact) = contacts.iter().find(|c| {
-                    c.display_name
-                        .as_deref()
-                        .is_some_and(|n| n.eq_ignore_ascii_case(member))
-                        || crate::text::short_aor(c.aor.as_str()) == member
-                }) {
-                    return Ok(contact.aor.clone());
-                }
-                let text = if member.contains(':') {
-                    member.clone()
-                } else if member.contains('@') {
-                    format!("sip:{member}")
-                } else {
-                    format!("sip:{member}@{domain}")
-                };
-                Aor::parse(&text).map_err(|e| format!("member {member}: {e}"))
-            })
+            .map(|member| Aor::parse(member).map_err(|e| format!("member {member}: {e}")))
             .collect()
     }
 
@@ -519,7 +496,7 @@ impl<C: Commands> Backend<C> {
             format!("sip:{uri}")
         };
         let uri = Aor::parse(&uri).map_err(|e| format!("group address {uri}: {e}"))?;
-        let members = self.member_addresses(members)?;
+        let members = Self::member_addresses(members)?;
         self.messenger
             .store_mut()
             .create_group(self.account, &uri, name, mode, &members)
@@ -540,7 +517,7 @@ impl<C: Commands> Backend<C> {
         mode: GroupMode,
         members: &[String],
     ) -> Result<String, String> {
-        let wanted = self.member_addresses(members)?;
+        let wanted = Self::member_addresses(members)?;
         let store = self.messenger.store_mut();
         store.rename_group(id, name).map_err(|e| e.to_string())?;
         store.set_group_mode(id, mode).map_err(|e| e.to_string())?;
