@@ -583,25 +583,25 @@ impl<C: Commands> Backend<C> {
         }
         actions
     }
+}
 
-    /// Writes the trace to `path`: pcap for `.pcap`, text otherwise.
-    pub fn export_trace(trace: &TraceLog, path: &Path, offset: i32) -> Action {
-        let result = std::fs::File::create(path).and_then(|file| {
-            let mut out = std::io::BufWriter::new(file);
-            if path.extension().is_some_and(|e| e == "pcap") {
-                trace.write_pcap(&mut out)?;
-            } else {
-                trace.write_text(&mut out, offset)?;
-            }
-            std::io::Write::flush(&mut out)
-        });
-        match result {
-            Ok(()) => Action::Notice(Notice::Info(format!(
-                "{} messages written to {}",
-                trace.len(),
-                path.display()
-            ))),
-            Err(error) => failed(&format!("writing {}", path.display()), error),
+/// Writes the trace to `path`: pcap for `.pcap`, text otherwise.
+pub fn export_trace(trace: &TraceLog, path: &Path, offset: i32) -> Action {
+    let result = std::fs::File::create(path).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        if path.extension().is_some_and(|e| e == "pcap") {
+            trace.write_pcap(&mut out)?;
+        } else {
+            trace.write_text(&mut out, offset)?;
         }
+        std::io::Write::flush(&mut out)
+    });
+    match result {
+        Ok(()) => Action::Notice(Notice::Info(format!(
+            "{} messages written to {}",
+            trace.len(),
+            path.display()
+        ))),
+        Err(error) => failed(&format!("writing {}", path.display()), error),
     }
 }

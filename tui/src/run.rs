@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use crossterm::event::{self, Event as TermEvent};
 use ims_core::config::{AccountSettings, Config};
-use ims_core::driver::{Driver, DriverHandle, next_hops, route_address, split_targets};
+use ims_core::driver::{Driver, next_hops, route_address, split_targets};
 use ims_core::engine::{Command, Event};
 use ims_core::messaging::{Messenger, TextFormat};
 use ims_core::store::Store;
@@ -142,7 +142,7 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
             let effects = app.update(action);
             for effect in effects {
                 if let Effect::ExportTrace(path) = &effect {
-                    pending.push(Backend::<DriverHandle>::export_trace(
+                    pending.push(crate::backend::export_trace(
                         &app.trace,
                         path,
                         app.utc_offset,

@@ -363,7 +363,7 @@ fn packet(
     packet
 }
 
-/// Keeps `SystemTime` in the public API tidy for tests.
+/// A trace record from its parts (tests and tools that replay captures).
 pub fn record(
     at: SystemTime,
     direction: Direction,

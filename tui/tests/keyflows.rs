@@ -265,8 +265,7 @@ fn the_trace_lists_flows_then_a_ladder_then_one_message_and_exports() {
     harness.key(KeyCode::Enter);
     assert!(harness.effects.contains(&Effect::ExportTrace(path.clone())));
     // The loop owns the trace; it writes the file as the program does.
-    let action =
-        ims_tui::backend::Backend::<Vec<Command>>::export_trace(&harness.app.trace, &path, 0);
+    let action = ims_tui::backend::export_trace(&harness.app.trace, &path, 0);
     harness.dispatch(action);
     let bytes = std::fs::read(&path).expect("written");
     assert_eq!(bytes[..4], 0xa1b2_c3d4u32.to_le_bytes());
