@@ -496,8 +496,11 @@ fn network_group(name: &str, display: &str, others: &[String], count: usize) {
             assert_eq!(message.direction, Direction::Incoming);
             assert_eq!(message.sender.as_str(), uri("alice"));
         }
-        let call_ids: Vec<_> = received.iter().map(|m| m.sip_call_id.clone()).collect();
-        let sent_ids: Vec<_> = sent.iter().map(|m| m.sip_call_id.clone()).collect();
+        // Arrival order may differ from send order (see assert_each_once).
+        let mut call_ids: Vec<_> = received.iter().map(|m| m.sip_call_id.clone()).collect();
+        let mut sent_ids: Vec<_> = sent.iter().map(|m| m.sip_call_id.clone()).collect();
+        call_ids.sort_unstable();
+        sent_ids.sort_unstable();
         assert_eq!(
             call_ids,
             sent_ids,
