@@ -186,8 +186,8 @@ pub struct App {
     pub quitting: bool,
     /// Something changed since the last draw.
     pub dirty: bool,
-    /// Draw with colours.
-    pub colors: bool,
+    /// The colours the terminal can show.
+    pub palette: crate::components::Palette,
 }
 
 impl App {
@@ -220,7 +220,7 @@ impl App {
             confirm: None,
             quitting: false,
             dirty: true,
-            colors: true,
+            palette: crate::components::Palette::Ansi16,
         }
     }
 

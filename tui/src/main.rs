@@ -57,7 +57,8 @@ struct Args {
     /// there are skipped); see the ims_tui::import docs for the format.
     #[arg(long)]
     import: Option<PathBuf>,
-    /// No colours (also when NO_COLOR is set).
+    /// No colours (also when NO_COLOR is set). Otherwise 24-bit colour when COLORTERM is
+    /// truecolor or 24bit, 256 colours when TERM says 256color, else the 16 ANSI ones.
     #[arg(long)]
     no_color: bool,
 }
@@ -130,16 +131,25 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         dns_server: args.dns_server,
         settings,
         import: args.import.clone(),
-        colors: !args.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        palette: palette(args),
     })
+}
+
+/// The colours to draw with, from --no-color and the environment.
+fn palette(args: &Args) -> ims_tui::components::Palette {
+    ims_tui::components::Palette::detect(args.no_color, |name| std::env::var(name).ok())
 }
 
 /// The first start: no config file and no --aor. On a terminal, a form asks for the
 /// account and writes `path` (mode 0600); `Ok(false)` when the user left it with Esc.
-fn first_run(path: &std::path::Path) -> anyhow::Result<bool> {
+fn first_run(
+    path: &std::path::Path,
+    palette: ims_tui::components::Palette,
+) -> anyhow::Result<bool> {
     use crossterm::event::{self, Event};
     use ims_tui::{Action, App, Effect};
     let mut app = App::new("", std::time::SystemTime::UNIX_EPOCH);
+    app.palette = palette;
     app.open_first_run();
     let mut terminal = ratatui::init();
     let result = (|| loop {
@@ -187,7 +197,7 @@ fn main() -> ExitCode {
         && std::io::stdout().is_terminal()
         && let Some(path) = settings::default_config_path().filter(|p| !p.exists())
     {
-        match first_run(&path) {
+        match first_run(&path, palette(&args)) {
             Ok(true) => eprintln!("imsphone: wrote {}", path.display()),
             Ok(false) => {
                 eprintln!("imsphone: no account configured; nothing written");

@@ -36,8 +36,8 @@ pub struct Options {
     pub dns_server: Option<SocketAddr>,
     /// Account screen lines.
     pub settings: Vec<(String, String)>,
-    /// Colours on.
-    pub colors: bool,
+    /// The colours the terminal can show.
+    pub palette: crate::components::Palette,
     /// An address book to import first.
     pub import: Option<PathBuf>,
 }
@@ -75,7 +75,7 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
     let now = SystemTime::now();
     let mut app = App::new(&options.account.aor, now);
     app.utc_offset = utc_offset();
-    app.colors = options.colors;
+    app.palette = options.palette;
     app.settings = options.settings.clone();
     app.registration = RegistrationState::Registering;
     terminal.draw(|frame| crate::components::render(&app, frame))?;

@@ -58,3 +58,48 @@ fn new_group_form() {
     harness.chars("Climbers");
     both_sizes("new_group_form", &harness);
 }
+
+/// The same screen in each palette: 24-bit colours only where the terminal has them,
+/// the 16 ANSI colours otherwise, none without colour; the text stays the same.
+#[test]
+fn colours_degrade_with_the_palette() {
+    use ims_tui::components::Palette;
+    use ratatui::style::Color;
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    let text = harness.render(80, 24);
+    let mut kinds = Vec::new();
+    for palette in [
+        Palette::TrueColor,
+        Palette::Ansi256,
+        Palette::Ansi16,
+        Palette::None,
+    ] {
+        harness.app.palette = palette;
+        assert_eq!(
+            harness.render(80, 24),
+            text,
+            "{palette:?} changes only colours"
+        );
+        let buffer = harness.render_buffer(80, 24);
+        let colours: Vec<Color> = buffer
+            .content()
+            .iter()
+            .map(|cell| cell.fg)
+            .filter(|c| *c != Color::Reset)
+            .collect();
+        let rgb = colours.iter().any(|c| matches!(c, Color::Rgb(..)));
+        let indexed = colours.iter().any(|c| matches!(c, Color::Indexed(_)));
+        kinds.push((palette, colours.is_empty(), rgb, indexed));
+    }
+    assert_eq!(
+        kinds,
+        [
+            (Palette::TrueColor, false, true, false),
+            (Palette::Ansi256, false, false, true),
+            (Palette::Ansi16, false, false, false),
+            (Palette::None, true, false, false),
+        ]
+    );
+}

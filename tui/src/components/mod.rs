@@ -4,11 +4,14 @@
 mod chats;
 mod history;
 mod settings;
+mod theme;
 mod trace;
+
+pub use theme::{Palette, Theme};
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
@@ -16,79 +19,9 @@ use crate::action::{Notice, RegistrationState, Screen};
 use crate::app::{App, Mode};
 use crate::keymap::HELP;
 
-/// Colours by role; without colour (NO_COLOR, dumb terminals) only bold/reverse remain.
-#[derive(Debug, Clone, Copy)]
-pub struct Theme {
-    color: bool,
-}
-
-impl Theme {
-    /// The theme for the app's colour setting.
-    pub fn new(color: bool) -> Theme {
-        Theme { color }
-    }
-
-    fn fg(self, color: Color) -> Style {
-        if self.color {
-            Style::new().fg(color)
-        } else {
-            Style::new()
-        }
-    }
-
-    /// Headings and focus.
-    pub fn accent(self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
-    }
-
-    /// Secondary text.
-    pub fn dim(self) -> Style {
-        if self.color {
-            Style::new().fg(Color::DarkGray)
-        } else {
-            Style::new().add_modifier(Modifier::DIM)
-        }
-    }
-
-    /// Failures.
-    pub fn error(self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
-    }
-
-    /// Success.
-    pub fn ok(self) -> Style {
-        self.fg(Color::Green)
-    }
-
-    /// In-progress.
-    pub fn warn(self) -> Style {
-        self.fg(Color::Yellow)
-    }
-
-    /// Our own messages.
-    pub fn me(self) -> Style {
-        self.fg(Color::Cyan)
-    }
-
-    /// Other people's names.
-    pub fn them(self) -> Style {
-        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
-    }
-
-    /// The selected row.
-    pub fn selected(self) -> Style {
-        Style::new().add_modifier(Modifier::REVERSED)
-    }
-
-    /// A pane's border, focused or not.
-    pub fn border(self, focused: bool) -> Style {
-        if focused { self.accent() } else { self.dim() }
-    }
-}
-
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame<'_>) {
-    let theme = Theme::new(app.colors);
+    let theme = Theme::new(app.palette);
     let [top, main, bottom] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),

@@ -54,7 +54,7 @@ impl Harness {
         let backend = Backend::new(messenger, account, ALICE, Vec::new()).expect("backend");
         let now = at(0);
         let mut app = App::new(ALICE, now);
-        app.colors = false;
+        app.palette = ims_tui::components::Palette::None;
         app.next_hop = "udp 127.0.0.1:5060".into();
         app.settings = vec![("address of record".into(), ALICE.into())];
         let mut harness = Harness {
@@ -184,6 +184,15 @@ impl Harness {
             .draw(|frame| ims_tui::components::render(&self.app, frame))
             .expect("draw");
         terminal.backend().to_string()
+    }
+
+    /// The screen as cells (colours included).
+    pub fn render_buffer(&self, width: u16, height: u16) -> ratatui::buffer::Buffer {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|frame| ims_tui::components::render(&self.app, frame))
+            .expect("draw");
+        terminal.backend().buffer().clone()
     }
 
     /// Commands sent to the engine so far (taken).
