@@ -94,6 +94,44 @@ impl<C: Commands> Backend<C> {
         &mut self.commands
     }
 
+    /// Moves to a new engine (a new session, maybe another account): commands go to
+    /// `commands` from now on, and the old sink is handed back (dropping a driver's
+    /// handle makes it de-register and stop). Call [`register`](Self::register) next.
+    pub fn relink(
+        &mut self,
+        engine_account: ua::AccountId,
+        aor: &str,
+        commands: C,
+    ) -> Result<C, MessagingError> {
+        let parsed = Aor::parse(aor)?;
+        let account = self.messenger.attach(engine_account, aor)?;
+        if account != self.account {
+            self.open = None;
+        }
+        self.account = account;
+        self.aor = parsed;
+        self.engine_account = engine_account;
+        // What the old engine had in flight is still `queued`/`sending` in the store;
+        // `register` resends it.
+        self.backlog.clear();
+        self.backlog_in_flight.clear();
+        Ok(std::mem::replace(&mut self.commands, commands))
+    }
+
+    /// Sends REGISTER, then what waits to be sent, and reads the screens afresh: the
+    /// start of each session.
+    pub fn register(&mut self) -> Vec<Action> {
+        let mut actions: Vec<Action> = self
+            .send(Command::Register {
+                account: self.engine_account,
+            })
+            .into_iter()
+            .collect();
+        actions.extend(self.refresh());
+        actions.extend(self.resend_pending());
+        actions
+    }
+
     /// The messenger (tests and start-up read the store through it).
     pub fn messenger_mut(&mut self) -> &mut Messenger {
         &mut self.messenger

@@ -14,6 +14,7 @@ pub mod editor;
 pub mod import;
 pub mod keymap;
 pub mod run;
+pub mod session;
 pub mod settings;
 pub mod text;
 pub mod trace;

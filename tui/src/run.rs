@@ -12,16 +12,22 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 use crossterm::event::{self, Event as TermEvent};
 use ims_core::config::{AccountSettings, Config};
-use ims_core::driver::{Driver, next_hops, route_address, split_targets};
-use ims_core::engine::{Command, Event};
+use ims_core::driver::dns::Target;
+use ims_core::driver::{NextHopError, TraceReceiver, TraceRecord};
+use ims_core::engine::{EngineConfig, Event};
 use ims_core::messaging::{Messenger, TextFormat};
 use ims_core::store::Store;
 use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use crate::action::{Action, Effect, Notice, RegistrationState};
 use crate::app::App;
 use crate::backend::Backend;
+use crate::session::Link;
+
+/// Trace records waiting for the loop at most (past that the driver drops them).
+const TRACE_BUFFER: usize = 4096;
 
 /// What the loop needs, from the command line and config.
 #[derive(Debug)]
@@ -70,7 +76,92 @@ fn utc_offset() -> i32 {
     chrono::Local::now().offset().local_minus_utc()
 }
 
-/// Starts the engine for the account and runs the UI until the user quits.
+/// The registration session's state, as the loop sees it.
+#[derive(Debug, Default)]
+struct Connection {
+    /// Finding the next hop (a task).
+    resolving: Option<JoinHandle<Result<Vec<Target>, NextHopError>>>,
+    /// The next try, after a failure to find the next hop or start the driver.
+    retry_at: Option<tokio::time::Instant>,
+    /// Why the last try failed.
+    failure: Option<String>,
+    /// Tries failed in a row (the back-off grows with them).
+    failures: u32,
+    /// The running session's trace.
+    trace: Option<TraceReceiver>,
+    /// The running session's driver task.
+    running: Option<JoinHandle<()>>,
+}
+
+impl Connection {
+    /// Starts finding the next hop for `account`; the running session (if any) ends
+    /// first: its handle, taken by the caller, is dropped, which de-registers it.
+    fn connect(&mut self, account: &AccountSettings, dns_server: Option<SocketAddr>) {
+        self.trace = None;
+        self.retry_at = None;
+        let previous = self.running.take();
+        self.resolving = Some(crate::session::resolve(
+            account.clone(),
+            dns_server,
+            previous,
+            Duration::from_secs(3),
+        ));
+    }
+
+    /// The status after a failed try; the next one is due after the back-off.
+    fn failed(&mut self, reason: String, config: &EngineConfig) -> Action {
+        self.failures = self.failures.saturating_add(1);
+        let wait = crate::session::backoff(
+            self.failures,
+            config.registration.retry_base,
+            config.registration.retry_max,
+        );
+        tracing::warn!(%reason, retry_in = ?wait, "no session");
+        self.retry_at = Some(tokio::time::Instant::now() + wait);
+        self.failure = Some(reason.clone());
+        Action::Registration(RegistrationState::Failed {
+            reason,
+            retry_in: Some(wait),
+        })
+    }
+
+    /// The status bar's countdown while waiting for the next try.
+    fn countdown(&self) -> Option<Action> {
+        let at = self.retry_at?;
+        Some(Action::Registration(RegistrationState::Failed {
+            reason: self.failure.clone()?,
+            retry_in: Some(at.saturating_duration_since(tokio::time::Instant::now())),
+        }))
+    }
+}
+
+/// Resolves when the task does; never while there is none.
+async fn finished<T>(task: &mut Option<JoinHandle<T>>) -> Result<T, tokio::task::JoinError> {
+    match task {
+        Some(task) => task.await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Sleeps until `at`; forever without one.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next trace record; never without a session.
+async fn next_record(trace: &mut Option<TraceReceiver>) -> Option<TraceRecord> {
+    match trace {
+        Some(trace) => trace.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts the engine for the account and runs the UI until the user quits. A next hop
+/// that cannot be found (DNS, an unknown proxy name) does not stop it: the status bar
+/// says why and when it tries again, with back-off.
 pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
     let now = SystemTime::now();
     let mut app = App::new(&options.account.aor, now);
@@ -95,42 +186,13 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
     }
     let mut messenger = Messenger::new(store, ims_core::driver::os_seed()?);
     messenger.set_text_format(TextFormat::CpimDelivery);
-
-    let targets = next_hops(&options.account, options.dns_server)
-        .await
-        .context("finding the next hop (P-CSCF)")?;
-    let ((proxy, transport), failover) = split_targets(&targets).context("no next hop found")?;
-    app.update(Action::NextHop(format!("{transport} {proxy}")));
-    let listen = options.config.listen_address()?;
-    let (mut driver, handle) = Driver::bind(options.config.engine_config()?, listen).await?;
-    let local = driver.local_address();
-    if local.ip().is_unspecified() {
-        let ip = route_address(proxy).with_context(|| format!("no route to {proxy}"))?;
-        driver.advertise(SocketAddr::new(ip, local.port()));
-    }
-    let mut account_config = options.account.account_config(proxy);
-    account_config.transport = transport;
-    account_config.failover = failover;
-    if let Some(ims) = account_config.ims.as_mut().filter(|i| i.aka.is_some()) {
-        let aor = ims_core::store::Aor::parse(&options.account.aor)?;
-        let store = messenger.store_mut();
-        let id = store.upsert_account(&aor, None)?;
-        if let Some(state) = store.load_aka_sqn(id)? {
-            ims.sqn = state.parse().context("the stored AKA SQN state")?;
-        }
-    }
-    let engine_account = driver.engine_mut().add_account(account_config)?;
-    let mut trace = driver.trace(4096);
-    let running = tokio::spawn(driver.run());
-    let mut backend = Backend::new(messenger, engine_account, &options.account.aor, handle)?;
-    backend
-        .commands_mut()
-        .command(Command::Register {
-            account: engine_account,
-        })
-        .context("starting registration")?;
+    let engine_config = options.config.engine_config()?;
+    let account = options.account.clone();
+    let offline = crate::session::offline_account(&options.config, &account)?;
+    let mut backend = Backend::new(messenger, offline, &account.aor, Link::Down)?;
     let mut pending = backend.refresh();
-    pending.extend(backend.resend_pending());
+    let mut connection = Connection::default();
+    connection.connect(&account, options.dns_server);
 
     let stop_input = Arc::new(AtomicBool::new(false));
     let mut keys = spawn_input(Arc::clone(&stop_input));
@@ -138,6 +200,7 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
     let mut quit_deadline: Option<tokio::time::Instant> = None;
     let result = loop {
         // Apply everything waiting, then draw once.
+        let mut quit_now = false;
         while let Some(action) = pending.pop() {
             let effects = app.update(action);
             for effect in effects {
@@ -149,14 +212,24 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                     ));
                     continue;
                 }
-                if effect == Effect::Quit && quit_deadline.is_none() {
-                    quit_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(3));
-                    app.notice = Some(Notice::Info("de-registering…".into()));
+                if effect == Effect::Quit {
+                    if !backend.commands_mut().is_up() {
+                        // Not registered: nothing to de-register.
+                        quit_now = true;
+                        continue;
+                    }
+                    if quit_deadline.is_none() {
+                        quit_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(3));
+                        app.notice = Some(Notice::Info("de-registering…".into()));
+                    }
                 }
                 let mut more = backend.execute(effect, SystemTime::now());
                 more.reverse();
                 pending.extend(more);
             }
+        }
+        if quit_now {
+            break Ok(());
         }
         if app.dirty {
             app.dirty = false;
@@ -164,12 +237,6 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                 break Err(error.into());
             }
         }
-        let deadline = async {
-            match quit_deadline {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             biased;
             key = keys.recv() => match key {
@@ -203,22 +270,79 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                     let mut actions = backend.on_events(&events, SystemTime::now());
                     actions.reverse();
                     pending.extend(actions);
-                    if done {
+                    if done && quit_deadline.is_some() {
                         break Ok(());
                     }
                 }
-                None => break Ok(()),
+                None => {
+                    if quit_deadline.is_some() {
+                        break Ok(());
+                    }
+                    // The driver stopped under us: try a new session.
+                    drop(backend.relink(offline, &account.aor, Link::Down)?);
+                    pending.push(connection.failed("the SIP driver stopped".into(), &engine_config));
+                }
             },
-            record = trace.recv() => {
-                if let Some(record) = record {
-                    pending.push(Action::Trace(Box::new(record)));
+            resolved = finished(&mut connection.resolving) => {
+                connection.resolving = None;
+                let targets = match resolved {
+                    Ok(Ok(targets)) => Ok(targets),
+                    Ok(Err(error)) => Err(format!("next hop (P-CSCF) not found: {error}")),
+                    Err(error) => Err(format!("finding the next hop: {error}")),
+                };
+                let started = match targets {
+                    Ok(targets) => crate::session::start(
+                        &options.config,
+                        &account,
+                        &targets,
+                        backend.messenger_mut().store_mut(),
+                        TRACE_BUFFER,
+                    )
+                    .await
+                    .map_err(|error| format!("{error:#}")),
+                    Err(error) => Err(error),
+                };
+                match started {
+                    Ok(session) => {
+                        connection.failures = 0;
+                        connection.failure = None;
+                        connection.trace = Some(session.trace);
+                        connection.running = Some(session.running);
+                        drop(backend.relink(session.engine_account, &account.aor, Link::Up(session.handle))?);
+                        pending.push(Action::NextHop(session.next_hop));
+                        pending.push(Action::Registration(RegistrationState::Registering));
+                        let mut actions = backend.register();
+                        actions.reverse();
+                        pending.extend(actions);
+                    }
+                    Err(reason) => pending.push(connection.failed(reason, &engine_config)),
                 }
             }
-            _ = tick.tick() => pending.push(Action::Tick(SystemTime::now())),
-            () = deadline => break Ok(()),
+            () = until(connection.retry_at) => {
+                pending.push(Action::Registration(RegistrationState::Registering));
+                connection.connect(&account, options.dns_server);
+            }
+            record = next_record(&mut connection.trace) => {
+                match record {
+                    Some(record) => pending.push(Action::Trace(Box::new(record))),
+                    None => connection.trace = None,
+                }
+            }
+            _ = tick.tick() => {
+                pending.push(Action::Tick(SystemTime::now()));
+                pending.extend(connection.countdown());
+            }
+            () = until(quit_deadline) => break Ok(()),
         }
     };
     stop_input.store(true, Ordering::Relaxed);
-    let _ = tokio::time::timeout(Duration::from_secs(1), running).await;
+    if let Some(resolving) = connection.resolving.take() {
+        resolving.abort();
+    }
+    // Dropping the handle makes the driver de-register; give it a moment.
+    drop(backend.relink(offline, &account.aor, Link::Down));
+    if let Some(running) = connection.running.take() {
+        let _ = tokio::time::timeout(Duration::from_secs(1), running).await;
+    }
     result
 }

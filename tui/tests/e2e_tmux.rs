@@ -230,3 +230,99 @@ fn an_unreachable_pcscf_shows_the_reason_and_the_ui_stays_responsive() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A DNS server on loopback that refuses every query (RCODE 5) at once, until dropped.
+struct RefusingDns {
+    address: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl RefusingDns {
+    fn start() -> RefusingDns {
+        use std::sync::atomic::Ordering;
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind DNS");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .expect("timeout");
+        let address = socket.local_addr().expect("address");
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 1500];
+            while !stopped.load(Ordering::Relaxed) {
+                let Ok((n, from)) = socket.recv_from(&mut buffer) else {
+                    continue;
+                };
+                if n < 12 {
+                    continue;
+                }
+                // The query back as the answer: QR set, RD kept, RCODE 5 (REFUSED).
+                let mut answer = buffer[..n].to_vec();
+                answer[2] = 0x80 | (answer[2] & 0x01);
+                answer[3] = 0x05;
+                let _ = socket.send_to(&answer, from);
+            }
+        });
+        RefusingDns { address, stop }
+    }
+}
+
+impl Drop for RefusingDns {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// No proxy configured and a DNS server that refuses: imsphone starts anyway, the
+/// status bar names the failure and the next try, the keys work, and it tries again
+/// (the log shows a second attempt).
+#[test]
+fn a_next_hop_that_dns_cannot_find_does_not_stop_the_program() {
+    let dir = PeerDir::new("imsphone-nodns").expect("dir");
+    let tmux = Tmux::new(dir.path());
+    let dns = RefusingDns::start();
+    let config = dir.join("imsphone.toml");
+    // retry_base_s = 1: the second try comes a second after the first failure.
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\nretry_base_s = 1\nretry_max_s = 2\n[[accounts]]\n\
+         aor = \"sip:alice@ims.test\"\npassword = \"pw\"\n",
+    )
+    .expect("config");
+    let log = dir.join("alice.log");
+    let command = format!(
+        "{} --config {} --data-dir {} --dns-server {} --log-file {} --no-color",
+        env!("CARGO_BIN_EXE_imsphone"),
+        config.display(),
+        dir.join("alice").display(),
+        dns.address,
+        log.display(),
+    );
+    tmux.open("alice", &command);
+    let screen = tmux.wait_for("alice", "✗");
+    assert!(
+        screen.contains("next hop") && screen.contains("retry in"),
+        "{screen}"
+    );
+    // Responsive: screens switch while it waits.
+    tmux.type_keys("alice", "4", &[]);
+    tmux.wait_for("alice", "address of record");
+    tmux.type_keys("alice", "1", &[]);
+    tmux.wait_for("alice", "No contacts yet");
+    let deadline = Instant::now() + TIMEOUT;
+    while std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .matches("no session")
+        .count()
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no second try in the log");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(tmux.alive("alice"), "imsphone is still running");
+    tmux.type_keys("alice", "", &["q"]);
+    while tmux.alive("alice") {
+        assert!(Instant::now() < deadline, "imsphone did not exit on q");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -103,3 +103,21 @@ fn colours_degrade_with_the_palette() {
         ]
     );
 }
+
+/// A failed registration at 80 columns: the reason is cut so the retry time shows.
+#[test]
+fn registration_failure_in_the_status_bar() {
+    use ims_tui::action::RegistrationState;
+    let mut harness = Harness::new();
+    harness.dispatch(Action::Registration(RegistrationState::Failed {
+        reason: "next hop (P-CSCF) not found: DNS NAPTR lookup of ims.test failed: refused".into(),
+        retry_in: Some(std::time::Duration::from_secs(40)),
+    }));
+    let screen = harness.render(80, 24);
+    let top = screen.lines().next().unwrap_or_default();
+    assert!(
+        top.contains("✗ next hop") && top.contains("retry in 40 s"),
+        "{top}"
+    );
+    insta::assert_snapshot!("registration_failed_80x24", screen);
+}

@@ -58,7 +58,9 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     }
 }
 
-fn registration(app: &App, theme: Theme) -> Span<'static> {
+/// The registration state in at most `width` columns: a failure's reason is cut
+/// (the Account screen shows it whole) so that the retry time always shows.
+fn registration(app: &App, theme: Theme, width: usize) -> Span<'static> {
     match &app.registration {
         RegistrationState::Idle => Span::styled("○ not registered", theme.dim()),
         RegistrationState::Registering => Span::styled("◌ registering…", theme.warn()),
@@ -73,51 +75,73 @@ fn registration(app: &App, theme: Theme) -> Span<'static> {
             let retry = retry_in
                 .map(|d| format!(", retry in {}", crate::text::duration(d)))
                 .unwrap_or_default();
+            let room = width.saturating_sub(2 + retry.chars().count()).max(12);
+            let reason = crate::text::fit(reason, room);
             Span::styled(format!("✗ {reason}{retry}"), theme.error())
         }
         RegistrationState::Unregistered => Span::styled("○ unregistered", theme.dim()),
     }
 }
 
+/// The tabs of the status bar: their text, and the screen each stands for.
+pub fn tabs(app: &App, width: u16) -> Vec<(String, Screen)> {
+    // Wide terminals name every screen; narrow ones only the current one.
+    let wide = width >= 140;
+    Screen::ALL
+        .iter()
+        .enumerate()
+        .map(|(n, screen)| {
+            let text = if wide || *screen == app.screen {
+                format!(" {} {} ", n + 1, screen.title())
+            } else {
+                format!(" {} ", n + 1)
+            };
+            (text, *screen)
+        })
+        .collect()
+}
+
 fn status_bar(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let tabs: Vec<Span<'_>> = tabs(app, area.width)
+        .into_iter()
+        .map(|(text, screen)| {
+            let style = if screen == app.screen {
+                theme.accent().add_modifier(Modifier::REVERSED)
+            } else {
+                theme.dim()
+            };
+            Span::styled(text, style)
+        })
+        .collect();
+    let tabs_width: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
+    let name = crate::text::short_aor(&app.aor).to_owned();
+    let mut after = Vec::new();
+    if !app.next_hop.is_empty() {
+        after.push(Span::styled(format!("  via {}", app.next_hop), theme.dim()));
+    }
+    let unread = app.total_unread();
+    if unread > 0 {
+        after.push(Span::styled(
+            format!("  {unread} unread"),
+            theme.warn().add_modifier(Modifier::BOLD),
+        ));
+    }
+    // " imsphone " + " " + name + "  " before the state; what follows the state (next
+    // hop, unread count) is what the line loses when it is full.
+    let used = 10 + 1 + name.chars().count() + 2 + tabs_width;
+    let room = usize::from(area.width).saturating_sub(used);
+    let state = registration(app, theme, room);
     let mut spans = vec![
         Span::styled(
             " imsphone ",
             theme.accent().add_modifier(Modifier::REVERSED),
         ),
         Span::raw(" "),
-        Span::styled(crate::text::short_aor(&app.aor).to_owned(), theme.accent()),
+        Span::styled(name, theme.accent()),
         Span::raw("  "),
-        registration(app, theme),
+        state,
     ];
-    if !app.next_hop.is_empty() {
-        spans.push(Span::styled(format!("  via {}", app.next_hop), theme.dim()));
-    }
-    let unread = app.total_unread();
-    if unread > 0 {
-        spans.push(Span::styled(
-            format!("  {unread} unread"),
-            theme.warn().add_modifier(Modifier::BOLD),
-        ));
-    }
-    // Wide terminals name every screen; narrow ones only the current one.
-    let wide = area.width >= 140;
-    let mut tabs = Vec::new();
-    for (n, screen) in Screen::ALL.iter().enumerate() {
-        let current = *screen == app.screen;
-        let style = if current {
-            theme.accent().add_modifier(Modifier::REVERSED)
-        } else {
-            theme.dim()
-        };
-        let text = if wide || current {
-            format!(" {} {} ", n + 1, screen.title())
-        } else {
-            format!(" {} ", n + 1)
-        };
-        tabs.push(Span::styled(text, style));
-    }
-    let tabs_width: usize = tabs.iter().map(|s| s.content.chars().count()).sum();
+    spans.extend(after);
     let [left, right] = Layout::horizontal([
         Constraint::Min(0),
         Constraint::Length(u16::try_from(tabs_width).unwrap_or(u16::MAX)),
