@@ -4,7 +4,14 @@
 //!
 //! - Sending: the message is stored `queued` with its Call-ID and CSeq *before* the
 //!   `SendMessage` command exists; `sending` when the engine sends it; `sent` on a 2xx;
-//!   `failed` (with the reason) otherwise.
+//!   `failed` (with the reason) otherwise. The messages of one conversation (1:1 or
+//!   group) share a Call-ID with rising CSeq, across restarts.
+//! - Order: a receiver files a message that arrives after a later one of the same
+//!   sender and Call-ID before that one (the store's conversation order, see
+//!   [`Store::messages`](crate::store::Store::messages)). The paper's group rule lets
+//!   text n+1 leave at the first 2xx for n, while n may still be on its way to other
+//!   members (a retransmission after loss, another proxy worker): each member still
+//!   reads the texts in the order they were typed.
 //! - After a restart, [`Messenger::resend_pending`] sends `queued`/`sending` messages
 //!   again with their stored Call-ID and CSeq, so a receiver that already has one drops
 //!   the duplicate.
@@ -261,8 +268,11 @@ impl Messenger {
         imdn_message_id: Option<&str>,
         now: SystemTime,
     ) -> Result<MessageId, MessagingError> {
-        // The Call-ID is stored before anything is sent: a resend after a crash reuses it.
-        let call_id = self.random_token();
+        // The Call-ID and CSeq are stored before anything is sent: a resend after a crash
+        // reuses them. A conversation keeps one Call-ID and counts CSeq up, so receivers
+        // can file its messages in the order they were typed (one overtaken on the way
+        // is put back in its place); `fresh` is only used for a conversation's first.
+        let fresh = self.random_token();
         let id = self.store.batch(|batch| {
             let id = batch.insert_outgoing(&NewOutgoing {
                 conversation,
@@ -271,7 +281,7 @@ impl Messenger {
                 imdn_message_id,
                 created_at: now,
             })?;
-            batch.record_sip_ids(id, &call_id, 1)?;
+            batch.assign_sip_ids(id, &fresh)?;
             Ok(id)
         })?;
         Ok(id)

@@ -1,7 +1,7 @@
 //! Pager-mode IM (RFC 3428) and group chat between engines on the simulated network.
 #![allow(clippy::disallowed_methods)] // one Instant::now() per test as the virtual epoch
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -392,6 +392,16 @@ mod group {
             got.iter()
                 .all(|(_, _, g)| g.as_ref().map(|g| g.1.as_str()) == Some("sip:friends@ims.test"))
         );
+        // The copies of one message share its Call-ID (and CSeq), so a member that gets
+        // one again after the sender's restart drops it.
+        for body in [&b"fan-out 1"[..], b"fan-out 2"] {
+            let call_ids: HashSet<&String> = got
+                .iter()
+                .filter(|(_, b, _)| b.as_slice() == body)
+                .map(|(call_id, _, _)| call_id)
+                .collect();
+            assert_eq!(call_ids.len(), 1, "{got:?}");
+        }
         // The receiver sees the text (not the multipart wrapper) and the member list.
         let incoming: Vec<_> = network
             .events(members_node)

@@ -125,6 +125,86 @@ fn text_is_stored_queued_then_sent_and_the_receiver_stores_it_once() {
     );
 }
 
+#[test]
+fn texts_overtaking_each_other_on_the_way_are_filed_in_the_order_typed() {
+    let mut network = SimNetwork::new(Instant::now(), 11);
+    // A third of the datagrams held back up to 300 ms, 10 % lost (retransmitted by
+    // Timer E after 500 ms): later texts routinely arrive first.
+    network.conditions.reorder = 0.3;
+    network.conditions.reorder_window = Duration::from_millis(300);
+    network.conditions.loss = 0.1;
+    let mut alice = side(
+        &mut network,
+        "alice",
+        5062,
+        5064,
+        Store::open_in_memory().unwrap(),
+    );
+    let mut bob = side(
+        &mut network,
+        "bob",
+        5064,
+        5062,
+        Store::open_in_memory().unwrap(),
+    );
+    let texts: Vec<String> = (1..=100).map(|n| format!("text {n}")).collect();
+    let pairs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|t| ("sip:bob@ims.test", t.as_str()))
+        .collect();
+    let sent = alice
+        .messenger
+        .send_texts(alice.account, &pairs, SystemTime::now())
+        .unwrap();
+    // One Call-ID for the conversation, CSeq 1..=100 in the order typed.
+    let ids: Vec<(String, u32)> = sent
+        .iter()
+        .map(|(id, _)| {
+            let m = alice.messenger.store().message(*id).unwrap().unwrap();
+            (m.sip_call_id.unwrap(), m.sip_cseq.unwrap())
+        })
+        .collect();
+    assert!(ids.iter().all(|(call_id, _)| *call_id == ids[0].0));
+    assert_eq!(
+        ids.iter().map(|(_, cseq)| *cseq).collect::<Vec<_>>(),
+        (1..=100).collect::<Vec<u32>>()
+    );
+    for (_, command) in sent {
+        network.command(alice.node, command).unwrap();
+    }
+    // Record the arrival order as bob's messenger sees it.
+    let mut arrival = Vec::new();
+    let end = network.now() + Duration::from_secs(40);
+    while network.now() < end {
+        network.run_for(Duration::from_millis(1));
+        for side in [&mut alice, &mut bob] {
+            for event in network.take_events(side.node) {
+                if let ims_core::engine::Event::MessageReceived(m) = &event {
+                    arrival.push(m.cseq);
+                }
+                for command in side.messenger.on_event(&event, SystemTime::now()).unwrap() {
+                    network.command(side.node, command).unwrap();
+                }
+            }
+        }
+    }
+    let mut sorted = arrival.clone();
+    sorted.sort_unstable();
+    assert_ne!(arrival, sorted, "the network reordered nothing: no test");
+    let bob_store = bob.messenger.store();
+    let bob_account = bob_store.accounts().unwrap()[0].id;
+    let conversations = bob_store.conversations(bob_account).unwrap();
+    assert_eq!(conversations.len(), 1);
+    let conversation = conversations[0].id;
+    let filed: Vec<String> = bob_store
+        .messages(conversation, 1000, None)
+        .unwrap()
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect();
+    assert_eq!(filed, texts);
+}
+
 fn open(path: &Path) -> Store {
     Store::open(path).unwrap()
 }

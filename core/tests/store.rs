@@ -617,6 +617,142 @@ fn message_pages_newest_first_page_oldest_first_inside() -> TestResult {
     Ok(())
 }
 
+fn bodies(messages: &[ims_core::store::Message]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| String::from_utf8_lossy(&m.body).into_owned())
+        .collect()
+}
+
+#[test]
+fn a_message_overtaken_on_the_way_is_filed_before_the_later_one() -> TestResult {
+    let mut store = Store::open_in_memory()?;
+    let alice = store.upsert_account(&aor("sip:alice@ims.test"), None)?;
+    let group = store.create_group(
+        alice,
+        &aor("sip:friends@ims.test"),
+        "Friends",
+        GroupMode::Network,
+        &[],
+    )?;
+    let conversation = store.conversation_for_group(group)?;
+    let (bob, carol) = (aor("sip:bob@ims.test"), aor("sip:carol@ims.test"));
+    // bob's texts 1..4 share a Call-ID; 3 and 4 arrive before 2, carol talks between.
+    store.insert_incoming(&incoming(conversation, &bob, b"bob 1", "bob-stream", 1))?;
+    store.insert_incoming(&incoming(conversation, &bob, b"bob 3", "bob-stream", 3))?;
+    store.insert_incoming(&incoming(
+        conversation,
+        &carol,
+        b"carol 1",
+        "carol-stream",
+        7,
+    ))?;
+    store.insert_incoming(&incoming(conversation, &bob, b"bob 4", "bob-stream", 4))?;
+    let late = store.insert_incoming(&incoming(conversation, &bob, b"bob 2", "bob-stream", 2))?;
+    assert!(late.is_some());
+    // Another Call-ID of bob's with a lower CSeq is another stream: it goes at the end.
+    store.insert_incoming(&incoming(conversation, &bob, b"bob other", "bob-other", 1))?;
+    let all = store.messages(conversation, 100, None)?;
+    assert_eq!(
+        bodies(&all),
+        ["bob 1", "bob 2", "bob 3", "carol 1", "bob 4", "bob other"]
+    );
+    // Pages follow the same order.
+    let last = store.messages(conversation, 2, None)?;
+    assert_eq!(bodies(&last), ["bob 4", "bob other"]);
+    let before = store.messages(conversation, 3, Some(last[0].id))?;
+    assert_eq!(bodies(&before), ["bob 2", "bob 3", "carol 1"]);
+    let first = store.messages(conversation, 3, Some(before[0].id))?;
+    assert_eq!(bodies(&first), ["bob 1"]);
+    // A duplicate of the late one is still refused and moves nothing.
+    assert_eq!(
+        store.insert_incoming(&incoming(conversation, &bob, b"bob 2", "bob-stream", 2))?,
+        None
+    );
+    assert_eq!(
+        bodies(&store.messages(conversation, 100, None)?),
+        ["bob 1", "bob 2", "bob 3", "carol 1", "bob 4", "bob other"]
+    );
+    // An id of another conversation names no place in this one.
+    let (_, other) = alice_and_bob(&mut store)?;
+    let elsewhere = store.insert_outgoing(&outgoing(other, b"hi bob", 9))?;
+    assert!(store.messages(conversation, 3, Some(elsewhere))?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn many_late_messages_in_one_gap_make_room_and_keep_the_order() -> TestResult {
+    let mut store = Store::open_in_memory()?;
+    let (_, conversation) = alice_and_bob(&mut store)?;
+    let bob = aor("sip:bob@ims.test");
+    let carol = aor("sip:carol@ims.test");
+    store.insert_incoming(&incoming(conversation, &carol, b"before", "c", 1))?;
+    store.insert_incoming(&incoming(conversation, &bob, b"100", "b", 100))?;
+    store.insert_incoming(&incoming(conversation, &carol, b"after", "c", 2))?;
+    // 1..99 arrive after 100, oldest first: each goes between the one before it and 100,
+    // halving the gap each time (1,024 apart at first), so room is made several times.
+    for n in 1..100u32 {
+        let body = n.to_string();
+        assert!(
+            store
+                .insert_incoming(&incoming(conversation, &bob, body.as_bytes(), "b", n))?
+                .is_some()
+        );
+    }
+    let mut expected = vec!["before".to_owned()];
+    expected.extend((1..=100).map(|n: u32| n.to_string()));
+    expected.push("after".to_owned());
+    assert_eq!(bodies(&store.messages(conversation, 1000, None)?), expected);
+    Ok(())
+}
+
+#[test]
+fn outgoing_messages_of_a_conversation_share_a_call_id_with_rising_cseq() -> TestResult {
+    let (_dir, path) = temp_file()?;
+    let mut store = Store::open(&path)?;
+    let (alice, with_bob) = alice_and_bob(&mut store)?;
+    let with_carol = store.conversation_with_peer(alice, &aor("sip:carol@ims.test"))?;
+    let first = store.insert_outgoing(&outgoing(with_bob, b"1", 1))?;
+    assert_eq!(
+        store.assign_sip_ids(first, "fresh-1")?,
+        ("fresh-1".to_owned(), 1)
+    );
+    // An incoming message in between does not count.
+    store.insert_incoming(&incoming(with_bob, &aor("sip:bob@ims.test"), b"hi", "x", 9))?;
+    let second = store.insert_outgoing(&outgoing(with_bob, b"2", 2))?;
+    assert_eq!(
+        store.assign_sip_ids(second, "fresh-2")?,
+        ("fresh-1".to_owned(), 2)
+    );
+    // Another conversation has its own Call-ID.
+    let other = store.insert_outgoing(&outgoing(with_carol, b"c", 3))?;
+    assert_eq!(
+        store.assign_sip_ids(other, "fresh-3")?,
+        ("fresh-3".to_owned(), 1)
+    );
+    drop(store);
+    // After a restart the conversation goes on counting.
+    let mut store = Store::open(&path)?;
+    let third = store.insert_outgoing(&outgoing(with_bob, b"3", 4))?;
+    assert_eq!(
+        store.assign_sip_ids(third, "fresh-4")?,
+        ("fresh-1".to_owned(), 3)
+    );
+    let stored = store.message(third)?.ok_or("message 3 missing")?;
+    assert_eq!(
+        (stored.sip_call_id.as_deref(), stored.sip_cseq),
+        (Some("fresh-1"), Some(3))
+    );
+    // Past CSeq 2^31 - 1 (RFC 3261 §8.1.1.5) a new Call-ID starts.
+    store.record_sip_ids(third, "fresh-1", (1 << 31) - 1)?;
+    let fourth = store.insert_outgoing(&outgoing(with_bob, b"4", 5))?;
+    assert_eq!(
+        store.assign_sip_ids(fourth, "fresh-5")?,
+        ("fresh-5".to_owned(), 1)
+    );
+    Ok(())
+}
+
 #[test]
 fn summaries_count_unread_until_marked_read_and_survive_reopen() -> TestResult {
     let (_dir, path) = temp_file()?;

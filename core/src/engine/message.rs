@@ -131,21 +131,19 @@ impl Engine {
                 outstanding: targets.len(),
             });
         }
-        let fan_out =
-            targets.len() > 1 || targets.first().is_some_and(|(_, member)| member.is_some());
-        for (index, (target, member)) in targets.into_iter().enumerate() {
-            // Copies of a fan-out share nothing but the body: each is its own request.
-            let call_id = if fan_out && index > 0 {
-                None
-            } else {
-                message.call_id.clone()
-            };
+        if message.call_id.is_none() {
+            message.call_id = Some(self.token(16));
+        }
+        for (target, member) in targets {
+            // The copies of a fan-out share the Call-ID and CSeq (each has its own branch
+            // and From tag): a member that gets one again after a restart drops it, and
+            // orders the group's texts by CSeq as it does in network mode.
             let result = self.send_message_copy(
                 now,
                 account,
                 &message,
                 &target,
-                call_id,
+                message.call_id.clone(),
                 member.clone(),
                 group_key.clone(),
             );

@@ -176,7 +176,7 @@ impl Messenger {
                         imdn_message_id: imdn_message_id.as_deref(),
                         created_at: now,
                     })?;
-                    batch.record_sip_ids(id, call_id, 1)?;
+                    batch.assign_sip_ids(id, call_id)?;
                     Ok(id)
                 })
                 .collect::<Result<Vec<_>, StoreError>>()

@@ -74,8 +74,10 @@ fn insert_outgoing(
     let id = connection
         .prepare_cached(
             "INSERT INTO messages (conversation_id, account_id, direction, sender_aor, body,
-                 content_type, state, imdn_message_id, created_ms, updated_ms)
-             SELECT c.id, c.account_id, 'out', a.aor, ?2, ?3, 'queued', ?4, ?5, ?5
+                 content_type, state, imdn_message_id, created_ms, updated_ms, position)
+             SELECT c.id, c.account_id, 'out', a.aor, ?2, ?3, 'queued', ?4, ?5, ?5,
+                 (SELECT coalesce(max(m.position), 0) + 1024 FROM messages m
+                  WHERE m.conversation_id = c.id)
              FROM conversations c JOIN accounts a ON a.id = c.account_id WHERE c.id = ?1
              RETURNING id",
         )
@@ -174,6 +176,98 @@ fn record_sip_ids(
     Ok(())
 }
 
+/// The Call-ID and CSeq outgoing message `id` goes out with: the Call-ID of the latest
+/// earlier outgoing message of its conversation with the next CSeq, so that a receiver
+/// can put the conversation's requests in order (RFC 3261 §8.1.1.5: CSeq orders the
+/// requests of one Call-ID); `fresh` with CSeq 1 for a conversation's first, or when the
+/// CSeq would pass 2^31 - 1.
+fn assign_sip_ids(
+    connection: &Connection,
+    id: MessageId,
+    fresh: &str,
+) -> Result<(String, u32), StoreError> {
+    const CSEQ_MAX: u32 = (1 << 31) - 1;
+    let previous: Option<(String, u32)> = connection
+        .prepare_cached(
+            "SELECT p.sip_call_id, p.sip_cseq FROM messages m
+             JOIN messages p ON p.conversation_id = m.conversation_id
+             WHERE m.id = ?1 AND p.direction = 'out' AND p.id < m.id
+                 AND p.sip_call_id IS NOT NULL AND p.sip_cseq IS NOT NULL
+             ORDER BY p.id DESC LIMIT 1",
+        )
+        .and_then(|mut statement| {
+            statement
+                .query_row([id], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()
+        })
+        .during(Operation::RecordSipIds)?;
+    let (call_id, cseq) = match previous {
+        Some((call_id, cseq)) if cseq < CSEQ_MAX => (call_id, cseq + 1),
+        _ => (fresh.to_owned(), 1),
+    };
+    record_sip_ids(connection, id, &call_id, cseq)?;
+    Ok((call_id, cseq))
+}
+
+/// Where an incoming message goes in its conversation: after everything, unless its
+/// sender already has a later request of the same Call-ID (a higher CSeq) there; then
+/// just before the first of those. Makes room by moving the later rows up when two
+/// positions are adjacent.
+fn incoming_position(
+    connection: &Connection,
+    account: AccountId,
+    message: &NewIncoming<'_>,
+) -> Result<i64, StoreError> {
+    let operation = Operation::InsertIncoming;
+    let next: Option<i64> = match (message.sip_call_id, message.sip_cseq) {
+        (Some(call_id), Some(cseq)) => connection
+            .prepare_cached(
+                "SELECT min(position) FROM messages
+                 WHERE account_id = ?1 AND sender_aor = ?2 AND sip_call_id = ?3
+                     AND sip_cseq > ?4 AND conversation_id = ?5",
+            )
+            .and_then(|mut statement| {
+                statement.query_row(
+                    params![account, message.sender, call_id, cseq, message.conversation],
+                    |row| row.get(0),
+                )
+            })
+            .during(operation)?,
+        _ => None,
+    };
+    let Some(next) = next else {
+        return connection
+            .prepare_cached(
+                "SELECT coalesce(max(position), 0) + 1024 FROM messages
+                 WHERE conversation_id = ?1",
+            )
+            .and_then(|mut statement| statement.query_row([message.conversation], |row| row.get(0)))
+            .during(operation);
+    };
+    let previous: i64 = connection
+        .prepare_cached(
+            "SELECT max(position) FROM messages WHERE conversation_id = ?1 AND position < ?2",
+        )
+        .and_then(|mut statement| {
+            statement.query_row(params![message.conversation, next], |row| {
+                row.get::<_, Option<i64>>(0)
+            })
+        })
+        .during(operation)?
+        .unwrap_or(next - 2048);
+    if next - previous >= 2 {
+        return Ok(previous + (next - previous) / 2);
+    }
+    connection
+        .prepare_cached(
+            "UPDATE messages SET position = position + 1024
+             WHERE conversation_id = ?1 AND position >= ?2",
+        )
+        .and_then(|mut statement| statement.execute(params![message.conversation, next]))
+        .during(operation)?;
+    Ok(previous + (next + 1024 - previous) / 2)
+}
+
 /// Stores an incoming message unless it is a duplicate; several statements, so the
 /// caller runs it inside a transaction.
 fn insert_incoming(
@@ -194,12 +288,13 @@ fn insert_incoming(
             entity: Entity::Conversation,
             id: message.conversation.0,
         })?;
+    let position = incoming_position(connection, account, message)?;
     let id: Option<MessageId> = connection
         .prepare_cached(
             "INSERT INTO messages (conversation_id, account_id, direction, sender_aor, body,
                  content_type, state, sip_call_id, sip_cseq, imdn_message_id, created_ms,
-                 updated_ms)
-             VALUES (?1, ?2, 'in', ?3, ?4, ?5, 'delivered', ?6, ?7, ?8, ?9, ?9)
+                 updated_ms, position)
+             VALUES (?1, ?2, 'in', ?3, ?4, ?5, 'delivered', ?6, ?7, ?8, ?9, ?9, ?10)
              ON CONFLICT DO NOTHING
              RETURNING id",
         )
@@ -216,6 +311,7 @@ fn insert_incoming(
                         message.sip_cseq,
                         message.imdn_message_id,
                         UnixMs(message.received_at),
+                        position,
                     ],
                     |row| row.get(0),
                 )
@@ -343,6 +439,17 @@ impl Store {
         record_sip_ids(&self.connection, id, call_id, cseq)
     }
 
+    /// Gives outgoing message `id` its Call-ID and CSeq: the conversation's Call-ID (that
+    /// of its latest earlier outgoing message) with the next CSeq, or `fresh` with CSeq 1
+    /// for the first. Returns what was recorded.
+    pub fn assign_sip_ids(
+        &mut self,
+        id: MessageId,
+        fresh: &str,
+    ) -> Result<(String, u32), StoreError> {
+        self.write(|connection| assign_sip_ids(connection, id, fresh))
+    }
+
     /// Stores an incoming message as `Delivered`, and a contact marked unknown for a
     /// sender the account's address book lacks. `None` for a duplicate: a message of the
     /// same account from the same sender with the same Call-ID and CSeq, or with the same
@@ -388,29 +495,60 @@ impl Store {
             .during(Operation::ReadMessages)
     }
 
-    /// A page of a conversation: the newest `limit` messages older than `before` (all
-    /// when `None`), oldest first. Pass the first id of a page as `before` for the page
-    /// before it.
+    /// A page of a conversation in its order: the last `limit` messages before message
+    /// `before` (the end when `None`), first first. Pass the first id of a page as
+    /// `before` for the page before it; an id that is not in the conversation gives an
+    /// empty page.
+    ///
+    /// The order is arrival, except that a message arriving after a later request of
+    /// the same sender and Call-ID (a higher CSeq) is placed before that one: the
+    /// sender's order, as its CSeq says.
     pub fn messages(
         &self,
         conversation: ConversationId,
         limit: usize,
         before: Option<MessageId>,
     ) -> Result<Vec<Message>, StoreError> {
-        let before = before.map_or(i64::MAX, |id| id.0);
+        let operation = Operation::ReadMessages;
+        let before: (i64, i64) = match before {
+            None => (i64::MAX, i64::MAX),
+            Some(id) => {
+                let found = self
+                    .connection
+                    .prepare_cached(
+                        "SELECT position, id FROM messages WHERE id = ?1 AND conversation_id = ?2",
+                    )
+                    .and_then(|mut statement| {
+                        statement
+                            .query_row(params![id, conversation], |row| {
+                                Ok((row.get(0)?, row.get(1)?))
+                            })
+                            .optional()
+                    })
+                    .during(operation)?;
+                match found {
+                    Some(found) => found,
+                    None => return Ok(Vec::new()),
+                }
+            }
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut page: Vec<Message> = self
             .connection
             .prepare_cached(&format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
-                 WHERE conversation_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+                 WHERE conversation_id = ?1 AND (position, id) < (?2, ?3)
+                 ORDER BY position DESC, id DESC LIMIT ?4"
             ))
             .and_then(|mut statement| {
                 statement
-                    .query_map(params![conversation, before, limit], message_from_row)?
+                    .query_map(
+                        params![conversation, before.0, before.1, limit],
+                        message_from_row,
+                    )?
                     .collect()
             })
-            .during(Operation::ReadMessages)?;
+            .during(operation)?;
         page.reverse();
         Ok(page)
     }
@@ -493,6 +631,15 @@ impl Batch<'_> {
         cseq: u32,
     ) -> Result<(), StoreError> {
         record_sip_ids(&self.transaction, id, call_id, cseq)
+    }
+
+    /// [`Store::assign_sip_ids`] inside the batch.
+    pub fn assign_sip_ids(
+        &mut self,
+        id: MessageId,
+        fresh: &str,
+    ) -> Result<(String, u32), StoreError> {
+        assign_sip_ids(&self.transaction, id, fresh)
     }
 
     /// [`Store::insert_incoming`] inside the batch.

@@ -126,17 +126,31 @@ const V3: &str = r#"
 CREATE INDEX messages_incoming ON messages (conversation_id, id) WHERE direction = 'in';
 "#;
 
+/// Version 4: a conversation's order is `position`, not arrival. A message arriving after
+/// a later one of the same sender in the same Call-ID (a lower CSeq: a group text
+/// overtaken by the next one on its way through the core, a retransmission after loss)
+/// is placed before it. Positions step by 1,024 so such a message fits between two rows;
+/// existing rows keep their arrival order. Outgoing rows get their own index for the
+/// lookup of a conversation's Call-ID and last CSeq.
+const V4: &str = r#"
+ALTER TABLE messages ADD COLUMN position INTEGER NOT NULL DEFAULT 0;
+UPDATE messages SET position = id * 1024;
+CREATE INDEX messages_by_position ON messages (conversation_id, position);
+CREATE INDEX messages_outgoing ON messages (conversation_id, id) WHERE direction = 'out';
+"#;
+
 /// Every migration, oldest first.
 pub(crate) fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(V1).foreign_key_check(),
         M::up(V2).foreign_key_check(),
         M::up(V3).foreign_key_check(),
+        M::up(V4).foreign_key_check(),
     ])
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: usize = 3;
+pub const SCHEMA_VERSION: usize = 4;
 
 #[cfg(test)]
 mod tests {
