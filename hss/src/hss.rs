@@ -216,13 +216,12 @@ impl Hss {
         }
         let request = match read_avps(&message) {
             Ok(request) => request,
-            Err(failure) => {
+            Err((failure, session)) => {
                 warn!(
                     command = header.command,
                     code = failure.code,
                     "malformed AVPs"
                 );
-                let session = None;
                 return Outcome::Reply(self.error_answer(&header, session, &failure));
             }
         };
@@ -302,7 +301,7 @@ impl Hss {
 
     /// What to do when the stream's next message cannot be framed: answer from its header
     /// if there is one (5011 for a wrong version, 5015 for a bad length), then close.
-    pub fn frame_error(&mut self, buffer: &[u8], error: FrameError) -> Outcome {
+    pub fn handle_frame_error(&mut self, buffer: &[u8], error: FrameError) -> Outcome {
         let code = match error {
             FrameError::UnsupportedVersion { .. } => result::UNSUPPORTED_VERSION,
             _ => result::INVALID_MESSAGE_LENGTH,
@@ -500,12 +499,19 @@ fn address(ip: IpAddr) -> Vec<u8> {
 
 /// Reads the top-level AVPs; a length error becomes DIAMETER_INVALID_AVP_LENGTH with a
 /// Failed-AVP holding the AVP's header and the octets that are there.
-fn read_avps<'a>(message: &Message<'a>) -> Result<Request<'a>, Failure> {
-    let mut avps = Vec::new();
+/// The Session-Id is echoed if it came before the error.
+fn read_avps<'a>(message: &Message<'a>) -> Result<Request<'a>, (Failure, Option<&'a [u8]>)> {
+    let mut avps: Vec<Avp<'a>> = Vec::new();
     for item in message.avps() {
         match item {
             Ok(avp) => avps.push(avp),
-            Err(error) => return Err(length_failure(message.body, error)),
+            Err(error) => {
+                let session = avps
+                    .iter()
+                    .find(|a| a.code == base::SESSION_ID && a.vendor == 0)
+                    .map(|a| a.data);
+                return Err((length_failure(message.body, error), session));
+            }
         }
     }
     Ok(Request {

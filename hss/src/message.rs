@@ -99,31 +99,25 @@ pub enum FrameError {
     },
 }
 
-/// How many octets the message at the start of `buffer` takes: `Ok(None)` until its
-/// header has arrived. A length that is not a multiple of four is framed all the same
-/// (the answer is DIAMETER_INVALID_MESSAGE_LENGTH, see [`Message::parse`]).
+/// How many octets the message at the start of `buffer` takes, read from its first four
+/// octets (version and length): `Ok(None)` until they have arrived. The caller waits
+/// until that many octets are buffered. A length that is not a multiple of four is framed
+/// all the same (the answer is DIAMETER_INVALID_MESSAGE_LENGTH, see [`Message::parse`]).
 pub fn frame(buffer: &[u8], max: usize) -> Result<Option<usize>, FrameError> {
-    let Some(&version) = buffer.first() else {
+    let [version, l0, l1, l2, ..] = *buffer else {
         return Ok(None);
     };
     if version != VERSION {
         return Err(FrameError::UnsupportedVersion { version });
     }
-    let Some(header) = Header::read(buffer) else {
-        return Ok(None);
-    };
-    if header.length < HEADER_LEN {
-        return Err(FrameError::TooShort {
-            length: header.length,
-        });
+    let length = usize::from(l0) << 16 | usize::from(l1) << 8 | usize::from(l2);
+    if length < HEADER_LEN {
+        return Err(FrameError::TooShort { length });
     }
-    if header.length > max {
-        return Err(FrameError::TooLong {
-            length: header.length,
-            max,
-        });
+    if length > max {
+        return Err(FrameError::TooLong { length, max });
     }
-    Ok(Some(header.length))
+    Ok(Some(length))
 }
 
 /// A whole message, borrowed from the buffer it was framed in.
@@ -222,7 +216,8 @@ mod tests {
     #[test]
     fn frame_waits_for_the_header_and_checks_length() {
         let mut bytes = vec![1, 0, 0, 24, 0x80, 0, 1, 24];
-        assert_eq!(frame(&bytes, 100), Ok(None));
+        assert_eq!(frame(&bytes[..3], 100), Ok(None));
+        assert_eq!(frame(&bytes, 100), Ok(Some(24)));
         bytes.extend_from_slice(&[0; 16]);
         assert_eq!(frame(&bytes, 100), Ok(Some(24)));
         assert_eq!(

@@ -67,7 +67,7 @@ pub async fn connection(mut stream: TcpStream, hss: &Mutex<Hss>) -> std::io::Res
             }
             Err(error) => {
                 warn!(%error, "cannot frame the stream");
-                let outcome = lock(hss).frame_error(&buffer, error);
+                let outcome = lock(hss).handle_frame_error(&buffer, error);
                 match outcome {
                     Outcome::Reply(bytes) | Outcome::ReplyAndClose(bytes) => {
                         stream.write_all(&bytes).await?;
