@@ -1,31 +1,54 @@
-//! imsload: runs many virtual IMS users from one process against an IMS core.
-//!
-//! The load generator is not built yet (it depends on the engine, IMS registration and
-//! messaging). Until then the binary says so and exits with status 2.
+//! imsload: many virtual IMS users from one process against an IMS core (or any SIP
+//! registrar/proxy), with latency histograms per transaction type. Each worker thread runs
+//! one sans-IO engine of ims-core holding its share of the users, on one socket.
+
+mod cli;
+mod metrics;
+mod net;
+mod report;
+mod run;
+mod shared;
+mod users;
+mod vu;
+mod worker;
 
 use std::process::ExitCode;
 
-const HELP: &str = "\
-imsload - virtual IMS users against an IMS core, with latency histograms (ims-rs)
-
-STATUS: not built yet. The load generator lands once the SIP engine, IMS
-registration and messaging are in place; this binary does nothing else and exits
-with status 2. Until then, SIPp (sip-tester) is the load tool: see README.md.
-
-USAGE:
-    imsload [--help] [--version]
-";
+use clap::Parser;
 
 fn main() -> ExitCode {
-    let arg = std::env::args().nth(1);
-    match arg.as_deref() {
-        Some("--version" | "-V") => {
-            println!("imsload {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
+    // Usage errors (unknown scenario, bad option) exit with status 2 from clap.
+    let args = cli::Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
+        .with_writer(std::io::stderr)
+        .init();
+    let plan = match cli::Plan::from_args(args) {
+        Ok(plan) => plan,
+        Err(error) => {
+            eprintln!("imsload: {error}");
+            return ExitCode::from(2);
         }
-        _ => {
-            eprint!("{HELP}");
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("imsload: cannot start the runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run::run(plan)) {
+        Ok(code) => code,
+        Err(run::RunError::Input(error)) => {
+            eprintln!("imsload: {error:#}");
             ExitCode::from(2)
+        }
+        Err(run::RunError::Runtime(error)) => {
+            eprintln!("imsload: {error:#}");
+            ExitCode::from(1)
         }
     }
 }

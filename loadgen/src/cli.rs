@@ -1,0 +1,527 @@
+//! The command line, and the checked plan of a run built from it.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::users::{self, User};
+
+const EXAMPLES: &str = "\
+EXAMPLES:
+  Register 10,000 users at 500/s, hold them 5 minutes (refreshing every 60 s), de-register:
+    imsload register -t 127.0.0.1:5060 --users 'vu{0..9999}@ims.test' --password secret \\
+        -r 500 --duration 5m --expires 120
+
+  1,000 users in pairs, 200 MESSAGEs per second for 30 s, report to ./out:
+    imsload message -t 127.0.0.1:5060 --users 'vu{0..999}@ims.test' --password secret \\
+        -r 200 --duration 30s --report out
+
+  Groups of 10, the core network fans out (group URIs sip:group0@ims.test ...), 5,000 texts:
+    imsload group-chat -t 127.0.0.1:5060 --users 'vu{0..999}@ims.test' --password secret \\
+        --group-size 10 --count 5000 -r 100
+
+  Users from a SIPp injection file (first line SEQUENTIAL or RANDOM):
+    imsload register -t 127.0.0.1:5060 --inf users.csv -r 100
+    users.csv:  SEQUENTIAL
+                alice0;ims.test;[authentication username=alice0@ims.test password=x]
+
+Every scenario registers its users first (at --register-rate), runs, and de-registers them
+at the end; Ctrl-C de-registers too (a second Ctrl-C stops at once). Exit status: 0 when
+every transaction succeeded, 1 when some failed or timed out, 2 for bad input (options,
+injection file, unreachable target).";
+
+/// The command line of `imsload`.
+#[derive(Parser, Debug)]
+#[command(
+    name = "imsload",
+    version,
+    about = "Many virtual IMS users from one process, against an IMS core or SIP registrar/proxy, with latency histograms",
+    after_help = EXAMPLES
+)]
+pub struct Args {
+    /// What the virtual users do.
+    #[arg(value_enum)]
+    pub scenario: Scenario,
+    /// The registrar/proxy (P-CSCF) every request goes to, HOST:PORT.
+    #[arg(short = 't', long, visible_alias = "proxy", value_name = "HOST:PORT")]
+    pub target: String,
+    /// The users: USER{A..B}@DOMAIN, e.g. 'vu{0..9999}@ims.test' (with --password).
+    #[arg(long, value_name = "PATTERN", required_unless_present = "inf")]
+    pub users: Option<String>,
+    /// Digest password for --users (and for injection lines without one).
+    #[arg(long, env = "IMSLOAD_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// A SIPp injection file: first line SEQUENTIAL or RANDOM, then
+    /// `user;domain;[authentication username=U password=P]` per line.
+    #[arg(long, value_name = "FILE", conflicts_with = "users")]
+    pub inf: Option<PathBuf>,
+    /// Use only the first N users.
+    #[arg(long, value_name = "N")]
+    pub vus: Option<usize>,
+    /// Scenario attempts per second: registrations (register), MESSAGEs (message), group
+    /// texts (group-chat).
+    #[arg(
+        short = 'r',
+        long,
+        default_value_t = 100.0,
+        value_name = "PER_SECOND",
+        allow_negative_numbers = true
+    )]
+    pub rate: f64,
+    /// Registrations per second before a message or group-chat run (and de-registrations
+    /// after it).
+    #[arg(
+        long,
+        default_value_t = 500.0,
+        value_name = "PER_SECOND",
+        allow_negative_numbers = true
+    )]
+    pub register_rate: f64,
+    /// The rate rises linearly from 0 to --rate over this time.
+    #[arg(long, default_value = "0s", value_parser = parse_duration, value_name = "TIME")]
+    pub ramp_up: Duration,
+    /// Most transactions in flight at once (arrivals wait beyond it).
+    #[arg(long, default_value_t = 5000, value_name = "N")]
+    pub max_concurrent: usize,
+    /// How long the scenario runs once every user is registered (register: how long they
+    /// stay registered). Units: ms, s, m, h (default s).
+    #[arg(long, value_parser = parse_duration, value_name = "TIME")]
+    pub duration: Option<Duration>,
+    /// How many MESSAGEs (message) or group texts (group-chat) to send in all.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Transport to the target.
+    #[arg(long, value_enum, default_value_t = TransportArg::Udp)]
+    pub transport: TransportArg,
+    /// Seed for the engines' tags/branches/Call-IDs and for RANDOM injection order (default:
+    /// from the OS).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Registration lifetime asked for, in seconds (refreshes follow from it).
+    #[arg(long, default_value_t = 600)]
+    pub expires: u32,
+    /// Members per group (group-chat).
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub group_size: usize,
+    /// How a group text reaches the members: the core network forks it to the group URI
+    /// (network), or the sender sends one copy per member (fan-out).
+    #[arg(long, value_enum, default_value_t = GroupModeArg::Network)]
+    pub group_mode: GroupModeArg,
+    /// Group URIs, `{g}` standing for the group number (default sip:group{g}@DOMAIN of
+    /// the first user). Provision them at the core network for --group-mode network.
+    #[arg(long, value_name = "PATTERN")]
+    pub group_uri: Option<String>,
+    /// Worker threads, each with one engine and one socket (default: number of cores).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Write summary.json and timeseries.csv (per second) into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// A progress line on stderr this often.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
+    pub progress_interval: Duration,
+    /// Longest wait for registrations to settle before the scenario starts anyway.
+    #[arg(long, default_value = "64s", value_parser = parse_duration, value_name = "TIME")]
+    pub register_timeout: Duration,
+    /// Longest wait for de-registrations at the end (or after Ctrl-C).
+    #[arg(long, default_value = "32s", value_parser = parse_duration, value_name = "TIME")]
+    pub stop_timeout: Duration,
+    /// How long a target gets to answer the OPTIONS probe before the run starts.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
+    pub probe_timeout: Duration,
+    /// Log filter for tracing output on stderr, e.g. `info` or `ims_core=debug`.
+    #[arg(long, default_value = "warn")]
+    pub log: String,
+}
+
+/// What the virtual users do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scenario {
+    /// Register, hold (refreshing) for --duration, de-register.
+    Register,
+    /// Pairs of users (0-1, 2-3, ...) exchange MESSAGEs at --rate.
+    Message,
+    /// Groups of --group-size users; each text goes to the group, the next from the same
+    /// sender only after a 200 for the last.
+    GroupChat,
+}
+
+impl Scenario {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Register => "register",
+            Scenario::Message => "message",
+            Scenario::GroupChat => "group-chat",
+        }
+    }
+}
+
+/// `--transport`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TransportArg {
+    /// UDP (one socket per worker).
+    Udp,
+    /// TCP (one connection per worker to the target).
+    Tcp,
+}
+
+/// `--group-mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupModeArg {
+    /// One MESSAGE to the group URI; the core network forks it.
+    Network,
+    /// One MESSAGE per member from the sender.
+    FanOut,
+}
+
+/// Highest rate accepted (per second).
+const MAX_RATE: f64 = 1_000_000.0;
+
+/// A run, checked.
+#[derive(Debug)]
+pub struct Plan {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Where every request goes.
+    pub target: SocketAddr,
+    /// `--target` as written.
+    pub target_text: String,
+    /// UDP or TCP.
+    pub transport: ims_core::transport::Transport,
+    /// The virtual users.
+    pub users: Vec<User>,
+    /// Scenario attempts per second.
+    pub rate: f64,
+    /// Registrations (and de-registrations) per second around message/group-chat.
+    pub register_rate: f64,
+    /// Linear ramp of `rate`.
+    pub ramp_up: Duration,
+    /// Most transactions in flight.
+    pub max_concurrent: usize,
+    /// How long the scenario runs.
+    pub duration: Option<Duration>,
+    /// How many texts.
+    pub count: Option<u64>,
+    /// Seed (fixed or from the OS).
+    pub seed: Option<u64>,
+    /// Registration lifetime.
+    pub expires: u32,
+    /// Members per group.
+    pub group_size: usize,
+    /// Network or fan-out.
+    pub group_mode: GroupModeArg,
+    /// Group URI pattern with `{g}`.
+    pub group_uri: String,
+    /// Worker threads.
+    pub workers: usize,
+    /// Report directory.
+    pub report: Option<PathBuf>,
+    /// Progress line interval.
+    pub progress_interval: Duration,
+    /// Registration settle limit.
+    pub register_timeout: Duration,
+    /// De-registration limit.
+    pub stop_timeout: Duration,
+    /// OPTIONS probe limit.
+    pub probe_timeout: Duration,
+}
+
+/// Input the run cannot start with (exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// An option value is out of range or contradicts another.
+    #[error("{0}")]
+    Invalid(String),
+    /// The users could not be read.
+    #[error(transparent)]
+    Users(#[from] users::UsersError),
+    /// The target does not resolve.
+    #[error("--target {target:?}: {reason}")]
+    Target {
+        /// As given.
+        target: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Plan {
+    /// Checks the arguments and reads the users.
+    pub fn from_args(args: Args) -> Result<Plan, PlanError> {
+        let invalid = |text: String| Err(PlanError::Invalid(text));
+        for (name, rate) in [
+            ("--rate", args.rate),
+            ("--register-rate", args.register_rate),
+        ] {
+            if !rate.is_finite() || rate <= 0.0 || rate > MAX_RATE {
+                return invalid(format!(
+                    "{name} {rate}: impossible rate; give a number of attempts per second above 0 and at most {MAX_RATE}"
+                ));
+            }
+        }
+        if args.max_concurrent == 0 {
+            return invalid("--max-concurrent 0: nothing could ever be sent".into());
+        }
+        if args.count == Some(0) {
+            return invalid("--count 0: nothing to send".into());
+        }
+        if args.expires == 0 {
+            return invalid("--expires 0 would de-register at once; give seconds > 0".into());
+        }
+        if args.scenario == Scenario::Register && args.count.is_some() {
+            return invalid(
+                "--count applies to message and group-chat; register runs every user (see --vus) for --duration"
+                    .into(),
+            );
+        }
+        if let Some(duration) = args.duration
+            && args.ramp_up > duration
+        {
+            return invalid(format!(
+                "--ramp-up {:?} is longer than --duration {duration:?}: the full rate would never be reached",
+                args.ramp_up
+            ));
+        }
+        if args.workers == Some(0) {
+            return invalid("--workers 0: at least one worker is needed".into());
+        }
+        let target = resolve_target(&args.target)?;
+        let seed = args.seed;
+        let mut users = match (&args.inf, &args.users) {
+            (Some(path), _) => {
+                users::read_injection(path, args.password.as_deref(), seed.unwrap_or(0))?
+            }
+            (None, Some(pattern)) => users::expand_pattern(pattern, args.password.as_deref())?,
+            (None, None) => {
+                return invalid("give --users PATTERN (with --password) or --inf FILE".into());
+            }
+        };
+        if let Some(vus) = args.vus {
+            if vus == 0 || vus > users.len() {
+                return invalid(format!(
+                    "--vus {vus}: between 1 and the {} users given",
+                    users.len()
+                ));
+            }
+            users.truncate(vus);
+        }
+        match args.scenario {
+            Scenario::Message if users.len() < 2 => {
+                return invalid("message needs at least 2 users (they send in pairs)".into());
+            }
+            Scenario::GroupChat if args.group_size < 2 => {
+                return invalid(format!(
+                    "--group-size {}: a group needs 2 members or more",
+                    args.group_size
+                ));
+            }
+            Scenario::GroupChat if users.len() < args.group_size => {
+                return invalid(format!(
+                    "group-chat with --group-size {} needs at least that many users, got {}",
+                    args.group_size,
+                    users.len()
+                ));
+            }
+            _ => {}
+        }
+        let group_uri = match args.group_uri {
+            Some(pattern) if pattern.contains("{g}") => pattern,
+            Some(pattern) => {
+                return invalid(format!(
+                    "--group-uri {pattern:?} must contain {{g}} (the group number)"
+                ));
+            }
+            None => format!(
+                "sip:group{{g}}@{}",
+                users
+                    .first()
+                    .map(|u| u.domain.as_str())
+                    .unwrap_or("ims.test")
+            ),
+        };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let workers = args.workers.unwrap_or(cores).clamp(1, users.len().max(1));
+        let duration = match (args.scenario, args.duration, args.count) {
+            (Scenario::Register, None, _) => Some(Duration::ZERO),
+            (_, None, None) => Some(Duration::from_secs(10)),
+            (_, duration, _) => duration,
+        };
+        Ok(Plan {
+            scenario: args.scenario,
+            target,
+            target_text: args.target,
+            transport: match args.transport {
+                TransportArg::Udp => ims_core::transport::Transport::Udp,
+                TransportArg::Tcp => ims_core::transport::Transport::Tcp,
+            },
+            users,
+            rate: args.rate,
+            register_rate: args.register_rate,
+            ramp_up: args.ramp_up,
+            max_concurrent: args.max_concurrent,
+            duration,
+            count: args.count,
+            seed,
+            expires: args.expires,
+            group_size: args.group_size,
+            group_mode: args.group_mode,
+            group_uri,
+            workers,
+            report: args.report,
+            progress_interval: args.progress_interval.max(Duration::from_millis(100)),
+            register_timeout: args.register_timeout,
+            stop_timeout: args.stop_timeout,
+            probe_timeout: args.probe_timeout,
+        })
+    }
+
+    /// The rate of the registration phase: --rate for `register`, else --register-rate.
+    pub fn registration_rate(&self) -> f64 {
+        match self.scenario {
+            Scenario::Register => self.rate,
+            _ => self.register_rate,
+        }
+    }
+
+    /// The URI of group `g`.
+    pub fn group_uri(&self, group: usize) -> String {
+        self.group_uri.replace("{g}", &group.to_string())
+    }
+}
+
+/// `HOST:PORT` to one address (the first IPv4 one when a name gives several).
+fn resolve_target(target: &str) -> Result<SocketAddr, PlanError> {
+    let error = |reason: String| PlanError::Target {
+        target: target.to_owned(),
+        reason,
+    };
+    let addresses: Vec<SocketAddr> = target
+        .to_socket_addrs()
+        .map_err(|e| error(format!("expected HOST:PORT ({e})")))?
+        .collect();
+    addresses
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addresses.first())
+        .copied()
+        .ok_or_else(|| error("the name has no address".into()))
+}
+
+/// `250ms`, `10s`, `5m`, `1h`, or plain seconds (`1.5`).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a time such as 500ms, 10s, 5m or 1h"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown time unit {other:?} (use ms, s, m or h)")),
+    };
+    if !seconds.is_finite() || !(0.0..=31_536_000.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(extra: &[&str]) -> Result<Plan, PlanError> {
+        let mut argv = vec![
+            "imsload",
+            "message",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "vu{0..9}@ims.test",
+            "--password",
+            "p",
+        ];
+        argv.extend_from_slice(extra);
+        Plan::from_args(Args::try_parse_from(argv).map_err(|e| PlanError::Invalid(e.to_string()))?)
+    }
+
+    #[test]
+    fn durations_take_units() {
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("10"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-1s").is_err());
+    }
+
+    #[test]
+    fn a_plain_plan_has_the_defaults() {
+        let plan = plan(&[]).unwrap();
+        assert_eq!(plan.users.len(), 10);
+        assert_eq!(plan.duration, Some(Duration::from_secs(10)));
+        assert_eq!(plan.group_uri(3), "sip:group3@ims.test");
+        assert!(plan.workers >= 1);
+    }
+
+    #[test]
+    fn impossible_rates_and_contradictions_are_refused() {
+        for (extra, needle) in [
+            (&["-r", "0"][..], "impossible rate"),
+            (&["-r", "-5"][..], "impossible rate"),
+            (&["-r", "NaN"][..], "impossible rate"),
+            (&["-r", "1e9"][..], "impossible rate"),
+            (&["--register-rate", "0"][..], "impossible rate"),
+            (&["--max-concurrent", "0"][..], "max-concurrent"),
+            (&["--count", "0"][..], "--count 0"),
+            (&["--ramp-up", "20s", "--duration", "10s"][..], "ramp-up"),
+            (&["--vus", "11"][..], "--vus 11"),
+            (&["--vus", "1"][..], "at least 2 users"),
+            (&["--group-uri", "sip:g@ims.test"][..], "{g}"),
+        ] {
+            let error = plan(extra).unwrap_err().to_string();
+            assert!(error.contains(needle), "{extra:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn register_takes_no_count_and_groups_need_members() {
+        let argv = [
+            "imsload",
+            "register",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "u{0..3}@ims.test",
+            "--password",
+            "p",
+            "--count",
+            "5",
+        ];
+        let error = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap_err();
+        assert!(error.to_string().contains("--count applies"), "{error}");
+        let argv = [
+            "imsload",
+            "group-chat",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "u{0..3}@ims.test",
+            "--password",
+            "p",
+            "--group-size",
+            "5",
+        ];
+        let error = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap_err();
+        assert!(error.to_string().contains("needs at least"), "{error}");
+    }
+}

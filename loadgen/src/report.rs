@@ -1,0 +1,418 @@
+//! Reports: the progress line (stderr), the end-of-run table (stdout), and with
+//! `--report DIR` summary.json and timeseries.csv (one row per second).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::cli::Plan;
+use crate::metrics::{Kind, KindStats, Metrics};
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ending {
+    /// The duration or count was reached and every user de-registered.
+    Completed,
+    /// Ctrl-C; users were de-registered.
+    Interrupted,
+    /// The stop timeout passed (or a second Ctrl-C) before every user was de-registered.
+    Aborted,
+}
+
+/// summary.json.
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    /// The scenario.
+    pub scenario: &'static str,
+    /// The target as given.
+    pub target: String,
+    /// udp or tcp.
+    pub transport: String,
+    /// Users in the run.
+    pub users: usize,
+    /// Worker threads.
+    pub workers: usize,
+    /// How it ended.
+    pub ending: Ending,
+    /// Wall time of the run, seconds.
+    pub elapsed_s: f64,
+    /// Failed attempts of every type.
+    pub failures: u64,
+    /// Per transaction type.
+    pub transactions: BTreeMap<&'static str, TransactionSummary>,
+    /// What the users received.
+    pub received: Received,
+    /// The engines' counters.
+    pub engine: EngineSummary,
+}
+
+/// One transaction type in summary.json.
+#[derive(Debug, Serialize)]
+pub struct TransactionSummary {
+    /// Attempts started.
+    pub started: u64,
+    /// Ended with a 2xx.
+    pub succeeded: u64,
+    /// Ended otherwise.
+    pub failed: u64,
+    /// Of the failures: no final response.
+    pub timeouts: u64,
+    /// Of the failures: transport errors.
+    pub transport_errors: u64,
+    /// Of the failures: local errors.
+    pub local_errors: u64,
+    /// Final responses by code.
+    pub by_code: BTreeMap<String, u64>,
+    /// Final responses by class (`2xx`, `4xx`, ...).
+    pub by_class: BTreeMap<String, u64>,
+    /// Latency of the successful attempts, milliseconds.
+    pub latency_ms: Latency,
+    /// Attempts per second asked for (`None`: not paced, e.g. refreshes).
+    pub requested_rate: Option<f64>,
+    /// Attempts per second achieved (first to last start).
+    pub achieved_rate: Option<f64>,
+}
+
+/// Latency percentiles, milliseconds.
+#[derive(Debug, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p99_9: f64,
+    /// Largest.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// What the users received.
+#[derive(Debug, Serialize)]
+pub struct Received {
+    /// 1:1 MESSAGEs.
+    pub messages: u64,
+    /// Group texts (each member's copy).
+    pub group_messages: u64,
+    /// Other requests.
+    pub other_requests: u64,
+}
+
+/// The engines' counters in summary.json.
+#[derive(Debug, Serialize)]
+pub struct EngineSummary {
+    /// Retransmissions.
+    pub retransmissions: u64,
+    /// Client transactions timed out.
+    pub timeouts: u64,
+    /// Messages sent.
+    pub messages_sent: u64,
+    /// Messages received.
+    pub messages_received: u64,
+    /// Unparseable input.
+    pub malformed: u64,
+    /// Responses matching no transaction.
+    pub stray_responses: u64,
+}
+
+/// The rate a kind was paced at.
+fn requested_rate(plan: &Plan, kind: Kind) -> Option<f64> {
+    match kind {
+        Kind::Register => Some(plan.registration_rate()),
+        Kind::Deregister => Some(plan.register_rate.max(plan.registration_rate())),
+        Kind::Message | Kind::GroupMessage => Some(plan.rate),
+        Kind::Refresh => None,
+    }
+}
+
+fn round(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn transaction(plan: &Plan, kind: Kind, stats: &KindStats) -> TransactionSummary {
+    let mut by_class = BTreeMap::new();
+    for (code, count) in &stats.by_code {
+        *by_class.entry(format!("{}xx", code / 100)).or_default() += count;
+    }
+    TransactionSummary {
+        started: stats.started,
+        succeeded: stats.succeeded,
+        failed: stats.failed,
+        timeouts: stats.timeouts,
+        transport_errors: stats.transport_errors,
+        local_errors: stats.local_errors,
+        by_code: stats
+            .by_code
+            .iter()
+            .map(|(code, count)| (code.to_string(), *count))
+            .collect(),
+        by_class,
+        latency_ms: Latency {
+            p50: stats.quantile_ms(0.5),
+            p90: stats.quantile_ms(0.9),
+            p99: stats.quantile_ms(0.99),
+            p99_9: stats.quantile_ms(0.999),
+            max: stats.max_ms(),
+            mean: round(stats.mean_ms()),
+        },
+        requested_rate: requested_rate(plan, kind),
+        achieved_rate: stats.achieved_rate().map(round),
+    }
+}
+
+/// Builds the summary of a finished run.
+pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration) -> Summary {
+    let transactions = Kind::ALL
+        .iter()
+        .filter(|kind| metrics.kind(**kind).started > 0 || always_listed(plan, **kind))
+        .map(|kind| (kind.name(), transaction(plan, *kind, metrics.kind(*kind))))
+        .collect();
+    let engine = metrics.engine;
+    Summary {
+        scenario: plan.scenario.name(),
+        target: plan.target_text.clone(),
+        transport: plan.transport.to_string().to_ascii_lowercase(),
+        users: plan.users.len(),
+        workers: plan.workers,
+        ending,
+        elapsed_s: round(elapsed.as_secs_f64()),
+        failures: metrics.failures(),
+        transactions,
+        received: Received {
+            messages: metrics.messages_received,
+            group_messages: metrics.group_messages_received,
+            other_requests: metrics.other_requests,
+        },
+        engine: EngineSummary {
+            retransmissions: engine.retransmissions,
+            timeouts: engine.timeouts,
+            messages_sent: engine.messages_sent,
+            messages_received: engine.messages_received,
+            malformed: engine.malformed,
+            stray_responses: engine.stray_responses,
+        },
+    }
+}
+
+/// The kinds a scenario always lists (zero counts included).
+fn always_listed(plan: &Plan, kind: Kind) -> bool {
+    match kind {
+        Kind::Register | Kind::Deregister => true,
+        Kind::Message => plan.scenario == crate::cli::Scenario::Message,
+        Kind::GroupMessage => plan.scenario == crate::cli::Scenario::GroupChat,
+        Kind::Refresh => false,
+    }
+}
+
+/// The end-of-run table.
+pub fn table(summary: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "imsload {}: {} users, {} workers, {} to {}, {:.1} s, {}",
+        summary.scenario,
+        summary.users,
+        summary.workers,
+        summary.transport,
+        summary.target,
+        summary.elapsed_s,
+        match summary.ending {
+            Ending::Completed => "completed",
+            Ending::Interrupted => "interrupted (Ctrl-C)",
+            Ending::Aborted => "ABORTED before every user was de-registered",
+        }
+    );
+    let _ = writeln!(
+        out,
+        "{:<14} {:>8} {:>8} {:>7} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "type",
+        "started",
+        "ok",
+        "failed",
+        "timeout",
+        "p50 ms",
+        "p90 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "rate/s",
+        "asked/s"
+    );
+    for (name, t) in Kind::ALL.iter().filter_map(|kind| {
+        summary
+            .transactions
+            .get(kind.name())
+            .map(|t| (kind.name(), t))
+    }) {
+        let rate = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
+        let _ = writeln!(
+            out,
+            "{:<14} {:>8} {:>8} {:>7} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9} {:>9}",
+            name,
+            t.started,
+            t.succeeded,
+            t.failed,
+            t.timeouts,
+            t.latency_ms.p50,
+            t.latency_ms.p90,
+            t.latency_ms.p99,
+            t.latency_ms.p99_9,
+            t.latency_ms.max,
+            rate(t.achieved_rate),
+            rate(t.requested_rate),
+        );
+    }
+    let mut codes: BTreeMap<&str, u64> = BTreeMap::new();
+    for t in summary.transactions.values() {
+        for (code, count) in &t.by_code {
+            if !code.starts_with('2') {
+                *codes.entry(code.as_str()).or_default() += count;
+            }
+        }
+    }
+    let mut errors: Vec<String> = codes.iter().map(|(c, n)| format!("{c} x{n}")).collect();
+    for (what, count) in [
+        (
+            "timeout",
+            summary
+                .transactions
+                .values()
+                .map(|t| t.timeouts)
+                .sum::<u64>(),
+        ),
+        (
+            "transport",
+            summary
+                .transactions
+                .values()
+                .map(|t| t.transport_errors)
+                .sum(),
+        ),
+        (
+            "local",
+            summary.transactions.values().map(|t| t.local_errors).sum(),
+        ),
+    ] {
+        if count > 0 {
+            errors.push(format!("{what} x{count}"));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "received: {} messages, {} group copies, {} other requests; retransmissions {}, engine timeouts {}",
+        summary.received.messages,
+        summary.received.group_messages,
+        summary.received.other_requests,
+        summary.engine.retransmissions,
+        summary.engine.timeouts,
+    );
+    let _ = writeln!(
+        out,
+        "errors by code: {}",
+        if errors.is_empty() {
+            "none".to_owned()
+        } else {
+            errors.join(", ")
+        }
+    );
+    out
+}
+
+/// The per-second time series as CSV: for each type started, ok, failed, mean latency.
+pub fn time_series(metrics: &Metrics) -> String {
+    let mut out = String::from("second");
+    for kind in Kind::ALL {
+        let name = kind.name();
+        let _ = write!(
+            out,
+            ",{name}_started,{name}_ok,{name}_failed,{name}_mean_ms"
+        );
+    }
+    out.push('\n');
+    for (second, row) in metrics.seconds.iter().enumerate() {
+        let _ = write!(out, "{second}");
+        for i in 0..Kind::ALL.len() {
+            let ok = row.succeeded[i];
+            let mean = if ok == 0 {
+                0.0
+            } else {
+                row.latency_sum[i] as f64 / ok as f64 / 1000.0
+            };
+            let _ = write!(
+                out,
+                ",{},{},{},{:.3}",
+                row.started[i], ok, row.failed[i], mean
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Writes summary.json and timeseries.csv into `dir` (created if missing).
+pub fn write(dir: &Path, summary: &Summary, metrics: &Metrics) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(summary).context("encoding summary.json")?;
+    let path = dir.join("summary.json");
+    std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    let path = dir.join("timeseries.csv");
+    std::fs::write(&path, time_series(metrics))
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// One progress line.
+pub fn progress(
+    elapsed: Duration,
+    phase: &str,
+    registered: usize,
+    users: usize,
+    metrics: &Metrics,
+    previous: Option<([u64; 5], Duration)>,
+) -> String {
+    let mut line = format!(
+        "[{:>7.1} s] {phase:<10} registered {registered}/{users}",
+        elapsed.as_secs_f64()
+    );
+    for (i, kind) in Kind::ALL.into_iter().enumerate() {
+        let (started, ok, failed) = metrics.counts(kind);
+        if started == 0 {
+            continue;
+        }
+        let rate = previous
+            .map(|(before, at)| {
+                let span = elapsed.saturating_sub(at).as_secs_f64();
+                let earlier = before[i];
+                if span > 0.0 {
+                    (started - earlier.min(started)) as f64 / span
+                } else {
+                    0.0
+                }
+            })
+            .unwrap_or(0.0);
+        let _ = write!(
+            line,
+            " | {} {ok}/{started} ok, {failed} failed, {rate:.0}/s",
+            kind.name()
+        );
+    }
+    let _ = write!(
+        line,
+        " | in flight {}, retransmissions {}",
+        metrics.in_flight, metrics.engine.retransmissions
+    );
+    line
+}
+
+/// The started counts of every kind, for the next progress line's rates.
+pub fn started_counts(metrics: &Metrics) -> [u64; 5] {
+    Kind::ALL.map(|kind| metrics.counts(kind).0)
+}

@@ -1,0 +1,223 @@
+//! The controller: checks the target, starts the workers, moves the run through its phases
+//! (register, traffic, de-register), prints progress, handles Ctrl-C, and gathers the
+//! measurements at the end.
+#![allow(clippy::disallowed_methods)] // the controller owns the clock
+
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+
+use crate::cli::{Plan, Scenario};
+use crate::metrics::Metrics;
+use crate::report::{self, Ending};
+use crate::shared::{Phase, Shared};
+use crate::worker::{Worker, due};
+
+/// What stops a run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The input does not allow a run: unreachable target, no socket (exit status 2).
+    #[error(transparent)]
+    Input(anyhow::Error),
+    /// The run itself failed (exit status 1).
+    #[error(transparent)]
+    Runtime(anyhow::Error),
+}
+
+/// How often the controller looks at the run.
+const POLL: Duration = Duration::from_millis(50);
+/// After the last text of a timed run, how long answers may still take (64*T1).
+const DRAIN: Duration = Duration::from_secs(32);
+
+/// Runs the plan to its end; the exit status is 0 when every transaction succeeded.
+pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
+    let plan = Arc::new(plan);
+    let local_ip = ims_core::driver::route_address(plan.target)
+        .map_err(|e| RunError::Input(anyhow::anyhow!("no route to {}: {e}", plan.target)))?;
+    let domain = plan
+        .users
+        .first()
+        .map(|u| u.domain.clone())
+        .unwrap_or_default();
+    let tcp = plan.transport == ims_core::transport::Transport::Tcp;
+    crate::net::probe(plan.target, local_ip, &domain, tcp, plan.probe_timeout)
+        .map_err(|e| RunError::Input(e.into()))?;
+
+    let workers = plan.workers;
+    let total = plan.users.len();
+    let shared = Arc::new(Shared::new(Instant::now()));
+    let mut metrics = Vec::with_capacity(workers);
+    let mut threads = Vec::with_capacity(workers);
+    for index in 0..workers {
+        // TCP is always there: a request too large for UDP (a fan-out with its member
+        // list) goes over TCP (RFC 3261 §18.1.1).
+        let sockets = crate::net::bind(local_ip, true).map_err(|e| {
+            RunError::Input(anyhow::anyhow!("cannot bind a socket on {local_ip}: {e}"))
+        })?;
+        let seed = match plan.seed {
+            Some(seed) => {
+                let mut bytes = [0u8; 32];
+                StdRng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+                    .fill_bytes(&mut bytes);
+                bytes
+            }
+            None => ims_core::driver::os_seed().map_err(|e| RunError::Runtime(e.into()))?,
+        };
+        let range = index * total / workers..(index + 1) * total / workers;
+        let worker_metrics = Arc::new(Mutex::new(Metrics::default()));
+        let worker = Worker::new(
+            index,
+            Arc::clone(&plan),
+            Arc::clone(&shared),
+            Arc::clone(&worker_metrics),
+            sockets,
+            range,
+            seed,
+        )
+        .map_err(|e| RunError::Input(e.into()))?;
+        metrics.push(worker_metrics);
+        threads.push(worker.spawn().map_err(|e| {
+            RunError::Runtime(anyhow::anyhow!("cannot start a worker thread: {e}"))
+        })?);
+    }
+    tracing::info!(users = total, workers, target = %plan.target, "started");
+
+    let ending = control(&plan, &shared, &metrics).await;
+    for thread in threads {
+        if thread.join().is_err() {
+            tracing::error!("a worker thread panicked");
+        }
+    }
+    let elapsed = shared.start.elapsed();
+    let mut total_metrics = Metrics::default();
+    for worker in &metrics {
+        total_metrics.merge(&worker.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+    total_metrics.in_flight = 0;
+    let summary = report::summary(&plan, &total_metrics, ending, elapsed);
+    print!("{}", report::table(&summary));
+    if let Some(dir) = &plan.report {
+        report::write(dir, &summary, &total_metrics).map_err(RunError::Runtime)?;
+    }
+    Ok(if ending == Ending::Completed && summary.failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Moves the run through its phases until every worker is finished (or the stop timeout
+/// passes); prints progress lines meanwhile.
+async fn control(plan: &Plan, shared: &Shared, metrics: &[Arc<Mutex<Metrics>>]) -> Ending {
+    let workers = plan.workers;
+    let total = plan.users.len();
+    let per_worker = total.div_ceil(workers.max(1)) as u64;
+    let mut interrupted = false;
+    let mut stop_deadline: Option<Instant> = None;
+    let mut last_progress = Instant::now();
+    let mut previous: Option<([u64; 5], Duration)> = Some(([0; 5], Duration::ZERO));
+    let mut ticker = tokio::time::interval(POLL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            signal = tokio::signal::ctrl_c() => {
+                if signal.is_err() {
+                    continue;
+                }
+                if interrupted {
+                    eprintln!("imsload: second Ctrl-C: stopping without waiting for de-registrations");
+                    shared.abort.store(true, Ordering::Release);
+                    return Ending::Aborted;
+                }
+                interrupted = true;
+                eprintln!("imsload: Ctrl-C: de-registering every user (at most {:?}; Ctrl-C again to stop at once)", plan.stop_timeout);
+                shared.hurry.store(true, Ordering::Release);
+                shared.enter(Phase::Deregister, Instant::now());
+                stop_deadline = Some(Instant::now() + plan.stop_timeout);
+            }
+        }
+        let now = Instant::now();
+        let (phase, began) = shared.phase();
+        let phase_elapsed = now.saturating_duration_since(shared.start + began);
+        match phase {
+            Phase::Register => {
+                let arrivals = due(
+                    per_worker,
+                    plan.registration_rate() / workers as f64,
+                    ramp(plan),
+                );
+                if shared.settled.load(Ordering::Acquire) >= total
+                    || phase_elapsed >= arrivals + plan.register_timeout
+                {
+                    shared.enter(Phase::Traffic, now);
+                }
+            }
+            Phase::Traffic => {
+                let over = match plan.scenario {
+                    Scenario::Register => phase_elapsed >= plan.duration.unwrap_or_default(),
+                    _ => {
+                        shared.traffic_done.load(Ordering::Acquire) >= workers
+                            || plan.duration.is_some_and(|d| phase_elapsed >= d + DRAIN)
+                    }
+                };
+                if over {
+                    shared.enter(Phase::Deregister, now);
+                }
+            }
+            Phase::Deregister => {
+                let deadline = *stop_deadline.get_or_insert_with(|| {
+                    let rate = plan.register_rate.max(plan.registration_rate()) / workers as f64;
+                    now + due(per_worker, rate, Duration::ZERO) + plan.stop_timeout
+                });
+                if shared.finished.load(Ordering::Acquire) >= workers {
+                    return if interrupted {
+                        Ending::Interrupted
+                    } else {
+                        Ending::Completed
+                    };
+                }
+                if now >= deadline {
+                    eprintln!(
+                        "imsload: the stop timeout passed with {} users still registered",
+                        shared.registered.load(Ordering::Acquire)
+                    );
+                    shared.abort.store(true, Ordering::Release);
+                    return Ending::Aborted;
+                }
+            }
+        }
+        if now.duration_since(last_progress) >= plan.progress_interval {
+            last_progress = now;
+            let elapsed = now.saturating_duration_since(shared.start);
+            let mut snapshot = Metrics::default();
+            for worker in metrics {
+                let worker = worker.lock().unwrap_or_else(PoisonError::into_inner);
+                snapshot.merge_counts(&worker);
+            }
+            eprintln!(
+                "{}",
+                report::progress(
+                    elapsed,
+                    phase.name(),
+                    shared.registered.load(Ordering::Acquire),
+                    total,
+                    &snapshot,
+                    previous,
+                )
+            );
+            previous = Some((report::started_counts(&snapshot), elapsed));
+        }
+    }
+}
+
+fn ramp(plan: &Plan) -> Duration {
+    match plan.scenario {
+        Scenario::Register => plan.ramp_up,
+        _ => Duration::ZERO,
+    }
+}

@@ -1,0 +1,653 @@
+//! One worker thread: one sans-IO engine holding its share of the virtual users, one UDP
+//! socket (and TCP connections), and the loop that feeds the engine, paces arrivals and
+//! turns engine events into measurements.
+#![allow(clippy::disallowed_methods)] // the worker is a driver: it owns the clock
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use ims_core::engine::{Command, Engine, EngineConfig, Event};
+use ims_core::transport::{Transmit, Transport};
+use ims_core::ua::{AccountConfig, AccountId};
+
+use crate::cli::Plan;
+use crate::metrics::{EngineCounters, Kind, Metrics};
+use crate::net::{Sockets, StreamInput, Streams};
+use crate::shared::{Phase, Shared};
+use crate::vu::{Pending, Vu, VuState};
+
+/// Longest the loop sleeps without looking at the phase.
+const TICK: Duration = Duration::from_millis(20);
+/// Datagrams read per wake-up before the engine's outputs are flushed.
+const BATCH: usize = 256;
+
+/// Why a worker could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The engine refused its configuration or an account.
+    #[error("worker {worker}: {reason}")]
+    Setup {
+        /// Which worker.
+        worker: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One worker's slice of the run.
+pub struct Worker {
+    pub(crate) index: usize,
+    pub(crate) plan: Arc<Plan>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) metrics: Arc<Mutex<Metrics>>,
+    pub(crate) engine: Engine,
+    /// The users, by account index.
+    pub(crate) vus: Vec<Vu>,
+    /// The global index of `vus[0]`.
+    pub(crate) first: usize,
+    /// Messages in flight by id.
+    pub(crate) pending: std::collections::HashMap<u64, Pending>,
+    pub(crate) next_message: u64,
+    /// Transactions this worker started and has not seen end.
+    pub(crate) in_flight: usize,
+    /// This worker's share of --max-concurrent.
+    pub(crate) max_in_flight: usize,
+    /// Next user to register.
+    register_next: usize,
+    /// Texts sent so far in the traffic phase.
+    sent: u64,
+    /// This worker's share of --count.
+    quota: Option<u64>,
+    /// The users that send (they have a peer or a group), in turn.
+    senders: Vec<usize>,
+    sender_cursor: usize,
+    /// Users still to de-register.
+    deregister_queue: Option<VecDeque<usize>>,
+    deregistered: usize,
+    traffic_done: bool,
+    udp: Option<std::net::UdpSocket>,
+    listener: Option<std::net::TcpListener>,
+    local: SocketAddr,
+}
+
+impl Worker {
+    /// Builds the engine and adds the users `first..first + users` of the plan.
+    pub fn new(
+        index: usize,
+        plan: Arc<Plan>,
+        shared: Arc<Shared>,
+        metrics: Arc<Mutex<Metrics>>,
+        sockets: Sockets,
+        users: std::ops::Range<usize>,
+        seed: [u8; 32],
+    ) -> Result<Worker, WorkerError> {
+        let setup = |reason: String| WorkerError::Setup {
+            worker: index,
+            reason,
+        };
+        let config = EngineConfig {
+            rng_seed: Some(seed),
+            user_agent: Some(concat!("imsload/", env!("CARGO_PKG_VERSION")).to_owned()),
+            ..EngineConfig::default()
+        };
+        let mut engine = Engine::new(config).map_err(|e| setup(e.to_string()))?;
+        engine.add_local(Transport::Udp, sockets.local);
+        if sockets.listener.is_some() {
+            engine.add_local(Transport::Tcp, sockets.local);
+        }
+        let mut vus = Vec::with_capacity(users.len());
+        for user in plan.users.get(users.clone()).unwrap_or_default() {
+            let mut account =
+                AccountConfig::new(&user.aor(), &user.password, plan.target, plan.transport);
+            account.auth_username.clone_from(&user.auth_username);
+            account.expires = plan.expires;
+            let id = engine
+                .add_account(account)
+                .map_err(|e| setup(format!("{}: {e}", user.aor())))?;
+            vus.push(Vu::new(id));
+        }
+        let workers = plan.workers.max(1);
+        let quota = plan.count.map(|count| {
+            let base = count / workers as u64;
+            base + u64::from((index as u64) < count % workers as u64)
+        });
+        let first = users.start;
+        let senders = senders(&plan, users);
+        Ok(Worker {
+            index,
+            max_in_flight: plan.max_concurrent.div_ceil(workers).max(1),
+            plan,
+            shared,
+            metrics,
+            engine,
+            vus,
+            first,
+            pending: std::collections::HashMap::new(),
+            next_message: 1,
+            in_flight: 0,
+            register_next: 0,
+            sent: 0,
+            quota,
+            senders,
+            sender_cursor: 0,
+            deregister_queue: None,
+            deregistered: 0,
+            traffic_done: false,
+            udp: Some(sockets.udp),
+            listener: sockets.listener,
+            local: sockets.local,
+        })
+    }
+
+    /// Runs the worker on its own thread (a current-thread tokio runtime) until every user
+    /// is de-registered or the run is aborted.
+    pub fn spawn(self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name(format!("imsload-worker-{}", self.index))
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        tracing::error!(%error, "cannot start a tokio runtime");
+                        self.shared.abort.store(true, Ordering::Release);
+                        return;
+                    }
+                };
+                runtime.block_on(self.run());
+            })
+    }
+
+    async fn run(mut self) {
+        let shared = Arc::clone(&self.shared);
+        let io = match self.sockets() {
+            Ok(io) => io,
+            Err(error) => {
+                tracing::error!(worker = self.index, %error, "cannot use the sockets");
+                shared.abort.store(true, Ordering::Release);
+                shared.finished.fetch_add(1, Ordering::AcqRel);
+                return;
+            }
+        };
+        let (udp, listener) = io;
+        let mut streams = listener.as_ref().map(|_| Streams::new());
+        let mut buffer = vec![0u8; 65_536];
+        let mut last_publish = Instant::now();
+        loop {
+            let now = Instant::now();
+            if self.engine.poll_timeout().is_some_and(|at| at <= now) {
+                self.engine.handle_timeout(now);
+            }
+            let done = self.step(now);
+            self.flush(now, &udp, streams.as_mut());
+            if done || shared.abort.load(Ordering::Acquire) {
+                break;
+            }
+            if now.duration_since(last_publish) >= Duration::from_millis(200) {
+                self.publish_counters();
+                last_publish = now;
+            }
+            let wake = [self.engine.poll_timeout(), self.next_arrival(now)]
+                .into_iter()
+                .flatten()
+                .fold(now + TICK, Instant::min);
+            let stream_input = async {
+                match streams.as_mut() {
+                    Some(streams) => streams.input.recv().await,
+                    None => std::future::pending().await,
+                }
+            };
+            let accept = async {
+                match listener.as_ref() {
+                    Some(listener) => listener.accept().await,
+                    None => std::future::pending().await,
+                }
+            };
+            enum Woken {
+                Datagram(std::io::Result<(usize, SocketAddr)>),
+                Stream(Option<StreamInput>),
+                Accepted(std::io::Result<(tokio::net::TcpStream, SocketAddr)>),
+                Timer,
+            }
+            let woken = tokio::select! {
+                biased;
+                received = udp.recv_from(&mut buffer) => Woken::Datagram(received),
+                input = stream_input => Woken::Stream(input),
+                accepted = accept => Woken::Accepted(accepted),
+                () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => Woken::Timer,
+            };
+            match woken {
+                Woken::Datagram(received) => {
+                    let mut received = received;
+                    for _ in 0..BATCH {
+                        match received {
+                            Ok((n, remote)) => {
+                                let bytes = buffer.get(..n).unwrap_or_default();
+                                self.engine.handle_datagram(
+                                    Instant::now(),
+                                    remote,
+                                    self.local,
+                                    bytes,
+                                );
+                            }
+                            Err(error) => {
+                                tracing::debug!(%error, "UDP receive error");
+                                break;
+                            }
+                        }
+                        received = udp.try_recv_from(&mut buffer);
+                        if matches!(&received, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+                        {
+                            break;
+                        }
+                    }
+                }
+                Woken::Stream(Some(input)) => {
+                    self.stream_input(input, streams.as_mut());
+                }
+                Woken::Stream(None) | Woken::Timer => {}
+                Woken::Accepted(Ok((stream, remote))) => {
+                    if let Some(streams) = streams.as_mut() {
+                        streams.accepted(stream, remote);
+                    }
+                }
+                Woken::Accepted(Err(error)) => tracing::warn!(%error, "TCP accept failed"),
+            }
+        }
+        self.publish_counters();
+        shared.finished.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn sockets(
+        &mut self,
+    ) -> std::io::Result<(tokio::net::UdpSocket, Option<tokio::net::TcpListener>)> {
+        let udp = self
+            .udp
+            .take()
+            .ok_or_else(|| std::io::Error::other("no UDP socket"))?;
+        udp.set_nonblocking(true)?;
+        let udp = tokio::net::UdpSocket::from_std(udp)?;
+        let listener = match self.listener.take() {
+            Some(listener) => {
+                listener.set_nonblocking(true)?;
+                Some(tokio::net::TcpListener::from_std(listener)?)
+            }
+            None => None,
+        };
+        Ok((udp, listener))
+    }
+
+    fn stream_input(&mut self, input: StreamInput, streams: Option<&mut Streams>) {
+        let now = Instant::now();
+        match input {
+            StreamInput::Bytes { remote, bytes } => {
+                self.engine
+                    .handle_stream_bytes(now, remote, self.local, &bytes);
+            }
+            StreamInput::Closed { remote } => {
+                if let Some(streams) = streams {
+                    streams.remove(remote);
+                }
+                self.engine.handle_connection_closed(now, remote);
+            }
+            StreamInput::ConnectFailed { remote } => {
+                if let Some(streams) = streams {
+                    streams.remove(remote);
+                }
+                self.engine
+                    .handle_transport_error(now, Transport::Tcp, remote);
+            }
+        }
+    }
+
+    /// Sends what the engine queued and handles its events, until both queues are empty
+    /// (answering an event can queue more).
+    fn flush(
+        &mut self,
+        now: Instant,
+        udp: &tokio::net::UdpSocket,
+        mut streams: Option<&mut Streams>,
+    ) {
+        loop {
+            let mut idle = true;
+            while let Some(transmit) = self.engine.poll_transmit() {
+                idle = false;
+                self.send(transmit, udp, streams.as_deref_mut());
+            }
+            while let Some(event) = self.engine.poll_event() {
+                idle = false;
+                if let (Event::StreamError { remote, .. }, Some(streams)) =
+                    (&event, streams.as_deref_mut())
+                {
+                    streams.remove(*remote);
+                }
+                self.handle_event(now, event);
+            }
+            if idle {
+                break;
+            }
+        }
+    }
+
+    fn send(
+        &mut self,
+        transmit: Transmit,
+        udp: &tokio::net::UdpSocket,
+        streams: Option<&mut Streams>,
+    ) {
+        match transmit.transport {
+            Transport::Udp => match udp.try_send_to(&transmit.bytes, transmit.remote) {
+                Ok(_) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
+                    // The socket buffer is full: the engine retransmits what is lost.
+                    tracing::debug!(remote = %transmit.remote, "UDP send buffer full; dropped");
+                }
+                Err(error) => {
+                    tracing::debug!(%error, remote = %transmit.remote, "UDP send failed");
+                    self.engine.handle_transport_error(
+                        Instant::now(),
+                        Transport::Udp,
+                        transmit.remote,
+                    );
+                }
+            },
+            Transport::Tcp => {
+                let sent = streams.is_some_and(|s| s.send(transmit.remote, transmit.bytes));
+                if !sent {
+                    self.engine.handle_transport_error(
+                        Instant::now(),
+                        Transport::Tcp,
+                        transmit.remote,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Copies the engine's counters and the in-flight count into the shared metrics.
+    fn publish_counters(&self) {
+        let stats = self.engine.stats();
+        let mut metrics = self.metrics.lock().unwrap_or_else(PoisonError::into_inner);
+        metrics.engine = EngineCounters {
+            retransmissions: stats.retransmissions,
+            timeouts: stats.timeouts,
+            messages_sent: stats.messages_sent,
+            messages_received: stats.messages_received,
+            malformed: stats.malformed,
+            stray_responses: stats.stray_responses,
+        };
+        metrics.in_flight = self.in_flight as u64;
+    }
+
+    /// Time since the run started.
+    pub(crate) fn since_start(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.shared.start)
+    }
+
+    /// Paces arrivals for the current phase. True when this worker is finished.
+    fn step(&mut self, now: Instant) -> bool {
+        let (phase, began) = self.shared.phase();
+        let elapsed = self.since_start(now).saturating_sub(began);
+        match phase {
+            Phase::Register => self.register_arrivals(now, elapsed),
+            Phase::Traffic => self.traffic_arrivals(now, elapsed),
+            Phase::Deregister => return self.deregister_step(now, elapsed),
+        }
+        false
+    }
+
+    /// The next time an arrival is due in the current phase (`None`: none is waiting on time).
+    fn next_arrival(&self, now: Instant) -> Option<Instant> {
+        let (phase, began) = self.shared.phase();
+        let phase_start = self.shared.start + began;
+        let workers = self.plan.workers.max(1) as f64;
+        let (k, rate, ramp) = match phase {
+            Phase::Register if self.register_next < self.vus.len() => (
+                self.register_next as u64,
+                self.plan.registration_rate() / workers,
+                self.registration_ramp(),
+            ),
+            Phase::Traffic if !self.traffic_finished_sending(now, Duration::ZERO) => {
+                (self.sent, self.plan.rate / workers, self.plan.ramp_up)
+            }
+            Phase::Deregister if !self.shared.hurry.load(Ordering::Relaxed) => (
+                self.deregistered as u64,
+                self.plan.register_rate.max(self.plan.registration_rate()) / workers,
+                Duration::ZERO,
+            ),
+            _ => return None,
+        };
+        if self.in_flight >= self.max_in_flight {
+            return None;
+        }
+        Some(phase_start + due(k, rate, ramp))
+    }
+
+    fn registration_ramp(&self) -> Duration {
+        match self.plan.scenario {
+            crate::cli::Scenario::Register => self.plan.ramp_up,
+            _ => Duration::ZERO,
+        }
+    }
+
+    fn register_arrivals(&mut self, now: Instant, elapsed: Duration) {
+        let rate = self.plan.registration_rate() / self.plan.workers.max(1) as f64;
+        let ramp = self.registration_ramp();
+        while self.register_next < self.vus.len()
+            && self.in_flight < self.max_in_flight
+            && due(self.register_next as u64, rate, ramp) <= elapsed
+        {
+            let index = self.register_next;
+            self.register_next += 1;
+            self.start_registration(now, index);
+        }
+    }
+
+    fn traffic_finished_sending(&self, now: Instant, _slack: Duration) -> bool {
+        if self.quota.is_some_and(|quota| self.sent >= quota) || self.senders.is_empty() {
+            return true;
+        }
+        let (_, began) = self.shared.phase();
+        self.plan
+            .duration
+            .is_some_and(|d| self.since_start(now).saturating_sub(began) >= d)
+    }
+
+    fn traffic_arrivals(&mut self, now: Instant, elapsed: Duration) {
+        if self.plan.scenario == crate::cli::Scenario::Register {
+            self.mark_traffic_done();
+            return;
+        }
+        let rate = self.plan.rate / self.plan.workers.max(1) as f64;
+        while !self.traffic_finished_sending(now, Duration::ZERO)
+            && self.in_flight < self.max_in_flight
+            && due(self.sent, rate, self.plan.ramp_up) <= elapsed
+        {
+            let Some(&sender) = self
+                .senders
+                .get(self.sender_cursor % self.senders.len().max(1))
+            else {
+                break;
+            };
+            self.sender_cursor = self.sender_cursor.wrapping_add(1);
+            self.sent += 1;
+            self.send_text(now, sender);
+        }
+        if self.traffic_finished_sending(now, Duration::ZERO) && self.pending.is_empty() {
+            self.mark_traffic_done();
+        }
+    }
+
+    fn mark_traffic_done(&mut self) {
+        if !self.traffic_done {
+            self.traffic_done = true;
+            self.shared.traffic_done.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    /// De-registers users at the de-registration rate; true once every user is done.
+    fn deregister_step(&mut self, now: Instant, elapsed: Duration) -> bool {
+        let queue = self
+            .deregister_queue
+            .get_or_insert_with(|| (0..self.vus.len()).collect());
+        let hurry = self.shared.hurry.load(Ordering::Relaxed);
+        let rate = self.plan.register_rate.max(self.plan.registration_rate())
+            / self.plan.workers.max(1) as f64;
+        let mut rounds = queue.len();
+        let mut commands = Vec::new();
+        while rounds > 0 {
+            rounds -= 1;
+            let Some(index) = queue.pop_front() else {
+                break;
+            };
+            let Some(vu) = self.vus.get(index) else {
+                continue;
+            };
+            match vu.state {
+                VuState::Registered => {
+                    let paced =
+                        hurry || due(self.deregistered as u64, rate, Duration::ZERO) <= elapsed;
+                    if paced && self.in_flight + commands.len() < self.max_in_flight {
+                        self.deregistered += 1;
+                        commands.push(index);
+                    } else {
+                        queue.push_front(index);
+                        break;
+                    }
+                }
+                // An attempt in flight: look again once it has ended.
+                VuState::Registering { .. }
+                | VuState::Refreshing { .. }
+                | VuState::Unregistering { .. } => {
+                    queue.push_back(index);
+                }
+                VuState::Retrying => commands.push(index),
+                VuState::Idle | VuState::Failed | VuState::Done => {}
+            }
+        }
+        let all_queued = queue.is_empty();
+        for index in commands {
+            self.start_deregistration(now, index);
+        }
+        all_queued
+            && self.in_flight == 0
+            && self.pending.is_empty()
+            && self
+                .vus
+                .iter()
+                .all(|vu| matches!(vu.state, VuState::Done | VuState::Failed | VuState::Idle))
+    }
+
+    pub(crate) fn command(&mut self, now: Instant, command: Command) -> bool {
+        match self.engine.command(now, command) {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(worker = self.index, %error, "command refused");
+                false
+            }
+        }
+    }
+
+    pub(crate) fn record_started(&mut self, kind: Kind, now: Instant) {
+        let at = self.since_start(now);
+        self.in_flight += 1;
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .started(kind, at);
+    }
+
+    pub(crate) fn record_ended(
+        &mut self,
+        kind: Kind,
+        outcome: crate::metrics::Outcome,
+        since: Instant,
+        now: Instant,
+    ) {
+        let at = self.since_start(now);
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ended(kind, outcome, now.saturating_duration_since(since), at);
+    }
+
+    /// The AOR of global user `index`.
+    pub(crate) fn aor(&self, index: usize) -> Option<String> {
+        self.plan.users.get(index).map(crate::users::User::aor)
+    }
+
+    /// The account of local user `index`.
+    pub(crate) fn account(&self, index: usize) -> Option<AccountId> {
+        self.vus.get(index).map(|vu| vu.account)
+    }
+}
+
+/// The users of `range` that send texts: in `message`, those with a peer (2k with 2k+1);
+/// in `group-chat`, those whose group has another member.
+fn senders(plan: &Plan, range: std::ops::Range<usize>) -> Vec<usize> {
+    let total = plan.users.len();
+    let first = range.start;
+    range
+        .filter(|&global| match plan.scenario {
+            crate::cli::Scenario::Register => false,
+            crate::cli::Scenario::Message => (global ^ 1) < total,
+            crate::cli::Scenario::GroupChat => {
+                let size = plan.group_size.max(2);
+                let group_start = global / size * size;
+                total.min(group_start + size) - group_start >= 2
+            }
+        })
+        .map(|global| global - first)
+        .collect()
+}
+
+/// When arrival `k` (from 0) is due after its phase began, at `rate` per second reached
+/// linearly over `ramp`: N(t) = rate t² / 2 ramp while ramping, then rate (t - ramp / 2).
+pub fn due(k: u64, rate: f64, ramp: Duration) -> Duration {
+    let k = k as f64;
+    let ramp_seconds = ramp.as_secs_f64();
+    let seconds = if ramp_seconds <= 0.0 {
+        k / rate
+    } else if k <= rate * ramp_seconds / 2.0 {
+        (2.0 * ramp_seconds * k / rate).sqrt()
+    } else {
+        ramp_seconds + (k - rate * ramp_seconds / 2.0) / rate
+    };
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrivals_follow_the_rate() {
+        assert_eq!(due(0, 100.0, Duration::ZERO), Duration::ZERO);
+        assert_eq!(due(100, 100.0, Duration::ZERO), Duration::from_secs(1));
+        assert_eq!(due(250, 100.0, Duration::ZERO), Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn a_ramp_reaches_the_rate_at_its_end() {
+        // 10 s ramp to 100/s: 500 arrivals during the ramp, then 100 per second.
+        let ramp = Duration::from_secs(10);
+        assert_eq!(due(500, 100.0, ramp), Duration::from_secs(10));
+        assert_eq!(due(600, 100.0, ramp), Duration::from_secs(11));
+        // Half the ramp's arrivals come in its last 30 %.
+        let half = due(250, 100.0, ramp).as_secs_f64();
+        assert!((half - 50f64.sqrt()).abs() < 1e-9, "{half}");
+        // Monotonic.
+        let mut last = Duration::ZERO;
+        for k in 0..2000 {
+            let at = due(k, 100.0, ramp);
+            assert!(at >= last);
+            last = at;
+        }
+    }
+}

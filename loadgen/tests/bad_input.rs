@@ -1,0 +1,125 @@
+//! Bad input ends imsload with exit status 2 and a message that says what is wrong: an
+//! unknown scenario, a malformed injection file (with its line number), an impossible
+//! rate, an unreachable target.
+
+use std::net::UdpSocket;
+use std::process::{Command, Output};
+
+fn imsload(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_imsload"))
+        .args(args)
+        .output()
+        .expect("run imsload")
+}
+
+fn assert_exit_2(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout: {:?}",
+        output.stdout
+    );
+}
+
+#[test]
+fn an_unknown_scenario_is_refused() {
+    let output = imsload(&[
+        "dance",
+        "-t",
+        "127.0.0.1:5060",
+        "--users",
+        "u{0..1}@ims.test",
+    ]);
+    assert_exit_2(&output, "invalid value 'dance'");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("register") && stderr.contains("group-chat"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_malformed_injection_file_names_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("users.csv");
+    std::fs::write(
+        &path,
+        "SEQUENTIAL\nalice0;ims.test;[authentication username=alice0@ims.test password=x]\nbob;ims.test;password=y\n",
+    )
+    .expect("write");
+    let file = path.to_str().expect("UTF-8 path");
+    let output = imsload(&["register", "-t", "127.0.0.1:5060", "--inf", file]);
+    assert_exit_2(&output, "users.csv:3: field 3 must read [authentication");
+    std::fs::write(&path, "alice;ims.test\n").expect("write");
+    let output = imsload(&["register", "-t", "127.0.0.1:5060", "--inf", file]);
+    assert_exit_2(
+        &output,
+        "users.csv:1: the first line must be SEQUENTIAL or RANDOM",
+    );
+}
+
+#[test]
+fn impossible_rates_are_refused() {
+    for rate in ["0", "-3", "inf"] {
+        let output = imsload(&[
+            "message",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "u{0..9}@ims.test",
+            "--password",
+            "p",
+            "-r",
+            rate,
+        ]);
+        assert_exit_2(&output, "impossible rate");
+    }
+}
+
+#[test]
+fn an_unreachable_target_is_refused_before_the_run() {
+    // A port nobody listens on: bound, then released.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("free port")
+        .port();
+    let target = format!("127.0.0.1:{port}");
+    let output = imsload(&[
+        "register",
+        "-t",
+        &target,
+        "--users",
+        "u{0..9}@ims.test",
+        "--password",
+        "p",
+        "--probe-timeout",
+        "1s",
+    ]);
+    assert_exit_2(&output, &target);
+    let output = imsload(&[
+        "register",
+        "-t",
+        &target,
+        "--users",
+        "u{0..9}@ims.test",
+        "--password",
+        "p",
+        "--transport",
+        "tcp",
+        "--probe-timeout",
+        "1s",
+    ]);
+    assert_exit_2(&output, "cannot reach");
+    let output = imsload(&[
+        "register",
+        "-t",
+        "no-such-host.invalid:5060",
+        "--users",
+        "u{0..9}@ims.test",
+        "--password",
+        "p",
+    ]);
+    assert_exit_2(&output, "--target");
+}

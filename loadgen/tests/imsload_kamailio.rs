@@ -1,0 +1,226 @@
+//! The built imsload binary against the real Kamailio of the harness (loopback): 1,000
+//! users register, hold, exchange MESSAGEs and network-mode group texts, and de-register.
+//! The JSON report's counts must equal the transactions asked for exactly, and Kamailio's
+//! location table (usrloc, asked through kamcmd) must hold every contact while they are
+//! registered and none at the end.
+#![allow(clippy::disallowed_methods)] // a test driver waits on real processes
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ims_tests::Kamailio;
+use serde_json::Value;
+
+const USERS: usize = 1000;
+const PASSWORD: &str = "load-secret";
+const GROUP_SIZE: usize = 10;
+
+fn imsload() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imsload"))
+}
+
+/// Contacts in Kamailio's location table (its usrloc statistics, read with kamcmd).
+fn contacts(kamailio: &Kamailio) -> u64 {
+    let socket = kamailio
+        .db()
+        .parent()
+        .expect("the database lives in the instance's directory")
+        .join("kamailio_ctl");
+    let output = Command::new("kamcmd")
+        .arg("-s")
+        .arg(format!("unix:{}", socket.display()))
+        .args(["stats.get_statistics", "location_contacts"])
+        .output()
+        .expect("run kamcmd (scripts/test installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "kamcmd: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("usrloc:location_contacts = "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "no location_contacts from kamcmd on {}: {text}{}",
+                socket.display(),
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+/// Network-mode groups: group g has users g*10 .. g*10+9 (imsload's --group-size 10).
+fn provision_groups(db: &Path) {
+    let mut sql = String::from("BEGIN;\n");
+    for user in 0..USERS {
+        sql.push_str(&format!(
+            "INSERT INTO groups VALUES ('sip:group{}@ims.test', 'sip:vu{user}@ims.test');\n",
+            user / GROUP_SIZE
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    let mut child = Command::new("sqlite3")
+        .arg(db)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("run sqlite3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(sql.as_bytes())
+        .expect("write SQL");
+    assert!(child.wait().expect("sqlite3").success());
+}
+
+fn base_args(command: &mut Command, kamailio: &Kamailio, scenario: &str, report: &Path) {
+    command
+        .arg(scenario)
+        .arg("--target")
+        .arg(kamailio.addr().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", USERS - 1))
+        .arg("--password")
+        .arg(PASSWORD)
+        .args([
+            "--register-rate",
+            "1000",
+            "--seed",
+            "10",
+            "--progress-interval",
+            "1s",
+        ])
+        .arg("--report")
+        .arg(report);
+}
+
+fn check_output(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn summary(report: &Path) -> Value {
+    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+/// Asserts `started` = `succeeded` = `expected`, no failure, and a 2xx count to match.
+fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
+    let t = &summary["transactions"][kind];
+    assert_eq!(t["started"], expected, "{kind} started: {t:#}");
+    assert_eq!(t["succeeded"], expected, "{kind} succeeded: {t:#}");
+    assert_eq!(t["failed"], 0, "{kind} failed: {t:#}");
+    assert_eq!(t["by_class"]["2xx"], expected, "{kind} 2xx: {t:#}");
+    assert!(
+        t["latency_ms"]["p50"].as_f64().unwrap_or(0.0) > 0.0,
+        "{kind}: {t:#}"
+    );
+    let max = t["latency_ms"]["max"].as_f64().unwrap_or(0.0);
+    let p99 = t["latency_ms"]["p99"].as_f64().unwrap_or(f64::MAX);
+    assert!(max >= p99, "{kind}: max below p99: {t:#}");
+}
+
+#[test]
+fn thousand_users_register_message_group_chat_and_deregister() {
+    let started = Instant::now();
+    let mut builder = Kamailio::builder();
+    for user in 0..USERS {
+        builder = builder.user(&format!("vu{user}"), PASSWORD);
+    }
+    let kamailio = builder.start().expect("start Kamailio");
+    provision_groups(kamailio.db());
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // 1. register: every contact reaches usrloc while held, none is left after.
+    let report = dir.path().join("register");
+    let mut command = imsload();
+    base_args(&mut command, &kamailio, "register", &report);
+    command.args(["--rate", "1000", "--duration", "3s"]);
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start imsload");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut peak = 0;
+    while peak < USERS as u64 && Instant::now() < deadline {
+        peak = peak.max(contacts(&kamailio));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().expect("imsload register");
+    check_output(&output, "register");
+    assert_eq!(peak, USERS as u64, "contacts in usrloc while registered");
+    assert_eq!(contacts(&kamailio), 0, "contacts left after register");
+    let register = summary(&report);
+    assert_eq!(register["ending"], "completed");
+    assert_eq!(register["users"], USERS);
+    assert_all_ok(&register, "register", USERS as u64);
+    assert_all_ok(&register, "deregister", USERS as u64);
+    assert_eq!(register["failures"], 0);
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("register") && table.contains("p99.9 ms"),
+        "{table}"
+    );
+    let series = std::fs::read_to_string(report.join("timeseries.csv")).expect("timeseries.csv");
+    let mut lines = series.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.starts_with("second,register_started,register_ok"))
+    );
+    let registered: u64 = lines
+        .map(|line| {
+            line.split(',')
+                .nth(2)
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(
+        registered, USERS as u64,
+        "per-second register_ok adds up:\n{series}"
+    );
+
+    // 2. message: 500 pairs, 2,000 MESSAGEs, each answered and received exactly once.
+    let report = dir.path().join("message");
+    let mut command = imsload();
+    base_args(&mut command, &kamailio, "message", &report);
+    command.args(["--rate", "1000", "--count", "2000"]);
+    check_output(&command.output().expect("imsload message"), "message");
+    let message = summary(&report);
+    assert_all_ok(&message, "register", USERS as u64);
+    assert_all_ok(&message, "message", 2000);
+    assert_all_ok(&message, "deregister", USERS as u64);
+    assert_eq!(message["received"]["messages"], 2000);
+    assert_eq!(message["received"]["group_messages"], 0);
+    assert_eq!(contacts(&kamailio), 0, "contacts left after message");
+
+    // 3. group chat, network mode: 500 texts to groups of 10, each forked by Kamailio to
+    // the 9 other members.
+    let report = dir.path().join("group");
+    let mut command = imsload();
+    base_args(&mut command, &kamailio, "group-chat", &report);
+    command.args(["--rate", "250", "--count", "500", "--group-size", "10"]);
+    check_output(&command.output().expect("imsload group-chat"), "group-chat");
+    let group = summary(&report);
+    assert_all_ok(&group, "register", USERS as u64);
+    assert_all_ok(&group, "group_message", 500);
+    assert_all_ok(&group, "deregister", USERS as u64);
+    assert_eq!(
+        group["received"]["group_messages"],
+        500 * (GROUP_SIZE as u64 - 1)
+    );
+    assert_eq!(group["received"]["messages"], 0);
+    assert_eq!(contacts(&kamailio), 0, "contacts left after group-chat");
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+}
