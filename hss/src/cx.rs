@@ -204,7 +204,11 @@ impl Hss {
                         .utf8()
                         .ok_or_else(|| Failure::bad(result::INVALID_AVP_VALUE, &inner))?;
                 }
-                (cx::SIP_AUTHORIZATION, VENDOR_3GPP) => authorization = Some(inner),
+                // An empty SIP-Authorization (sent by some S-CSCFs on every MAR) asks for
+                // no resynchronisation.
+                (cx::SIP_AUTHORIZATION, VENDOR_3GPP) if !inner.data.is_empty() => {
+                    authorization = Some(inner);
+                }
                 _ => {}
             }
         }

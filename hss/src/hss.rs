@@ -225,6 +225,12 @@ impl Hss {
                 return Outcome::Reply(self.error_answer(&header, session, &failure));
             }
         };
+        debug!(
+            command = header.command,
+            application = header.application,
+            avps = request.avps.len(),
+            "request received"
+        );
         let session = request.find(base::SESSION_ID, 0).map(|a| a.data);
         if let Some(unknown) = request
             .avps
@@ -330,6 +336,7 @@ impl Hss {
             base::PRODUCT_NAME,
         ] {
             if request.find(code, 0).is_none() {
+                warn!(avp = code, "CER without a mandatory AVP");
                 return Outcome::ReplyAndClose(self.error_answer(
                     header,
                     None,

@@ -373,3 +373,21 @@ fn answer_for(keys: &AkaKeys, authenticate: &[u8], usim: &mut SqnState) -> AkaAn
     let nonce = STANDARD.encode(authenticate);
     aka::answer(keys, AkaVersion::V1, &nonce, usim).unwrap()
 }
+
+#[test]
+fn empty_sip_authorization_is_no_resync() {
+    let mut hss = hss();
+    let answer = Answer::new(reply(
+        &mut hss,
+        &mar(
+            "alice@ims.test",
+            "sip:alice@ims.test",
+            "Digest-AKAv1-MD5",
+            1,
+            Some(&[]),
+        ),
+    ));
+    assert_eq!(answer.result_code(), Some(2001));
+    assert_eq!(items(&answer).len(), 1);
+    assert_eq!(hss.counters.resyncs, 0);
+}
