@@ -28,9 +28,10 @@ EXAMPLES:
                 alice0;ims.test;[authentication username=alice0@ims.test password=x]
 
 Every scenario registers its users first (at --register-rate), runs, and de-registers them
-at the end; Ctrl-C de-registers too (a second Ctrl-C stops at once). Exit status: 0 when
-every transaction succeeded, 1 when some failed or timed out, 2 for bad input (options,
-injection file, unreachable target).";
+at the end; Ctrl-C (or SIGTERM) de-registers too (a second one stops at once).
+Exit status: 0 when every transaction succeeded, 1 when some failed or timed out or the
+de-registrations did not finish in time, 2 for bad input (options, injection file,
+unreachable target).";
 
 /// The command line of `imsload`.
 #[derive(Parser, Debug)]

@@ -103,7 +103,7 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
     if let Some(dir) = &plan.report {
         report::write(dir, &summary, &total_metrics).map_err(RunError::Runtime)?;
     }
-    Ok(if ending == Ending::Completed && summary.failures == 0 {
+    Ok(if ending != Ending::Aborted && summary.failures == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -120,15 +120,17 @@ async fn control(plan: &Plan, shared: &Shared, metrics: &[Arc<Mutex<Metrics>>]) 
     let mut stop_deadline: Option<Instant> = None;
     let mut last_progress = Instant::now();
     let mut previous: Option<([u64; 5], Duration)> = Some(([0; 5], Duration::ZERO));
+    // Ctrl-C (SIGINT) and SIGTERM both stop the run cleanly; listening from the start
+    // means none is missed between two looks.
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
     let mut ticker = tokio::time::interval(POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            signal = tokio::signal::ctrl_c() => {
-                if signal.is_err() {
-                    continue;
-                }
+            () = next_signal(&mut interrupt, &mut terminate) => {
                 if interrupted {
                     eprintln!("imsload: second Ctrl-C: stopping without waiting for de-registrations");
                     shared.abort.store(true, Ordering::Release);
@@ -212,6 +214,33 @@ async fn control(plan: &Plan, shared: &Shared, metrics: &[Arc<Mutex<Metrics>>]) 
             );
             previous = Some((report::started_counts(&snapshot), elapsed));
         }
+    }
+}
+
+/// The next SIGINT or SIGTERM (never, for a stream that could not be set up).
+async fn next_signal(
+    interrupt: &mut Option<tokio::signal::unix::Signal>,
+    terminate: &mut Option<tokio::signal::unix::Signal>,
+) {
+    let one = async {
+        match interrupt.as_mut() {
+            Some(stream) => {
+                stream.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    let other = async {
+        match terminate.as_mut() {
+            Some(stream) => {
+                stream.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = one => {}
+        () = other => {}
     }
 }
 

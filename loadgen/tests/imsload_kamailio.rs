@@ -221,6 +221,49 @@ fn thousand_users_register_message_group_chat_and_deregister() {
     );
     assert_eq!(group["received"]["messages"], 0);
     assert_eq!(contacts(&kamailio), 0, "contacts left after group-chat");
+    // 4. Ctrl-C while registered: every user de-registers, within the stop timeout.
+    let report = dir.path().join("interrupted");
+    let mut command = imsload();
+    base_args(&mut command, &kamailio, "register", &report);
+    command.args([
+        "--rate",
+        "1000",
+        "--duration",
+        "60s",
+        "--stop-timeout",
+        "10s",
+    ]);
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start imsload");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while contacts(&kamailio) < USERS as u64 {
+        assert!(Instant::now() < deadline, "users never all registered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let interrupted_at = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    let output = child.wait_with_output().expect("imsload after Ctrl-C");
+    check_output(&output, "register, interrupted");
+    assert!(
+        interrupted_at.elapsed() < Duration::from_secs(12),
+        "took {:?} after SIGINT",
+        interrupted_at.elapsed()
+    );
+    let interrupted = summary(&report);
+    assert_eq!(interrupted["ending"], "interrupted");
+    assert_all_ok(&interrupted, "register", USERS as u64);
+    assert_all_ok(&interrupted, "deregister", USERS as u64);
+    assert_eq!(contacts(&kamailio), 0, "contacts left after Ctrl-C");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Ctrl-C: de-registering"), "{stderr}");
+
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
