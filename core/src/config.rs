@@ -100,6 +100,10 @@ pub struct AccountSettings {
     /// IMS settings (`[accounts.ims]`); absent for a plain SIP account.
     #[serde(default)]
     pub ims: Option<ImsSettings>,
+    /// DNS server (`ip:port`) for finding the P-CSCF when no `proxy` is given (default:
+    /// the system's resolver).
+    #[serde(default)]
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// `[accounts.ims]`: what makes an account an IMS one (TS 24.229).
@@ -204,6 +208,7 @@ impl std::fmt::Debug for AccountSettings {
             .field("expires", &self.expires)
             .field("display_name", &self.display_name)
             .field("instance_id", &self.instance_id)
+            .field("dns_server", &self.dns_server)
             .finish()
     }
 }

@@ -222,6 +222,8 @@ pub enum FormKind {
     EditGroup(GroupId),
     /// The first start, without a config: the account to write into one.
     FirstRun,
+    /// An account of the Account screen (its index), or a new one (`None`).
+    Account(Option<usize>),
 }
 
 /// Everything that changes the application's state.
@@ -279,6 +281,17 @@ pub enum Action {
     CycleHistoryFilter,
     /// Trace: show the selected flow's ladder or one message in full (Enter / `v`).
     ToggleTraceDetail,
+    /// Open the form for a new account (`a` on the Account screen).
+    NewAccount,
+    /// The configured accounts, which one is in use, and where things are.
+    Accounts {
+        /// Every account (secrets only as set or not).
+        accounts: Vec<crate::settings::AccountSummary>,
+        /// The one in use.
+        active: usize,
+        /// Config file, store and log paths.
+        paths: Vec<(String, String)>,
+    },
     /// The registration changed.
     Registration(RegistrationState),
     /// The P-CSCF / next hop in use.
@@ -384,6 +397,16 @@ pub enum Effect {
         /// `udp` or `tcp`.
         transport: String,
     },
+    /// Save an account into the config file and, if it is the one in use, register
+    /// again with it.
+    SaveSettings {
+        /// Which account of the Account screen (`None`: a new one).
+        index: Option<usize>,
+        /// What to save (secrets stay hidden in `Debug`).
+        edit: crate::settings::AccountEdit,
+    },
+    /// De-register and register the account of this index of the Account screen.
+    SwitchAccount(usize),
     /// De-register and stop.
     Quit,
 }

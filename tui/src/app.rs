@@ -34,8 +34,8 @@ pub enum Mode {
     Confirm,
 }
 
-/// A small form (add/edit contact, new/edit group).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A small form (add/edit contact, new/edit group, account).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Form {
     /// What it does on submit.
     pub kind: FormKind,
@@ -43,6 +43,32 @@ pub struct Form {
     pub fields: Vec<(&'static str, Editor)>,
     /// The focused field.
     pub focus: usize,
+    /// What is wrong with what was typed (shown in the form).
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for Form {
+    /// Secret fields (password, K, OPc) print as `***`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(label, editor)| {
+                let shown = if crate::account_form::SECRET_LABELS.contains(label) {
+                    "***"
+                } else {
+                    editor.text()
+                };
+                (*label, shown)
+            })
+            .collect();
+        f.debug_struct("Form")
+            .field("kind", &self.kind)
+            .field("fields", &fields)
+            .field("focus", &self.focus)
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl Form {
@@ -170,8 +196,14 @@ pub struct App {
     pub trace_selected: usize,
     /// What the trace screen shows.
     pub trace_view: TraceView,
-    /// Settings screen lines (secrets masked), from the config.
+    /// Where things are (config file, store, log), for the Account screen.
     pub settings: Vec<(String, String)>,
+    /// The configured accounts (secrets only as set or not).
+    pub accounts: Vec<crate::settings::AccountSummary>,
+    /// The account in use (index into `accounts`).
+    pub account_active: usize,
+    /// The account selected on the Account screen.
+    pub account_selected: usize,
     /// The help overlay is up.
     pub help: bool,
     /// Lines the help overlay is scrolled down.
@@ -213,6 +245,9 @@ impl App {
             trace_selected: 0,
             trace_view: TraceView::Flows,
             settings: Vec::new(),
+            accounts: Vec::new(),
+            account_active: 0,
+            account_selected: 0,
             help: false,
             help_scroll: 0,
             notice: None,
@@ -381,6 +416,26 @@ impl App {
             }
             Action::NewGroup => {
                 self.open_form(FormKind::NewGroup);
+                Vec::new()
+            }
+            Action::NewAccount => {
+                self.open_form(FormKind::Account(None));
+                Vec::new()
+            }
+            Action::Accounts {
+                accounts,
+                active,
+                paths,
+            } => {
+                self.accounts_changed(accounts, active, paths);
+                Vec::new()
+            }
+            Action::EditSelected if self.screen == Screen::Settings => {
+                if self.accounts.get(self.account_selected).is_some() {
+                    self.open_form(FormKind::Account(Some(self.account_selected)));
+                } else {
+                    self.error("no account selected; a adds one");
+                }
                 Vec::new()
             }
             Action::EditSelected => {
@@ -565,7 +620,9 @@ impl App {
                     };
                 }
             },
-            Screen::Settings => {}
+            Screen::Settings => {
+                self.account_selected = moved(self.account_selected, delta, self.accounts.len());
+            }
         }
         Vec::new()
     }
@@ -611,8 +668,47 @@ impl App {
                 };
                 Vec::new()
             }
-            Screen::Settings => Vec::new(),
+            Screen::Settings => {
+                let index = self.account_selected;
+                match self.accounts.get(index) {
+                    Some(_) if index == self.account_active => {
+                        self.notice =
+                            Some(Notice::Info("that account is in use; e edits it".into()));
+                        Vec::new()
+                    }
+                    Some(account) => {
+                        self.notice = Some(Notice::Info(format!(
+                            "switching to {}…",
+                            crate::text::short_aor(&account.aor)
+                        )));
+                        vec![Effect::SwitchAccount(index)]
+                    }
+                    None => Vec::new(),
+                }
+            }
         }
+    }
+
+    /// New account list (after a save or a switch): a new account in use means other
+    /// contacts and conversations, so the open one closes.
+    fn accounts_changed(
+        &mut self,
+        accounts: Vec<crate::settings::AccountSummary>,
+        active: usize,
+        paths: Vec<(String, String)>,
+    ) {
+        if let Some(account) = accounts.get(active)
+            && account.aor != self.aor
+        {
+            self.aor = account.aor.clone();
+            self.chat = None;
+            self.selected = 0;
+            self.input.clear();
+        }
+        self.account_active = active;
+        self.account_selected = self.account_selected.min(accounts.len().saturating_sub(1));
+        self.accounts = accounts;
+        self.settings = paths;
     }
 
     fn conversation(&mut self, data: ConversationData) -> Vec<Effect> {
@@ -970,6 +1066,9 @@ impl App {
         let line = |text: &str| Editor::with_text(text, 200);
         let fields = match &kind {
             FormKind::AddContact => vec![("Address", line("")), ("Name", line(""))],
+            FormKind::Account(index) => {
+                crate::account_form::fields(index.and_then(|i| self.accounts.get(i)))
+            }
             FormKind::FirstRun => vec![
                 ("AOR", line("")),
                 ("Password", line("")),
@@ -1011,6 +1110,7 @@ impl App {
             kind,
             fields,
             focus: 0,
+            error: None,
         });
         self.mode = Mode::Form;
     }
@@ -1087,6 +1187,27 @@ impl App {
                     password: form.field("Password"),
                     proxy: form.field("Proxy"),
                     transport,
+                }
+            }
+            FormKind::Account(index) => {
+                let saved = index.and_then(|i| self.accounts.get(i));
+                match crate::account_form::check(|label| form.field(label), saved) {
+                    Ok(edit) => Effect::SaveSettings {
+                        index: *index,
+                        edit,
+                    },
+                    Err((label, problem)) => {
+                        // The form stays open on the field that is wrong.
+                        if let Some(open) = &mut self.form {
+                            open.focus = open
+                                .fields
+                                .iter()
+                                .position(|(l, _)| *l == label)
+                                .unwrap_or(open.focus);
+                            open.error = Some(problem);
+                        }
+                        return Vec::new();
+                    }
                 }
             }
             FormKind::EditContact(id) => Effect::UpdateContact {

@@ -480,6 +480,8 @@ impl<C: Commands> Backend<C> {
             Effect::ExportTrace(_) => Vec::new(),
             // Only the first-run form asks for it, before there is a backend.
             Effect::SaveAccount { .. } => Vec::new(),
+            // The loop owns the config and the session; it does these.
+            Effect::SaveSettings { .. } | Effect::SwitchAccount(_) => Vec::new(),
             Effect::Quit => self.send(Command::Shutdown).into_iter().collect(),
         }
     }

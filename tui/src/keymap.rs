@@ -33,6 +33,14 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "Account",
+        &[
+            ("Enter", "use the selected account (registers it)"),
+            ("e / a", "edit the selected account / add one"),
+            ("Tab / ↑ ↓", "in the form: next / previous field"),
+        ],
+    ),
+    (
         "History and trace",
         &[
             ("f", "History: all / in / out / failed"),
@@ -137,6 +145,8 @@ fn normal(app: &App, key: KeyEvent, ctrl: bool) -> Option<Action> {
         KeyCode::Char('i') if app.screen == Screen::Chats => Action::Focus(Pane::Input),
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char('a') if app.screen == Screen::Chats => Action::NewContact,
+        KeyCode::Char('a') if app.screen == Screen::Settings => Action::NewAccount,
+        KeyCode::Char('e') if app.screen == Screen::Settings => Action::EditSelected,
         KeyCode::Char('n') if app.screen == Screen::Chats => Action::NewGroup,
         KeyCode::Char('e') if app.screen == Screen::Chats => Action::EditSelected,
         KeyCode::Char('d') if app.screen == Screen::Chats => Action::DeleteSelected,

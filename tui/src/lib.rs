@@ -6,6 +6,8 @@
 //! [`Backend`](backend::Backend) carries effects out against the store and the engine
 //! and answers with more actions; [`components`] draw the state and nothing else.
 
+pub mod account_form;
+pub mod accounts;
 pub mod action;
 pub mod app;
 pub mod backend;

@@ -105,8 +105,10 @@ fn options(args: &Args) -> anyhow::Result<Options> {
             .accounts;
         config.accounts.splice(0..0, extra.drain(..));
     }
-    let mut account = settings::pick_account(&mut config, args.account.as_deref())?;
-    if args.aor.is_some() {
+    let account_index = settings::pick_index(&config, args.account.as_deref())?;
+    if args.aor.is_some()
+        && let Some(account) = config.accounts.get_mut(account_index)
+    {
         if let Some(password) = &args.password {
             account.password.clone_from(password);
         }
@@ -118,18 +120,14 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         }
     }
     let store_path = Store::default_path(args.data_dir.as_deref())?;
-    let settings = settings::describe(
-        &account,
-        config_path.as_deref(),
-        &store_path,
-        args.log_file.as_deref(),
-    );
     Ok(Options {
         config,
-        account,
+        account_index,
+        config_path,
+        command_line_account: args.aor.is_some(),
         store_path,
         dns_server: args.dns_server,
-        settings,
+        log_file: args.log_file.clone(),
         import: args.import.clone(),
         palette: palette(args),
     })

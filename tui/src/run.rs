@@ -21,6 +21,7 @@ use ratatui::DefaultTerminal;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::accounts::Accounts;
 use crate::action::{Action, Effect, Notice, RegistrationState};
 use crate::app::App;
 use crate::backend::Backend;
@@ -32,16 +33,21 @@ const TRACE_BUFFER: usize = 4096;
 /// What the loop needs, from the command line and config.
 #[derive(Debug)]
 pub struct Options {
-    /// The parsed config (engine settings).
+    /// The parsed config: engine settings and every account (one given on the command
+    /// line first).
     pub config: Config,
-    /// The account to run.
-    pub account: AccountSettings,
+    /// The account to run (index into `config.accounts`).
+    pub account_index: usize,
+    /// The config file, if there is one.
+    pub config_path: Option<PathBuf>,
+    /// `config.accounts[0]` came from the command line (`--aor`).
+    pub command_line_account: bool,
     /// Where the store is.
     pub store_path: PathBuf,
-    /// DNS server for P-CSCF discovery.
+    /// DNS server for P-CSCF discovery (wins over the account's).
     pub dns_server: Option<SocketAddr>,
-    /// Account screen lines.
-    pub settings: Vec<(String, String)>,
+    /// The log file, for the Account screen.
+    pub log_file: Option<PathBuf>,
     /// The colours the terminal can show.
     pub palette: crate::components::Palette,
     /// An address book to import first.
@@ -99,6 +105,9 @@ impl Connection {
     fn connect(&mut self, account: &AccountSettings, dns_server: Option<SocketAddr>) {
         self.trace = None;
         self.retry_at = None;
+        if let Some(resolving) = self.resolving.take() {
+            resolving.abort();
+        }
         let previous = self.running.take();
         self.resolving = Some(crate::session::resolve(
             account.clone(),
@@ -159,23 +168,102 @@ async fn next_record(trace: &mut Option<TraceReceiver>) -> Option<TraceRecord> {
     }
 }
 
+/// Ends the running session (dropping its handle de-registers it) and starts one for
+/// the account in use; the screens show that account at once.
+fn restart(
+    accounts: &Accounts,
+    backend: &mut Backend<Link>,
+    connection: &mut Connection,
+    dns_server: Option<SocketAddr>,
+) -> anyhow::Result<Vec<Action>> {
+    let account = accounts.active().context("no account to register")?;
+    let offline = crate::session::offline_account(&accounts.config, account)?;
+    drop(backend.relink(offline, &account.aor, Link::Down)?);
+    connection.failures = 0;
+    connection.failure = None;
+    connection.connect(account, dns_server.or(account.dns_server));
+    let mut actions = vec![
+        accounts.view(),
+        Action::NextHop(String::new()),
+        Action::Registration(RegistrationState::Registering),
+    ];
+    actions.extend(backend.refresh());
+    Ok(actions)
+}
+
+/// Carries out what the Account screen asks for: save an account (registering again
+/// when it is the one in use) or switch to another.
+fn account_effect(
+    effect: Effect,
+    accounts: &mut Accounts,
+    backend: &mut Backend<Link>,
+    connection: &mut Connection,
+    dns_server: Option<SocketAddr>,
+) -> Vec<Action> {
+    let result = match effect {
+        Effect::SaveSettings { index, edit } => accounts.save(index, &edit).and_then(|saved| {
+            let path = accounts
+                .path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let mut actions = if saved == accounts.active {
+                restart(accounts, backend, connection, dns_server)?
+            } else {
+                vec![accounts.view()]
+            };
+            let again = if saved == accounts.active {
+                "; registering again"
+            } else {
+                ""
+            };
+            actions.push(Action::Notice(Notice::Info(format!(
+                "saved to {path} (mode 0600){again}"
+            ))));
+            Ok(actions)
+        }),
+        Effect::SwitchAccount(index) if index < accounts.config.accounts.len() => {
+            accounts.active = index;
+            restart(accounts, backend, connection, dns_server)
+        }
+        _ => Ok(Vec::new()),
+    };
+    result.unwrap_or_else(|error| {
+        vec![Action::Notice(Notice::Error(format!(
+            "account not saved: {error:#}"
+        )))]
+    })
+}
+
 /// Starts the engine for the account and runs the UI until the user quits. A next hop
 /// that cannot be found (DNS, an unknown proxy name) does not stop it: the status bar
 /// says why and when it tries again, with back-off.
 pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Result<()> {
+    let mut accounts = Accounts {
+        config: options.config,
+        active: options.account_index,
+        path: options.config_path,
+        command_line: options.command_line_account,
+        store_path: options.store_path,
+        log_file: options.log_file,
+    };
+    let first = accounts.active().context("no account to run")?.clone();
     let now = SystemTime::now();
-    let mut app = App::new(&options.account.aor, now);
+    let mut app = App::new(&first.aor, now);
     app.utc_offset = utc_offset();
     app.palette = options.palette;
-    app.settings = options.settings.clone();
+    app.update(accounts.view());
     app.registration = RegistrationState::Registering;
     terminal.draw(|frame| crate::components::render(&app, frame))?;
 
-    let store = Store::open(&options.store_path)
-        .with_context(|| format!("opening the message store {}", options.store_path.display()))?;
-    let mut store = store;
+    let mut store = Store::open(&accounts.store_path).with_context(|| {
+        format!(
+            "opening the message store {}",
+            accounts.store_path.display()
+        )
+    })?;
     if let Some(path) = &options.import {
-        let done = crate::import::import(&mut store, &options.account.aor, path)?;
+        let done = crate::import::import(&mut store, &first.aor, path)?;
         app.notice = Some(Notice::Info(format!(
             "imported {} contact(s) and {} group(s) from {} ({} already there)",
             done.contacts,
@@ -186,13 +274,11 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
     }
     let mut messenger = Messenger::new(store, ims_core::driver::os_seed()?);
     messenger.set_text_format(TextFormat::CpimDelivery);
-    let engine_config = options.config.engine_config()?;
-    let account = options.account.clone();
-    let offline = crate::session::offline_account(&options.config, &account)?;
-    let mut backend = Backend::new(messenger, offline, &account.aor, Link::Down)?;
+    let offline = crate::session::offline_account(&accounts.config, &first)?;
+    let mut backend = Backend::new(messenger, offline, &first.aor, Link::Down)?;
     let mut pending = backend.refresh();
     let mut connection = Connection::default();
-    connection.connect(&account, options.dns_server);
+    connection.connect(&first, options.dns_server.or(first.dns_server));
 
     let stop_input = Arc::new(AtomicBool::new(false));
     let mut keys = spawn_input(Arc::clone(&stop_input));
@@ -204,26 +290,33 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
         while let Some(action) = pending.pop() {
             let effects = app.update(action);
             for effect in effects {
-                if let Effect::ExportTrace(path) = &effect {
-                    pending.push(crate::backend::export_trace(
+                let mut more = match effect {
+                    Effect::ExportTrace(path) => vec![crate::backend::export_trace(
                         &app.trace,
-                        path,
+                        &path,
                         app.utc_offset,
-                    ));
-                    continue;
-                }
-                if effect == Effect::Quit {
-                    if !backend.commands_mut().is_up() {
+                    )],
+                    Effect::SaveSettings { .. } | Effect::SwitchAccount(_) => account_effect(
+                        effect,
+                        &mut accounts,
+                        &mut backend,
+                        &mut connection,
+                        options.dns_server,
+                    ),
+                    Effect::Quit if !backend.commands_mut().is_up() => {
                         // Not registered: nothing to de-register.
                         quit_now = true;
-                        continue;
+                        Vec::new()
                     }
-                    if quit_deadline.is_none() {
-                        quit_deadline = Some(tokio::time::Instant::now() + Duration::from_secs(3));
-                        app.notice = Some(Notice::Info("de-registering…".into()));
+                    effect => {
+                        if effect == Effect::Quit && quit_deadline.is_none() {
+                            quit_deadline =
+                                Some(tokio::time::Instant::now() + Duration::from_secs(3));
+                            app.notice = Some(Notice::Info("de-registering…".into()));
+                        }
+                        backend.execute(effect, SystemTime::now())
                     }
-                }
-                let mut more = backend.execute(effect, SystemTime::now());
+                };
                 more.reverse();
                 pending.extend(more);
             }
@@ -237,6 +330,9 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                 break Err(error.into());
             }
         }
+        let Some(account) = accounts.active().cloned() else {
+            break Err(anyhow::anyhow!("no account to run"));
+        };
         tokio::select! {
             biased;
             key = keys.recv() => match key {
@@ -279,8 +375,9 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                         break Ok(());
                     }
                     // The driver stopped under us: try a new session.
+                    let offline = crate::session::offline_account(&accounts.config, &account)?;
                     drop(backend.relink(offline, &account.aor, Link::Down)?);
-                    pending.push(connection.failed("the SIP driver stopped".into(), &engine_config));
+                    pending.push(connection.failed("the SIP driver stopped".into(), &accounts.config.engine_config()?));
                 }
             },
             resolved = finished(&mut connection.resolving) => {
@@ -292,7 +389,7 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                 };
                 let started = match targets {
                     Ok(targets) => crate::session::start(
-                        &options.config,
+                        &accounts.config,
                         &account,
                         &targets,
                         backend.messenger_mut().store_mut(),
@@ -315,12 +412,14 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                         actions.reverse();
                         pending.extend(actions);
                     }
-                    Err(reason) => pending.push(connection.failed(reason, &engine_config)),
+                    Err(reason) => {
+                        pending.push(connection.failed(reason, &accounts.config.engine_config()?));
+                    }
                 }
             }
             () = until(connection.retry_at) => {
                 pending.push(Action::Registration(RegistrationState::Registering));
-                connection.connect(&account, options.dns_server);
+                connection.connect(&account, options.dns_server.or(account.dns_server));
             }
             record = next_record(&mut connection.trace) => {
                 match record {
@@ -340,7 +439,7 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
         resolving.abort();
     }
     // Dropping the handle makes the driver de-register; give it a moment.
-    drop(backend.relink(offline, &account.aor, Link::Down));
+    drop(backend.relink(offline, &first.aor, Link::Down));
     if let Some(running) = connection.running.take() {
         let _ = tokio::time::timeout(Duration::from_secs(1), running).await;
     }

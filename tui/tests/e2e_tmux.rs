@@ -326,3 +326,62 @@ fn a_next_hop_that_dns_cannot_find_does_not_stop_the_program() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A wrong password fails; the password typed into the Account screen's form (shown
+/// as stars) is saved to the config file (mode 0600, comment kept) and the phone
+/// registers again with it.
+#[test]
+fn a_password_fixed_in_the_account_form_is_saved_and_registers() {
+    use std::os::unix::fs::PermissionsExt;
+    let kamailio = Kamailio::builder()
+        .user("alice", "alice-pw")
+        .start()
+        .expect("start Kamailio");
+    let dir = PeerDir::new("imsphone-settings").expect("dir");
+    let tmux = Tmux::new(dir.path());
+    let config = dir.join("imsphone.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "# alice's phone\nlisten = \"127.0.0.1:0\"\n[[accounts]]\naor = \"sip:alice@ims.test\"\n\
+             password = \"wrong\"\nproxy = \"{}\"\n",
+            kamailio.addr()
+        ),
+    )
+    .expect("config");
+    let command = format!(
+        "{} --config {} --data-dir {} --log-file {} --no-color",
+        env!("CARGO_BIN_EXE_imsphone"),
+        config.display(),
+        dir.join("alice").display(),
+        dir.join("alice.log").display(),
+    );
+    tmux.open("alice", &command);
+    tmux.wait_for("alice", "✗");
+    // Account screen, edit, Tab to Password, type it, save.
+    tmux.type_keys("alice", "4", &[]);
+    tmux.type_keys("alice", "e", &["Tab", "Tab"]);
+    tmux.type_keys("alice", "alice-pw", &[]);
+    let form = tmux.wait_for("alice", "Password: ********");
+    assert!(!form.contains("alice-pw"), "{form}");
+    tmux.type_keys("alice", "", &["Enter"]);
+    tmux.wait_for("alice", "● registered");
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        text.starts_with("# alice's phone") && text.contains("password = \"alice-pw\""),
+        "{text}"
+    );
+    let mode = std::fs::metadata(&config)
+        .expect("config")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let log = std::fs::read_to_string(dir.join("alice.log")).unwrap_or_default();
+    assert!(!log.contains("alice-pw"), "the password is never logged");
+    tmux.type_keys("alice", "", &["q"]);
+    let deadline = Instant::now() + TIMEOUT;
+    while tmux.alive("alice") {
+        assert!(Instant::now() < deadline, "imsphone did not exit on q");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

@@ -387,3 +387,78 @@ fn a_backlog_from_the_last_run_goes_out_paced() {
         50 - ims_tui::backend::BACKLOG_WINDOW - 2
     );
 }
+
+/// The Account screen: edit the account in use (secrets left empty are kept), add one,
+/// switch to another; mistakes keep the form open on the wrong field.
+#[test]
+fn accounts_are_edited_added_and_switched_from_the_account_screen() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('4'));
+    harness.key(KeyCode::Char('e'));
+    // AOR, IMPI, Password (left empty), Proxy: replace it.
+    for _ in 0..3 {
+        harness.key(KeyCode::Tab);
+    }
+    harness.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    harness.chars("127.0.0.1:5080");
+    harness.effects.clear();
+    harness.key(KeyCode::Enter);
+    let [Effect::SaveSettings { index, edit }] = harness.effects.as_slice() else {
+        panic!("one save expected: {:?}", harness.effects);
+    };
+    assert_eq!(*index, Some(0));
+    assert_eq!(edit.aor, ALICE);
+    assert_eq!(edit.proxy, "127.0.0.1:5080");
+    assert_eq!(edit.transport, "udp");
+    assert_eq!(edit.password, None, "an empty password keeps the saved one");
+    assert!(harness.app.form.is_none());
+
+    // A new account with a bad proxy: refused in the form, on the Proxy field.
+    harness.effects.clear();
+    harness.key(KeyCode::Char('a'));
+    harness.chars("carol@ims.test");
+    for _ in 0..3 {
+        harness.key(KeyCode::Tab);
+    }
+    harness.chars("pcscf.test:70000");
+    harness.key(KeyCode::Enter);
+    assert!(harness.effects.is_empty());
+    let form = harness.app.form.as_ref().expect("still open");
+    assert_eq!(form.fields[form.focus].0, "Proxy");
+    assert!(
+        form.error
+            .as_deref()
+            .is_some_and(|e| e.contains("host[:port]")),
+        "{:?}",
+        form.error
+    );
+    harness.key_with(KeyCode::Char('u'), KeyModifiers::CONTROL);
+    harness.chars("pcscf.test:5060");
+    harness.key(KeyCode::Enter);
+    let [Effect::SaveSettings { index: None, edit }] = harness.effects.as_slice() else {
+        panic!("a new account expected: {:?}", harness.effects);
+    };
+    assert_eq!(edit.aor, "sip:carol@ims.test");
+
+    // Enter on another account switches to it; on the one in use it does nothing.
+    harness.effects.clear();
+    harness.key(KeyCode::Enter);
+    assert!(harness.effects.is_empty(), "{:?}", harness.effects);
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    assert_eq!(harness.effects, [Effect::SwitchAccount(1)]);
+    // The loop answers with the new list: the other account is in use, the open
+    // conversation (alice's) closes.
+    harness.dispatch(Action::ShowScreen(ims_tui::Screen::Chats));
+    harness.key(KeyCode::Enter);
+    assert!(harness.app.chat.is_some());
+    let accounts = harness.app.accounts.clone();
+    harness.dispatch(Action::Accounts {
+        accounts,
+        active: 1,
+        paths: Vec::new(),
+    });
+    assert_eq!(harness.app.aor, "sip:alice@ims.example");
+    assert!(harness.app.chat.is_none());
+    assert_eq!(harness.app.account_active, 1);
+}

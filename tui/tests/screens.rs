@@ -46,7 +46,7 @@ fn history_screen() {
 fn account_screen_and_help() {
     let mut harness = Harness::with_data();
     harness.key(KeyCode::Char('4'));
-    insta::assert_snapshot!("account_80x24", harness.render(80, 24));
+    both_sizes("account", &harness);
     harness.key(KeyCode::Char('?'));
     both_sizes("help", &harness);
 }
@@ -120,4 +120,33 @@ fn registration_failure_in_the_status_bar() {
         "{top}"
     );
     insta::assert_snapshot!("registration_failed_80x24", screen);
+}
+
+/// The account form after a bad K: the form stays open on K and says why; what was
+/// typed into the secret fields shows only as stars.
+#[test]
+fn account_form_with_a_mistake() {
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('4'));
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Char('e'));
+    // AOR, IMPI, Password: type a password.
+    harness.key(KeyCode::Tab);
+    harness.key(KeyCode::Tab);
+    harness.chars("hunter2");
+    // ... Proxy, DNS, Transport, IMS, K: a short key.
+    for _ in 0..5 {
+        harness.key(KeyCode::Tab);
+    }
+    harness.chars("0123abcd");
+    harness.key(KeyCode::Enter);
+    let form = harness.app.form.as_ref().expect("still open");
+    assert_eq!(form.fields[form.focus].0, "K");
+    let screen = harness.render(80, 24);
+    assert!(screen.contains("K is 32 hex digits"), "{screen}");
+    assert!(
+        !screen.contains("hunter2") && !screen.contains("0123abcd"),
+        "{screen}"
+    );
+    both_sizes("account_form_error", &harness);
 }

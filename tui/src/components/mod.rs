@@ -190,7 +190,7 @@ fn hints(app: &App) -> &'static str {
         },
         Screen::History => " j/k move · f filter · Enter open · ? help",
         Screen::Trace => " j/k move · Enter ladder/message · Esc back · :export FILE · ? help",
-        Screen::Settings => " account from the config file · ? help",
+        Screen::Settings => " j/k select · Enter use · e edit · a add account · ? help",
     }
 }
 
@@ -220,15 +220,19 @@ pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
 }
 
 fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
-    let height = u16::try_from(form.fields.len() * 2 + 3).unwrap_or(20);
+    use crate::action::FormKind;
+    let error_lines = usize::from(form.error.is_some());
+    let height = u16::try_from(form.fields.len() * 2 + 3 + error_lines).unwrap_or(20);
     let popup = centered(area, 64, height);
     frame.render_widget(Clear, popup);
     let title = match form.kind {
-        crate::action::FormKind::AddContact => " Add contact ",
-        crate::action::FormKind::FirstRun => " Welcome to imsphone: your account ",
-        crate::action::FormKind::EditContact(_) => " Edit contact ",
-        crate::action::FormKind::NewGroup => " New group ",
-        crate::action::FormKind::EditGroup(_) => " Edit group ",
+        FormKind::AddContact => " Add contact ",
+        FormKind::FirstRun => " Welcome to imsphone: your account ",
+        FormKind::EditContact(_) => " Edit contact ",
+        FormKind::NewGroup => " New group ",
+        FormKind::EditGroup(_) => " Edit group ",
+        FormKind::Account(None) => " New account ",
+        FormKind::Account(Some(_)) => " Edit account ",
     };
     let block = Block::bordered()
         .title(title)
@@ -237,16 +241,20 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
     let mut lines = Vec::new();
+    if let Some(error) = &form.error {
+        lines.push(Line::styled(format!("✗ {error}"), theme.error()));
+    }
     for (index, (label, editor)) in form.fields.iter().enumerate() {
-        let hint = match *label {
-            "Address" => "sip:bob@ims.test, bob@ims.test or bob",
-            "URI" => "empty: sip:<name>@<your domain>",
-            "Mode" => "network (the core fans out) or fanout (we do)",
-            "Members" => "names or addresses, space separated",
-            "AOR" => "your address of record, e.g. alice@ims.test",
-            "Password" => "kept in the config file (mode 0600), never shown",
-            "Proxy" => "host[:port] of the P-CSCF; empty: found in DNS",
-            "Transport" => "udp or tcp",
+        let hint = match (&form.kind, *label) {
+            (FormKind::Account(_), label) => crate::account_form::hint(label),
+            (_, "Address") => "sip:bob@ims.test, bob@ims.test or bob",
+            (_, "URI") => "empty: sip:<name>@<your domain>",
+            (_, "Mode") => "network (the core fans out) or fanout (we do)",
+            (_, "Members") => "names or addresses, space separated",
+            (_, "AOR") => "your address of record, e.g. alice@ims.test",
+            (_, "Password") => "kept in the config file (mode 0600), never shown",
+            (_, "Proxy") => "host[:port] of the P-CSCF; empty: found in DNS",
+            (_, "Transport") => "udp or tcp",
             _ => "",
         };
         let focused = index == form.focus;
@@ -255,7 +263,8 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
         } else {
             Style::new()
         };
-        let shown = if *label == "Password" {
+        // Secrets are typed blind: one `*` per character, never the text.
+        let shown = if crate::account_form::SECRET_LABELS.contains(label) {
             "*".repeat(editor.text().chars().count())
         } else {
             editor.text().to_owned()
@@ -267,7 +276,7 @@ fn form_popup(form: &crate::app::Form, theme: Theme, frame: &mut Frame<'_>, area
         lines.push(Line::styled(format!("           {hint}"), theme.dim()));
         if focused {
             let column = 11 + editor.text()[..editor.cursor()].chars().count();
-            set_cursor(frame, inner, column, index * 2);
+            set_cursor(frame, inner, column, error_lines + index * 2);
         }
     }
     frame.render_widget(Paragraph::new(lines), inner);

@@ -13,6 +13,7 @@ use ims_core::store::{Aor, GroupMode, NewIncoming, Store};
 use ims_core::transport::Transport;
 use ims_tui::action::RegistrationState;
 use ims_tui::backend::Backend;
+use ims_tui::settings::AccountSummary;
 use ims_tui::{Action, App, Effect};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -56,7 +57,39 @@ impl Harness {
         let mut app = App::new(ALICE, now);
         app.palette = ims_tui::components::Palette::None;
         app.next_hop = "udp 127.0.0.1:5060".into();
-        app.settings = vec![("address of record".into(), ALICE.into())];
+        app.update(Action::Accounts {
+            accounts: vec![
+                AccountSummary {
+                    aor: ALICE.into(),
+                    proxy: Some("127.0.0.1:5060".into()),
+                    transport: Some("udp".into()),
+                    has_password: true,
+                    ..AccountSummary::default()
+                },
+                AccountSummary {
+                    aor: "sip:alice@ims.example".into(),
+                    auth_username: Some("alice@ims.example".into()),
+                    dns_server: Some("127.0.0.1:53".into()),
+                    ims: true,
+                    has_password: false,
+                    has_k: true,
+                    has_opc: true,
+                    ..AccountSummary::default()
+                },
+            ],
+            active: 0,
+            paths: vec![
+                (
+                    "config file".into(),
+                    "/home/alice/.config/ims-rs/imsphone.toml".into(),
+                ),
+                (
+                    "message store".into(),
+                    "/home/alice/.local/share/ims-rs/ims.sqlite".into(),
+                ),
+                ("log file".into(), "(none)".into()),
+            ],
+        });
         let mut harness = Harness {
             app,
             backend,
