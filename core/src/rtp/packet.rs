@@ -81,6 +81,9 @@ pub struct RtpExtension<'a> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RtpPacket<'a> {
     bytes: &'a [u8],
+    /// The fixed header (the first 12 bytes of `bytes`), so the fixed fields are read
+    /// without a length check each.
+    fixed: &'a [u8; FIXED_HEADER_LENGTH],
     csrc: &'a [u8],
     extension: Option<RtpExtension<'a>>,
     payload: &'a [u8],
@@ -90,13 +93,6 @@ pub struct RtpPacket<'a> {
 fn read_u16(bytes: &[u8], offset: usize) -> u16 {
     match bytes.get(offset..).and_then(|rest| rest.first_chunk::<2>()) {
         Some(chunk) => u16::from_be_bytes(*chunk),
-        None => 0,
-    }
-}
-
-fn read_u32(bytes: &[u8], offset: usize) -> u32 {
-    match bytes.get(offset..).and_then(|rest| rest.first_chunk::<4>()) {
-        Some(chunk) => u32::from_be_bytes(*chunk),
         None => 0,
     }
 }
@@ -112,12 +108,10 @@ impl<'a> RtpPacket<'a> {
     /// against the datagram's length; never panics on any input.
     pub fn parse(bytes: &'a [u8]) -> Result<Self, RtpError> {
         let available = bytes.len();
-        let first = *bytes
-            .first()
+        let fixed = bytes
+            .first_chunk::<FIXED_HEADER_LENGTH>()
             .ok_or(truncated(FIXED_HEADER_LENGTH, available))?;
-        if available < FIXED_HEADER_LENGTH {
-            return Err(truncated(FIXED_HEADER_LENGTH, available));
-        }
+        let [first, ..] = *fixed;
         let version = first >> 6;
         if version != RTP_VERSION {
             return Err(RtpError::UnsupportedVersion { version });
@@ -165,6 +159,7 @@ impl<'a> RtpPacket<'a> {
         };
         Ok(Self {
             bytes,
+            fixed,
             csrc,
             extension,
             payload,
@@ -189,27 +184,32 @@ impl<'a> RtpPacket<'a> {
 
     /// The marker bit (M); for audio it marks the first packet of a talkspurt (RFC 3551 §4.1).
     pub fn marker(&self) -> bool {
-        self.bytes.get(1).is_some_and(|byte| byte & 0x80 != 0)
+        let [_, second, ..] = *self.fixed;
+        second & 0x80 != 0
     }
 
     /// The 7-bit payload type (PT).
     pub fn payload_type(&self) -> u8 {
-        self.bytes.get(1).map_or(0, |byte| byte & 0x7F)
+        let [_, second, ..] = *self.fixed;
+        second & 0x7F
     }
 
     /// The 16-bit sequence number.
     pub fn sequence(&self) -> u16 {
-        read_u16(self.bytes, 2)
+        let [_, _, high, low, ..] = *self.fixed;
+        u16::from_be_bytes([high, low])
     }
 
     /// The 32-bit RTP timestamp, in units of the payload's clock rate.
     pub fn timestamp(&self) -> u32 {
-        read_u32(self.bytes, 4)
+        let [_, _, _, _, b0, b1, b2, b3, ..] = *self.fixed;
+        u32::from_be_bytes([b0, b1, b2, b3])
     }
 
     /// The synchronisation source identifier (SSRC).
     pub fn ssrc(&self) -> u32 {
-        read_u32(self.bytes, 8)
+        let [.., b0, b1, b2, b3] = *self.fixed;
+        u32::from_be_bytes([b0, b1, b2, b3])
     }
 
     /// Number of contributing sources (CC).

@@ -91,6 +91,30 @@ impl ReceiverStatistics {
     /// Follows `update_seq` of RFC 3550 A.1 (probation, dropout, misorder, restart) and
     /// updates the interarrival jitter of A.8 for every packet that counts.
     pub fn update(&mut self, arrival: Instant, sequence: u16, timestamp: u32) -> SequenceUpdate {
+        let epoch = *self.epoch.get_or_insert(arrival);
+        let units = units_since(arrival.saturating_duration_since(epoch), self.clock_rate);
+        self.update_units(units, sequence, timestamp)
+    }
+
+    /// [`Self::update`] with the arrival time already in timestamp units since any fixed
+    /// instant, modulo 2^32 (the jitter depends only on differences between arrivals):
+    /// the jitter buffer converts each arrival once for both of its estimators.
+    pub(crate) fn update_units(
+        &mut self,
+        arrival: u32,
+        sequence: u16,
+        timestamp: u32,
+    ) -> SequenceUpdate {
+        // The common case first: the next packet in order from a valid source.
+        if self.probation == 0 && sequence == self.max_sequence.wrapping_add(1) {
+            if sequence == 0 {
+                self.cycles = self.cycles.wrapping_add(SEQUENCE_MODULUS);
+            }
+            self.max_sequence = sequence;
+            self.received = self.received.wrapping_add(1);
+            self.update_jitter(arrival, timestamp);
+            return SequenceUpdate::Accepted;
+        }
         if !self.initialised {
             self.initialised = true;
             self.init_sequence(sequence);
@@ -140,14 +164,8 @@ impl ReceiverStatistics {
         outcome
     }
 
-    /// The arrival time in RTP timestamp units since the first packet, modulo 2^32.
-    fn arrival_units(&mut self, arrival: Instant) -> u32 {
-        let epoch = *self.epoch.get_or_insert(arrival);
-        units_since(arrival.saturating_duration_since(epoch), self.clock_rate)
-    }
-
-    fn update_jitter(&mut self, arrival: Instant, timestamp: u32) {
-        let transit = self.arrival_units(arrival).wrapping_sub(timestamp);
+    fn update_jitter(&mut self, arrival: u32, timestamp: u32) {
+        let transit = arrival.wrapping_sub(timestamp);
         if let Some(previous) = self.transit {
             let difference = (transit.wrapping_sub(previous) as i32).unsigned_abs();
             // J += (|D| - J) / 16, kept scaled by 16 (RFC 3550 A.8).

@@ -124,6 +124,7 @@ impl JitterConsumer {
         reorder.clock = reorder.clock.wrapping_add(1);
         // Each arrival is read in place from its ring slot into the window.
         while ring.pop_with(|arrival| reorder.accept(arrival)).is_some() {}
+        reorder.update_target();
         reorder.play()
     }
 }
@@ -131,9 +132,13 @@ impl JitterConsumer {
 /// The reorder window, the playout schedule and the statistics.
 #[derive(Debug)]
 struct Reorder {
+    /// `capacity` rounded up to a power of two, so a sequence number's slot is its low
+    /// bits (`window_mask`): no division per packet.
     window: Box<[Entry]>,
+    window_mask: u64,
     capacity: i64,
     frame_units: i64,
+    half_frame_units: i64,
     absurd_jump: i64,
     minimum_frames: u32,
     maximum_frames: u32,
@@ -152,12 +157,19 @@ struct Reorder {
     pending_lost: u64,
     played_mask: u64,
     buffered: u32,
+    /// The delays (jitter times `jitter_factor`, in timestamp units) that give the
+    /// current `statistics.target_delay_frames`, inclusive; empty before the first pull.
+    target_range: (u64, u64),
     statistics: JitterStatistics,
 }
 
 impl Reorder {
     fn new(config: &JitterConfig, capacity: usize) -> Self {
-        let window = vec![Entry::EMPTY; capacity].into_boxed_slice();
+        let window_length = capacity
+            .max(1)
+            .checked_next_power_of_two()
+            .unwrap_or(capacity);
+        let window = vec![Entry::EMPTY; window_length].into_boxed_slice();
         let capacity_frames = u32::try_from(capacity).unwrap_or(u32::MAX);
         let drift_slack_frames = config.drift_slack_frames.max(1);
         let room = capacity_frames.saturating_sub(drift_slack_frames.saturating_add(2));
@@ -165,8 +177,12 @@ impl Reorder {
         let minimum_frames = config.frames_in(config.minimum_delay).min(maximum_frames);
         let mut consumer = Self {
             window,
+            window_mask: u64::try_from(window_length)
+                .unwrap_or(u64::MAX)
+                .wrapping_sub(1),
             capacity: i64::try_from(capacity).unwrap_or(i64::MAX),
             frame_units: i64::from(config.frame_units()),
+            half_frame_units: i64::from(config.frame_units() / 2),
             absurd_jump: i64::from(config.clock_rate).saturating_mul(60),
             minimum_frames,
             maximum_frames,
@@ -183,6 +199,7 @@ impl Reorder {
             pending_lost: 0,
             played_mask: 0,
             buffered: 0,
+            target_range: (1, 0),
             statistics: JitterStatistics::default(),
         };
         consumer.statistics.target_delay_frames = minimum_frames;
@@ -219,8 +236,12 @@ impl Reorder {
         }
     }
 
+    /// The window slot of `sequence`: its low bits (the window's length is a power of
+    /// two), so any `capacity` consecutive sequence numbers have distinct slots.
     fn index(&self, sequence: i64) -> usize {
-        usize::try_from(sequence.rem_euclid(self.capacity)).unwrap_or(0)
+        // Two's complement: the low bits of a negative number are its value modulo the
+        // window length, as for a positive one.
+        usize::try_from(sequence as u64 & self.window_mask).unwrap_or(0)
     }
 
     fn was_played(&self, sequence: i64) -> bool {
@@ -245,13 +266,33 @@ impl Reorder {
         self.statistics.talkspurts += 1;
     }
 
-    fn update_target(&mut self, jitter: u32) {
-        self.statistics.jitter = jitter;
-        let delay = u64::from(jitter) * u64::from(self.jitter_factor);
-        let frames = delay.div_ceil(self.frame_units.unsigned_abs().max(1));
-        let frames = u32::try_from(frames).unwrap_or(u32::MAX);
-        self.statistics.target_delay_frames =
-            frames.clamp(self.minimum_frames, self.maximum_frames);
+    /// Sets the target delay from the latest jitter estimate; once per pull, after the
+    /// arrivals (each of which carries the estimate after it) were accepted.
+    /// The division runs only when the delay leaves the range that gives the current
+    /// target, which the jitter estimate's small steps seldom do.
+    fn update_target(&mut self) {
+        let delay = u64::from(self.statistics.jitter) * u64::from(self.jitter_factor);
+        let (lowest, highest) = self.target_range;
+        if (lowest..=highest).contains(&delay) {
+            return;
+        }
+        let frame = self.frame_units.unsigned_abs().max(1);
+        let frames = u32::try_from(delay.div_ceil(frame)).unwrap_or(u32::MAX);
+        let target = frames.clamp(self.minimum_frames, self.maximum_frames);
+        self.statistics.target_delay_frames = target;
+        // ceil(delay / frame) == target exactly for delays in ((target - 1) * frame,
+        // target * frame]; the clamps widen the range to 0 and to infinity.
+        let lowest = if target == self.minimum_frames {
+            0
+        } else {
+            (u64::from(target) - 1) * frame + 1
+        };
+        let highest = if target == self.maximum_frames {
+            u64::MAX
+        } else {
+            u64::from(target) * frame
+        };
+        self.target_range = (lowest, highest);
     }
 
     /// Files one arrival into the reorder window, or counts why it was dropped.
@@ -263,7 +304,7 @@ impl Reorder {
             self.state = State::Idle;
             self.statistics.resynchronised += 1;
         }
-        self.update_target(arrival.jitter);
+        self.statistics.jitter = arrival.jitter;
         let packet = &arrival.packet;
         let (sequence, timestamp) = match self.highest {
             None => (i64::from(packet.sequence), i64::from(packet.timestamp)),
@@ -293,7 +334,7 @@ impl Reorder {
             }
             // A timestamp gap without the marker: the talkspurt's first packet was lost
             // or unmarked (RFC 3551 §4.1), so this one starts it.
-            if deviation > self.frame_units / 2 && sequence > highest {
+            if deviation > self.half_frame_units && sequence > highest {
                 talkspurt_start = true;
             }
         }

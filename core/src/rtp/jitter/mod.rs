@@ -230,9 +230,7 @@ impl Arrival {
 /// (a sender restart, a clock step) cannot pin the delay at its maximum.
 #[derive(Debug, Clone)]
 struct PlayoutJitter {
-    clock_rate: u32,
     clamp: u32,
-    epoch: Option<Instant>,
     transit: Option<u32>,
     scaled: u32,
 }
@@ -241,24 +239,20 @@ impl PlayoutJitter {
     fn new(config: &JitterConfig) -> Self {
         let units = config.maximum_delay.as_nanos() * u128::from(config.clock_rate) / 1_000_000_000;
         Self {
-            clock_rate: config.clock_rate,
             clamp: u32::try_from(units).unwrap_or(u32::MAX),
-            epoch: None,
             transit: None,
             scaled: 0,
         }
     }
 
     fn reset(&mut self) {
-        self.epoch = None;
         self.transit = None;
         self.scaled = 0;
     }
 
-    /// Records one arrival and returns the estimate in timestamp units.
-    fn update(&mut self, now: Instant, timestamp: u32) -> u32 {
-        let epoch = *self.epoch.get_or_insert(now);
-        let arrival = units_since(now.saturating_duration_since(epoch), self.clock_rate);
+    /// Records one arrival, at `arrival` timestamp units of the producer's clock, and
+    /// returns the estimate in timestamp units.
+    fn update(&mut self, arrival: u32, timestamp: u32) -> u32 {
         let transit = arrival.wrapping_sub(timestamp);
         if let Some(previous) = self.transit {
             let difference = (transit.wrapping_sub(previous) as i32)
@@ -284,6 +278,7 @@ pub fn jitter_buffer(config: &JitterConfig) -> (JitterProducer, JitterConsumer) 
             ring: producer,
             statistics: ReceiverStatistics::new(config.clock_rate),
             playout_jitter: PlayoutJitter::new(config),
+            epoch: None,
             ssrc: None,
             capacity,
             clock_rate: config.clock_rate,
@@ -299,6 +294,9 @@ pub struct JitterProducer {
     ring: ring::RingProducer<Arrival>,
     statistics: ReceiverStatistics,
     playout_jitter: PlayoutJitter,
+    /// The first arrival: arrival times are converted once per packet to timestamp
+    /// units since then (modulo 2^32), for both jitter estimators.
+    epoch: Option<Instant>,
     ssrc: Option<u32>,
     capacity: usize,
     clock_rate: u32,
@@ -352,9 +350,11 @@ impl JitterProducer {
         new_source: bool,
         fill: impl FnOnce(&mut JitterPacket) -> Result<(), PushError>,
     ) -> Result<(), PushError> {
+        let epoch = *self.epoch.get_or_insert(now);
+        let arrival = units_since(now.saturating_duration_since(epoch), self.clock_rate);
         // Probation and jumps matter to RTCP only; playout handles them itself.
-        self.statistics.update(now, sequence, timestamp);
-        let jitter = self.playout_jitter.update(now, timestamp);
+        self.statistics.update_units(arrival, sequence, timestamp);
+        let jitter = self.playout_jitter.update(arrival, timestamp);
         let mut filled = Ok(());
         let pushed = self.ring.push_with(|slot| {
             slot.jitter = jitter;

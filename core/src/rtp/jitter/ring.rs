@@ -45,8 +45,15 @@ impl<T> Shared<T> {
         self.slots.len()
     }
 
-    fn slot(&self, index: usize) -> Option<&UnsafeCell<T>> {
-        self.slots.get(index % self.capacity())
+    fn slot(&self, position: usize) -> Option<&UnsafeCell<T>> {
+        self.slots.get(position)
+    }
+
+    /// The slot position after `position`, wrapping at the capacity (a compare, not the
+    /// division of `index % capacity`).
+    fn next_position(&self, position: usize) -> usize {
+        let next = position.wrapping_add(1);
+        if next >= self.capacity() { 0 } else { next }
     }
 }
 
@@ -63,11 +70,13 @@ pub(crate) fn ring<T: Copy + Send>(capacity: usize, fill: T) -> (RingProducer<T>
         RingProducer {
             shared: Arc::clone(&shared),
             tail: 0,
+            position: 0,
             cached_head: 0,
         },
         RingConsumer {
             shared,
             head: 0,
+            position: 0,
             cached_tail: 0,
         },
     )
@@ -77,6 +86,8 @@ pub(crate) fn ring<T: Copy + Send>(capacity: usize, fill: T) -> (RingProducer<T>
 pub(crate) struct RingProducer<T> {
     shared: Arc<Shared<T>>,
     tail: usize,
+    /// `tail % capacity`: the slot `tail` names, kept in step with it.
+    position: usize,
     cached_head: usize,
 }
 
@@ -88,7 +99,7 @@ impl<T> RingProducer<T> {
         if self.is_full() {
             return false;
         }
-        let Some(slot) = self.shared.slot(self.tail) else {
+        let Some(slot) = self.shared.slot(self.position) else {
             return false;
         };
         // SAFETY: `tail - head < capacity` (checked above), so the consumer has freed
@@ -97,6 +108,7 @@ impl<T> RingProducer<T> {
         // the slot again before our Release store of the new tail below. So this is the
         // only reference to the slot while `fill` runs.
         slot.with_mut(|pointer| fill(unsafe { &mut *pointer }));
+        self.position = self.shared.next_position(self.position);
         self.tail = self.tail.wrapping_add(1);
         self.shared.tail.0.store(self.tail, Ordering::Release);
         true
@@ -116,6 +128,8 @@ impl<T> RingProducer<T> {
 pub(crate) struct RingConsumer<T> {
     shared: Arc<Shared<T>>,
     head: usize,
+    /// `head % capacity`: the slot `head` names, kept in step with it.
+    position: usize,
     cached_tail: usize,
 }
 
@@ -129,12 +143,13 @@ impl<T> RingConsumer<T> {
                 return None;
             }
         }
-        let slot = self.shared.slot(self.head)?;
+        let slot = self.shared.slot(self.position)?;
         // SAFETY: `head != tail`, so the producer filled this slot and published it with
         // the Release store of a tail past it, which we loaded with Acquire; it will not
         // write the slot again before our Release store of the new head below. So no
         // mutable reference to the slot exists while `read` runs.
         let result = slot.with(|pointer| read(unsafe { &*pointer }));
+        self.position = self.shared.next_position(self.position);
         self.head = self.head.wrapping_add(1);
         self.shared.head.0.store(self.head, Ordering::Release);
         Some(result)
