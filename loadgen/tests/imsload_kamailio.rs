@@ -267,3 +267,89 @@ fn thousand_users_register_message_group_chat_and_deregister() {
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
+
+/// Kamailio stops for 5 s while 500 users are registered with a 10 s lifetime, then comes
+/// back empty (usrloc lives in memory): imsload keeps running, its refreshes are
+/// retransmitted through the outage, and every user is registered again within one refresh
+/// interval of the restart.
+#[test]
+fn users_register_again_after_kamailio_is_down_for_5_seconds() {
+    const FEW: usize = 500;
+    let mut builder = Kamailio::builder();
+    for user in 0..FEW {
+        builder = builder.user(&format!("vu{user}"), PASSWORD);
+    }
+    let mut kamailio = builder.start().expect("start Kamailio");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("outage");
+    let child = imsload()
+        .arg("register")
+        .arg("--target")
+        .arg(kamailio.addr().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", FEW - 1))
+        .arg("--password")
+        .arg(PASSWORD)
+        .args([
+            "--rate",
+            "1000",
+            "--expires",
+            "10",
+            "--duration",
+            "25s",
+            "--seed",
+            "11",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start imsload");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while contacts(&kamailio) < FEW as u64 {
+        assert!(Instant::now() < deadline, "users never all registered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kamailio.stop();
+    std::thread::sleep(Duration::from_secs(5));
+    kamailio.restart().expect("restart Kamailio");
+    let back = Instant::now();
+    assert!(
+        contacts(&kamailio) < FEW as u64,
+        "usrloc survived the restart"
+    );
+    // Refresh at half the 10 s lifetime; a refresh sent during the outage is retransmitted
+    // (Timer E up to T2) until Kamailio answers.
+    while contacts(&kamailio) < FEW as u64 {
+        assert!(
+            back.elapsed() < Duration::from_secs(12),
+            "only {} of {FEW} users registered again {:?} after the restart",
+            contacts(&kamailio),
+            back.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().expect("imsload");
+    check_output(&output, "register through an outage");
+    let summary = summary(&report);
+    assert_eq!(summary["ending"], "completed");
+    assert_all_ok(&summary, "register", FEW as u64);
+    assert_all_ok(&summary, "deregister", FEW as u64);
+    let refresh = &summary["transactions"]["refresh"];
+    assert!(
+        refresh["started"].as_u64().unwrap_or(0) >= 2 * FEW as u64,
+        "{refresh:#}"
+    );
+    assert!(
+        summary["engine"]["retransmissions"].as_u64().unwrap_or(0) > 0,
+        "the outage shows as retransmissions: {:#}",
+        summary["engine"]
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("retransmissions"),
+        "progress lines: {stderr}"
+    );
+    assert_eq!(contacts(&kamailio), 0, "contacts left after the run");
+}
