@@ -220,6 +220,12 @@ impl<'a> Scanner<'a> {
         self.bytes.get(self.pos).copied()
     }
 
+    /// Moves forward to offset `pos` (never back, never past the end).
+    #[inline]
+    pub(crate) fn advance_to(&mut self, pos: usize) {
+        self.pos = self.pos.max(pos.min(self.bytes.len()));
+    }
+
     /// Moves one byte forward.
     #[inline]
     pub(crate) fn bump(&mut self) {

@@ -128,9 +128,7 @@ pub(crate) fn scan_params<'a>(scanner: &mut Scanner<'a>) -> Result<Params<'a>, H
         return Err(first_invalid_utf8(scanner));
     };
     walked?;
-    while scanner.pos() < end {
-        scanner.bump();
-    }
+    scanner.advance_to(end);
     Ok(Params { raw })
 }
 
