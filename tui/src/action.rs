@@ -251,6 +251,8 @@ pub enum Action {
     Top,
     /// Selection to the last entry.
     Bottom,
+    /// Select this row of the list in focus (a mouse click).
+    Select(usize),
     /// Open the selected entry (a conversation, a trace flow).
     Open,
     /// Edit the focused text (chat input, filter, command line, form field).

@@ -388,6 +388,10 @@ impl App {
             Action::PageDown => self.step(10),
             Action::Top => self.step(i64::MIN / 2),
             Action::Bottom => self.step(i64::MAX / 2),
+            Action::Select(row) => {
+                self.select(row);
+                Vec::new()
+            }
             Action::Open => self.open(),
             Action::Edit(edit) => {
                 self.edit(&edit);
@@ -625,6 +629,23 @@ impl App {
             }
         }
         Vec::new()
+    }
+
+    /// Selects row `row` (clamped) of the list in focus: contacts, history, trace
+    /// flows or accounts.
+    fn select(&mut self, row: usize) {
+        let clamp = |len: usize| row.min(len.saturating_sub(1));
+        match self.screen {
+            Screen::Chats if self.pane == Pane::List => {
+                self.selected = clamp(self.entries().len());
+            }
+            Screen::History => self.history.selected = clamp(self.history.rows.len()),
+            Screen::Trace if self.trace_view == TraceView::Flows => {
+                self.trace_selected = clamp(self.trace.flows().len());
+            }
+            Screen::Settings => self.account_selected = clamp(self.accounts.len()),
+            Screen::Chats | Screen::Trace => {}
+        }
     }
 
     fn open(&mut self) -> Vec<Effect> {

@@ -18,6 +18,7 @@ pub const HELP: &[(&str, &[(&str, &str)])] = &[
             ("?", "this help"),
             ("q, Ctrl-C", "quit (de-registers first)"),
             ("Esc", "back / close / clear"),
+            ("mouse", "click a tab or row (again: open); wheel scrolls"),
         ],
     ),
     (

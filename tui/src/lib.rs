@@ -15,6 +15,7 @@ pub mod components;
 pub mod editor;
 pub mod import;
 pub mod keymap;
+pub mod mouse;
 pub mod run;
 pub mod session;
 pub mod settings;

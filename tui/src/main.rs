@@ -57,6 +57,10 @@ struct Args {
     /// there are skipped); see the ims_tui::import docs for the format.
     #[arg(long)]
     import: Option<PathBuf>,
+    /// Leave the mouse to the terminal (no clicks or wheel in imsphone; the terminal's
+    /// own selection works without Shift).
+    #[arg(long)]
+    no_mouse: bool,
     /// No colours (also when NO_COLOR is set). Otherwise 24-bit colour when COLORTERM is
     /// truecolor or 24bit, 256 colours when TERM says 256color, else the 16 ANSI ones.
     #[arg(long)]
@@ -131,6 +135,30 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         import: args.import.clone(),
         palette: palette(args),
     })
+}
+
+/// Enters the full-screen terminal (alternate screen, raw mode) and, with `mouse`,
+/// turns mouse reporting on. A panic turns it off again before ratatui's own hook
+/// restores the rest and the message prints.
+fn enter_terminal(mouse: bool) -> ratatui::DefaultTerminal {
+    let terminal = ratatui::init();
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::EnableMouseCapture);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+            previous(info);
+        }));
+    }
+    terminal
+}
+
+/// Leaves the full-screen terminal: mouse reporting off, then ratatui's restore.
+fn leave_terminal(mouse: bool) {
+    if mouse {
+        let _ = crossterm::execute!(std::io::stdout(), crossterm::event::DisableMouseCapture);
+    }
+    ratatui::restore();
 }
 
 /// The colours to draw with, from --no-color and the environment.
@@ -228,11 +256,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // ratatui::init enters the alternate screen and raw mode and restores the terminal
-    // on panic; restore() below covers every other exit.
-    let mut terminal = ratatui::init();
+    // Every exit goes through leave_terminal (errors included: run returns them); a
+    // panic goes through the hooks enter_terminal set.
+    let mouse = !args.no_mouse;
+    let mut terminal = enter_terminal(mouse);
     let result = runtime.block_on(run(options, &mut terminal));
-    ratatui::restore();
+    leave_terminal(mouse);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

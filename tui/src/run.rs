@@ -345,6 +345,13 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                     pending.push(Action::Edit(crate::editor::Edit::Paste(text)));
                 }
                 Some(TermEvent::Resize(..)) => pending.push(Action::Resize),
+                Some(TermEvent::Mouse(mouse)) => {
+                    let size = terminal.size()?;
+                    let area = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+                    let mut actions = crate::mouse::actions(&app, mouse, area);
+                    actions.reverse();
+                    pending.extend(actions);
+                }
                 Some(_) => {}
                 None => break Err(anyhow::anyhow!("the terminal input ended")),
             },

@@ -385,3 +385,61 @@ fn a_password_fixed_in_the_account_form_is_saved_and_registers() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// Mouse reporting is on while imsphone runs and off once it exits; a click (an SGR
+/// mouse report, as a terminal sends it) on a tab of the status bar shows that screen.
+#[test]
+fn the_mouse_clicks_tabs_and_reporting_ends_with_the_program() {
+    let dir = PeerDir::new("imsphone-mouse").expect("dir");
+    let tmux = Tmux::new(dir.path());
+    let dns = RefusingDns::start();
+    let config = dir.join("imsphone.toml");
+    std::fs::write(
+        &config,
+        "listen = \"127.0.0.1:0\"\n[[accounts]]\naor = \"sip:alice@ims.test\"\npassword = \"pw\"\n",
+    )
+    .expect("config");
+    let command = format!(
+        "{} --config {} --data-dir {} --dns-server {} --no-color",
+        env!("CARGO_BIN_EXE_imsphone"),
+        config.display(),
+        dir.join("alice").display(),
+        dns.address,
+    );
+    tmux.open("alice", &command);
+    // The pane stays after the program exits, so its modes can be read then.
+    tmux.run(&["set-option", "-t", "alice", "remain-on-exit", "on"]);
+    let screen = tmux.wait_for("alice", "No contacts yet");
+    let flags = |tmux: &Tmux| {
+        let output = tmux.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            "alice",
+            "#{mouse_any_flag}#{mouse_sgr_flag}",
+        ]);
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    };
+    assert_eq!(flags(&tmux), "11", "any-event mouse reports, SGR encoded");
+    // Tab " 4 " at the right of the top line (120 columns wide).
+    let top = screen.lines().next().unwrap_or_default();
+    let at = top.rfind(" 4").expect("tab 4");
+    let column = top[..at].chars().count() + 2;
+    tmux.type_keys(
+        "alice",
+        &format!("\x1b[<0;{column};1M\x1b[<0;{column};1m"),
+        &[],
+    );
+    tmux.wait_for("alice", "address of record");
+    tmux.type_keys("alice", "", &["q"]);
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        let dead = tmux.run(&["display-message", "-p", "-t", "alice", "#{pane_dead}"]);
+        if String::from_utf8_lossy(&dead.stdout).trim() == "1" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "imsphone did not exit on q");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(flags(&tmux), "00", "mouse reporting is off after the exit");
+}

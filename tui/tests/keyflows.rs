@@ -462,3 +462,77 @@ fn accounts_are_edited_added_and_switched_from_the_account_screen() {
     assert!(harness.app.chat.is_none());
     assert_eq!(harness.app.account_active, 1);
 }
+
+/// The mouse at 80x24: a click on a tab shows its screen, a click on a list row selects
+/// it and a second click opens it, the wheel scrolls the pane under it (focusing it),
+/// and nothing reaches the screen under an open form.
+#[test]
+fn mouse_clicks_select_and_open_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use ims_tui::Pane;
+    use ratatui::layout::Rect;
+    fn mouse(harness: &mut Harness, kind: MouseEventKind, column: u16, row: u16) {
+        let event = MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        };
+        let actions = ims_tui::mouse::actions(&harness.app, event, Rect::new(0, 0, 80, 24));
+        harness.apply(actions);
+    }
+    let click = MouseEventKind::Down(MouseButton::Left);
+    let mut harness = Harness::with_data();
+    // Row 2 is the first entry (Friends), row 3 Bob.
+    mouse(&mut harness, click, 5, 3);
+    assert_eq!(harness.app.selected, 1);
+    assert!(harness.app.chat.is_none(), "one click selects");
+    mouse(&mut harness, click, 5, 3);
+    let chat = harness.app.chat.as_ref().expect("a second click opens");
+    assert_eq!(chat.data.title, "Bob");
+    // Below the last entry: nothing.
+    let before = harness.app.selected;
+    mouse(&mut harness, click, 5, 20);
+    assert_eq!(harness.app.selected, before);
+    // The wheel over the conversation focuses it and moves up through it.
+    mouse(&mut harness, MouseEventKind::ScrollUp, 50, 5);
+    assert_eq!(harness.app.pane, Pane::Messages);
+    let chat = harness.app.chat.as_ref().expect("open");
+    assert_eq!(
+        chat.selected,
+        Some(0),
+        "two messages: three rows up is the top"
+    );
+    // A click on the input focuses it.
+    mouse(&mut harness, click, 50, 21);
+    assert_eq!(harness.app.pane, Pane::Input);
+
+    // Tabs sit at the right of the status bar: click " 2 ".
+    let screen = harness.render(80, 24);
+    let top = screen.lines().next().expect("top line").trim_matches('"');
+    let at = top.rfind(" 2 ").expect("tab 2");
+    let column = u16::try_from(top[..at].chars().count() + 1).expect("column");
+    mouse(&mut harness, click, column, 0);
+    assert_eq!(harness.app.screen, ims_tui::Screen::History);
+    assert_eq!(harness.app.history.rows.len(), 3);
+    // History rows start on row 2; a click selects, a second opens the conversation.
+    mouse(&mut harness, click, 10, 4);
+    assert_eq!(harness.app.history.selected, 2);
+    mouse(&mut harness, MouseEventKind::ScrollUp, 10, 4);
+    assert_eq!(harness.app.history.selected, 0);
+
+    // The Account screen's list: the second account.
+    harness.dispatch(Action::ShowScreen(ims_tui::Screen::Settings));
+    mouse(&mut harness, click, 5, 3);
+    assert_eq!(harness.app.account_selected, 1);
+    // An open form takes no clicks; the help takes the wheel.
+    harness.key(KeyCode::Char('e'));
+    mouse(&mut harness, click, 5, 2);
+    assert_eq!(harness.app.account_selected, 1);
+    assert!(harness.app.form.is_some());
+    harness.key(KeyCode::Esc);
+    harness.key(KeyCode::Char('?'));
+    mouse(&mut harness, MouseEventKind::ScrollDown, 40, 10);
+    assert!(harness.app.help);
+    assert_eq!(harness.app.help_scroll, 3);
+}

@@ -14,13 +14,19 @@ use crate::action::{MessageRow, Pane};
 use crate::app::{App, ListEntry, Mode};
 use crate::text::{fit, stamp};
 
-pub(super) fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+/// Where the list, the conversation and the input go in `area` (the mouse needs it too).
+pub fn areas(app: &App, area: Rect) -> [Rect; 3] {
     let list_width = (area.width / 3).clamp(20, 36);
     let [list, right] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);
     let input_lines = u16::try_from(app.input.text().lines().count().clamp(1, 6)).unwrap_or(1);
     let [messages, input] =
         Layout::vertical([Constraint::Min(3), Constraint::Length(input_lines + 2)]).areas(right);
+    [list, messages, input]
+}
+
+pub(super) fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let [list, messages, input] = areas(app, area);
     contact_list(app, theme, frame, list);
     conversation(app, theme, frame, messages);
     input_box(app, theme, frame, input);
@@ -51,7 +57,7 @@ fn contact_list(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
     // Keep the selection visible: scroll so it sits on the last row at most.
-    let first = app.selected.saturating_sub(height.saturating_sub(1));
+    let first = super::first_visible(app.selected, height);
     let open = app.chat.as_ref().map(|c| &c.data.target);
     let mut lines = Vec::new();
     for (index, entry) in entries.iter().enumerate().skip(first).take(height) {

@@ -34,10 +34,7 @@ pub(super) fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect)
     }
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let first = app
-        .history
-        .selected
-        .saturating_sub(height.saturating_sub(1));
+    let first = super::first_visible(app.history.selected, height);
     let mut lines = Vec::new();
     for (index, row) in app.history.rows.iter().enumerate().skip(first).take(height) {
         let (arrow, arrow_style) = match (row.direction, row.state) {

@@ -1,9 +1,9 @@
 //! Drawing. Pure: reads the [`App`], writes the frame, nothing else (no I/O, no clock,
 //! no store). Only the visible rows are built.
 
-mod chats;
+pub mod chats;
 mod history;
-mod settings;
+pub mod settings;
 mod theme;
 mod trace;
 
@@ -19,15 +19,26 @@ use crate::action::{Notice, RegistrationState, Screen};
 use crate::app::{App, Mode};
 use crate::keymap::HELP;
 
-/// Draws the whole screen.
-pub fn render(app: &App, frame: &mut Frame<'_>) {
-    let theme = Theme::new(app.palette);
-    let [top, main, bottom] = Layout::vertical([
+/// The first row a list shows so that `selected` is visible: lists scroll only when
+/// the selection would leave the bottom (renders and the mouse agree on it).
+pub fn first_visible(selected: usize, height: usize) -> usize {
+    selected.saturating_sub(height.saturating_sub(1))
+}
+
+/// The status bar, the screen and the bottom line of a terminal of `size`.
+pub fn frame_areas(size: Rect) -> [Rect; 3] {
+    Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
         Constraint::Length(1),
     ])
-    .areas(frame.area());
+    .areas(size)
+}
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    let theme = Theme::new(app.palette);
+    let [top, main, bottom] = frame_areas(frame.area());
     status_bar(app, theme, frame, top);
     match app.screen {
         Screen::Chats => chats::render(app, theme, frame, main),

@@ -12,10 +12,14 @@ use crate::action::RegistrationState;
 use crate::app::App;
 use crate::text::{fit, short_aor};
 
-pub(super) fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+/// Where the account list and the details go in `area` (the mouse needs it too).
+pub fn areas(area: Rect) -> [Rect; 2] {
     let list_width = (area.width / 4).clamp(24, 36);
-    let [list, details] =
-        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);
+    Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area)
+}
+
+pub(super) fn render(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
+    let [list, details] = areas(area);
     account_list(app, theme, frame, list);
     account_details(app, theme, frame, details);
 }
@@ -36,9 +40,7 @@ fn account_list(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
     }
     let height = usize::from(inner.height);
     let width = usize::from(inner.width);
-    let first = app
-        .account_selected
-        .saturating_sub(height.saturating_sub(1));
+    let first = super::first_visible(app.account_selected, height);
     let mut lines = Vec::new();
     for (index, account) in app.accounts.iter().enumerate().skip(first).take(height) {
         let (mark, mark_style) = if index == app.account_active {

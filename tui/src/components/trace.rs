@@ -62,7 +62,7 @@ fn flow_list(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
         ),
         theme.dim(),
     )];
-    let first = app.trace_selected.saturating_sub(height.saturating_sub(1));
+    let first = super::first_visible(app.trace_selected, height);
     for (index, flow) in flows.iter().enumerate().skip(first).take(height) {
         let at = flow
             .entries
