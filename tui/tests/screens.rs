@@ -150,3 +150,31 @@ fn account_form_with_a_mistake() {
     );
     both_sizes("account_form_error", &harness);
 }
+
+/// One terminal resized from 80x24 to 200x60 and back: each frame is what a fresh
+/// terminal of that size shows (nothing left over from the other size).
+#[test]
+fn resizes_cleanly() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    let mut harness = Harness::with_data();
+    harness.key(KeyCode::Char('j'));
+    harness.key(KeyCode::Enter);
+    harness.chars("see you th");
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+    for (width, height) in [(80, 24), (200, 60), (80, 24), (200, 60)] {
+        terminal.backend_mut().resize(width, height);
+        harness.dispatch(Action::Resize);
+        terminal
+            .draw(|frame| ims_tui::components::render(&harness.app, frame))
+            .expect("draw");
+        assert_eq!(
+            terminal.backend().to_string(),
+            harness.render(width, height),
+            "{width}x{height}"
+        );
+    }
+    insta::assert_snapshot!("chats_bob_200x60", harness.render(200, 60));
+    harness.dispatch(Action::ShowScreen(Screen::Settings));
+    insta::assert_snapshot!("account_200x60", harness.render(200, 60));
+}
