@@ -117,7 +117,8 @@ pub struct Args {
     /// Worker threads, each with one engine and one socket (default: number of cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
-    /// Write summary.json and timeseries.csv (per second) into this directory.
+    /// Write summary.json, timeseries.csv (per second) and latency.hlog (HdrHistogram
+    /// interval log, per second and transaction type) into this directory.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// A progress line on stderr this often.
@@ -129,6 +130,10 @@ pub struct Args {
     /// Longest wait for de-registrations at the end (or after Ctrl-C).
     #[arg(long, default_value = "32s", value_parser = parse_duration, value_name = "TIME")]
     pub stop_timeout: Duration,
+    /// After the last text is answered, the users stay registered this long so copies
+    /// still on their way (other branches of a fork, retransmissions) arrive.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
+    pub drain: Duration,
     /// How long a target gets to answer the OPTIONS probe before the run starts.
     #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
     pub probe_timeout: Duration,
@@ -227,6 +232,8 @@ pub struct Plan {
     pub register_timeout: Duration,
     /// De-registration limit.
     pub stop_timeout: Duration,
+    /// Wait after the last answer before de-registering.
+    pub drain: Duration,
     /// OPTIONS probe limit.
     pub probe_timeout: Duration,
 }
@@ -376,6 +383,7 @@ impl Plan {
             progress_interval: args.progress_interval.max(Duration::from_millis(100)),
             register_timeout: args.register_timeout,
             stop_timeout: args.stop_timeout,
+            drain: args.drain,
             probe_timeout: args.probe_timeout,
         })
     }

@@ -3,6 +3,7 @@
 //! one sans-IO engine of ims-core holding its share of the users, on one socket.
 
 mod cli;
+mod hlog;
 mod metrics;
 mod net;
 mod report;

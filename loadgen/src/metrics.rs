@@ -110,7 +110,7 @@ impl Default for KindStats {
 }
 
 /// A histogram from 1 µs to 10 min with 3 significant digits.
-fn new_histogram() -> Histogram<u64> {
+pub fn new_histogram() -> Histogram<u64> {
     // Bounds that are valid by construction (1 <= low, high >= 2 * low, sigfig <= 5).
     Histogram::new_with_bounds(1, HIGHEST_MICROS, 3).unwrap_or_else(|_| unreachable_bounds())
 }
@@ -313,6 +313,14 @@ impl Metrics {
         self.in_flight += other.in_flight;
         self.engine.retransmissions += other.engine.retransmissions;
         self.engine.timeouts += other.engine.timeouts;
+    }
+
+    /// Adds another worker's latency histograms only: for the interval log.
+    pub fn merge_latency(&mut self, other: &Metrics) {
+        for (mine, theirs) in self.kinds.iter_mut().zip(&other.kinds) {
+            // Same bounds on both sides: add cannot fail.
+            let _ = mine.latency.add(&theirs.latency);
+        }
     }
 
     /// Failed attempts of every kind.

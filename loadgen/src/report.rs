@@ -1,5 +1,6 @@
 //! Reports: the progress line (stderr), the end-of-run table (stdout), and with
-//! `--report DIR` summary.json and timeseries.csv (one row per second).
+//! `--report DIR` summary.json and timeseries.csv (one row per second); latency.hlog is
+//! written as the run goes (`hlog.rs`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

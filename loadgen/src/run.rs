@@ -6,12 +6,13 @@
 use std::process::ExitCode;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::cli::{Plan, Scenario};
+use crate::hlog::HistogramLog;
 use crate::metrics::Metrics;
 use crate::report::{self, Ending};
 use crate::shared::{Phase, Shared};
@@ -32,6 +33,8 @@ pub enum RunError {
 const POLL: Duration = Duration::from_millis(50);
 /// After the last text of a timed run, how long answers may still take (64*T1).
 const DRAIN: Duration = Duration::from_secs(32);
+/// Interval of latency.hlog.
+const HLOG_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Runs the plan to its end; the exit status is 0 when every transaction succeeded.
 pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
@@ -50,6 +53,17 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
     let workers = plan.workers;
     let total = plan.users.len();
     let shared = Arc::new(Shared::new(Instant::now()));
+    let mut hlog = match &plan.report {
+        Some(dir) => Some(
+            HistogramLog::create(dir, SystemTime::now(), plan.scenario.name()).map_err(|e| {
+                RunError::Input(anyhow::anyhow!(
+                    "cannot write the report in {}: {e}",
+                    dir.display()
+                ))
+            })?,
+        ),
+        None => None,
+    };
     let mut metrics = Vec::with_capacity(workers);
     let mut threads = Vec::with_capacity(workers);
     for index in 0..workers {
@@ -86,7 +100,7 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
     }
     tracing::info!(users = total, workers, target = %plan.target, "started");
 
-    let ending = control(&plan, &shared, &metrics).await;
+    let ending = control(&plan, &shared, &metrics, hlog.as_mut()).await;
     for thread in threads {
         if thread.join().is_err() {
             tracing::error!("a worker thread panicked");
@@ -98,6 +112,10 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
         total_metrics.merge(&worker.lock().unwrap_or_else(PoisonError::into_inner));
     }
     total_metrics.in_flight = 0;
+    if let Some(hlog) = hlog.as_mut() {
+        hlog.interval(&total_metrics, elapsed)
+            .map_err(|e| RunError::Runtime(anyhow::anyhow!("writing latency.hlog: {e}")))?;
+    }
     let summary = report::summary(&plan, &total_metrics, ending, elapsed);
     print!("{}", report::table(&summary));
     if let Some(dir) = &plan.report {
@@ -112,7 +130,14 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
 
 /// Moves the run through its phases until every worker is finished (or the stop timeout
 /// passes); prints progress lines meanwhile.
-async fn control(plan: &Plan, shared: &Shared, metrics: &[Arc<Mutex<Metrics>>]) -> Ending {
+async fn control(
+    plan: &Plan,
+    shared: &Shared,
+    metrics: &[Arc<Mutex<Metrics>>],
+    mut hlog: Option<&mut HistogramLog>,
+) -> Ending {
+    let mut last_interval = Instant::now();
+    let mut answered_at: Option<Instant> = None;
     let workers = plan.workers;
     let total = plan.users.len();
     let per_worker = total.div_ceil(workers.max(1)) as u64;
@@ -163,8 +188,13 @@ async fn control(plan: &Plan, shared: &Shared, metrics: &[Arc<Mutex<Metrics>>]) 
                 let over = match plan.scenario {
                     Scenario::Register => phase_elapsed >= plan.duration.unwrap_or_default(),
                     _ => {
-                        shared.traffic_done.load(Ordering::Acquire) >= workers
-                            || plan.duration.is_some_and(|d| phase_elapsed >= d + DRAIN)
+                        if shared.traffic_done.load(Ordering::Acquire) >= workers {
+                            // Every text is answered; copies still on their way (other
+                            // branches of a fork, retransmissions) get --drain to arrive.
+                            *answered_at.get_or_insert(now) + plan.drain <= now
+                        } else {
+                            plan.duration.is_some_and(|d| phase_elapsed >= d + DRAIN)
+                        }
                     }
                 };
                 if over {
@@ -191,6 +221,19 @@ async fn control(plan: &Plan, shared: &Shared, metrics: &[Arc<Mutex<Metrics>>]) 
                     shared.abort.store(true, Ordering::Release);
                     return Ending::Aborted;
                 }
+            }
+        }
+        if let Some(log) = hlog.as_deref_mut()
+            && now.duration_since(last_interval) >= HLOG_INTERVAL
+        {
+            last_interval = now;
+            let mut totals = Metrics::default();
+            for worker in metrics {
+                totals.merge_latency(&worker.lock().unwrap_or_else(PoisonError::into_inner));
+            }
+            if let Err(error) = log.interval(&totals, now.saturating_duration_since(shared.start)) {
+                tracing::warn!(%error, "cannot write latency.hlog; no more intervals");
+                hlog = None;
             }
         }
         if now.duration_since(last_progress) >= plan.progress_interval {

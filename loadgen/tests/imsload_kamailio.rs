@@ -128,6 +128,36 @@ fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
     assert!(max >= p99, "{kind}: max below p99: {t:#}");
 }
 
+/// Values recorded per tag in the report's latency.hlog (every interval decoded).
+fn hlog_counts(report: &Path) -> std::collections::BTreeMap<String, u64> {
+    use base64::Engine as _;
+    use hdrhistogram::serialization::Deserializer;
+    use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+    let bytes = std::fs::read(report.join("latency.hlog")).expect("latency.hlog");
+    assert!(bytes.starts_with(b"#imsload "), "header comment first");
+    let mut counts = std::collections::BTreeMap::new();
+    let mut deserializer = Deserializer::new();
+    let mut last_start = Duration::ZERO;
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let LogEntry::Interval(interval) = entry.expect("a well-formed log line") {
+            assert!(
+                interval.start_timestamp() >= last_start,
+                "intervals in time order"
+            );
+            last_start = interval.start_timestamp();
+            let compressed = base64::engine::general_purpose::STANDARD
+                .decode(interval.encoded_histogram())
+                .expect("base64");
+            let histogram: hdrhistogram::Histogram<u64> = deserializer
+                .deserialize(&mut compressed.as_slice())
+                .expect("a V2 compressed histogram");
+            let tag = interval.tag().expect("every interval is tagged").as_str();
+            *counts.entry(tag.to_owned()).or_default() += histogram.len();
+        }
+    }
+    counts
+}
+
 #[test]
 fn thousand_users_register_message_group_chat_and_deregister() {
     let started = Instant::now();
@@ -203,6 +233,14 @@ fn thousand_users_register_message_group_chat_and_deregister() {
     assert_eq!(message["received"]["messages"], 2000);
     assert_eq!(message["received"]["group_messages"], 0);
     assert_eq!(contacts(&kamailio), 0, "contacts left after message");
+    let logged = hlog_counts(&report);
+    assert_eq!(logged.get("register"), Some(&(USERS as u64)), "{logged:?}");
+    assert_eq!(logged.get("message"), Some(&2000), "{logged:?}");
+    assert_eq!(
+        logged.get("deregister"),
+        Some(&(USERS as u64)),
+        "{logged:?}"
+    );
 
     // 3. group chat, network mode: 500 texts to groups of 10, each forked by Kamailio to
     // the 9 other members.
