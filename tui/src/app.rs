@@ -2,7 +2,7 @@
 
 use std::time::SystemTime;
 
-use ims_core::store::{Aor, GroupMode, HistoryFilter, MessageState};
+use ims_core::store::{Aor, HistoryFilter, MessageState};
 
 use crate::action::{
     Action, ContactRow, ConversationData, Directory, Effect, FormKind, GroupRow, MessageRow,
@@ -10,6 +10,8 @@ use crate::action::{
 };
 use crate::editor::{Edit, Editor};
 use crate::trace::TraceLog;
+
+pub use crate::forms::Form;
 
 /// Longest text the chat input takes (bytes). Larger than one UDP MESSAGE on purpose:
 /// the engine sends big ones over TCP or refuses them with a clear reason.
@@ -32,53 +34,6 @@ pub enum Mode {
     Form,
     /// Answering a yes/no question.
     Confirm,
-}
-
-/// A small form (add/edit contact, new/edit group, account).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Form {
-    /// What it does on submit.
-    pub kind: FormKind,
-    /// Labels and their editors.
-    pub fields: Vec<(&'static str, Editor)>,
-    /// The focused field.
-    pub focus: usize,
-    /// What is wrong with what was typed (shown in the form).
-    pub error: Option<String>,
-}
-
-impl std::fmt::Debug for Form {
-    /// Secret fields (password, K, OPc) print as `***`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let fields: Vec<(&str, &str)> = self
-            .fields
-            .iter()
-            .map(|(label, editor)| {
-                let shown = if crate::account_form::SECRET_LABELS.contains(label) {
-                    "***"
-                } else {
-                    editor.text()
-                };
-                (*label, shown)
-            })
-            .collect();
-        f.debug_struct("Form")
-            .field("kind", &self.kind)
-            .field("fields", &fields)
-            .field("focus", &self.focus)
-            .field("error", &self.error)
-            .finish()
-    }
-}
-
-impl Form {
-    fn field(&self, label: &str) -> String {
-        self.fields
-            .iter()
-            .find(|(l, _)| *l == label)
-            .map(|(_, e)| e.text().trim().to_owned())
-            .unwrap_or_default()
-    }
 }
 
 /// The open conversation.
@@ -325,11 +280,11 @@ impl App {
         }
     }
 
-    fn selected_entry(&self) -> Option<ListEntry<'_>> {
+    pub(crate) fn selected_entry(&self) -> Option<ListEntry<'_>> {
         self.entries().get(self.selected).copied()
     }
 
-    fn error(&mut self, text: impl Into<String>) {
+    pub(crate) fn error(&mut self, text: impl Into<String>) {
         self.notice = Some(Notice::Error(text.into()));
     }
 
@@ -539,7 +494,7 @@ impl App {
         }
     }
 
-    fn show(&mut self, screen: Screen) -> Vec<Effect> {
+    pub(crate) fn show(&mut self, screen: Screen) -> Vec<Effect> {
         self.screen = screen;
         if self.mode == Mode::Filter {
             self.mode = Mode::Normal;
@@ -866,7 +821,7 @@ impl App {
         }
     }
 
-    fn retry(&mut self) -> Vec<Effect> {
+    pub(crate) fn retry(&mut self) -> Vec<Effect> {
         let Some(chat) = &self.chat else {
             self.error("no conversation open");
             return Vec::new();
@@ -899,378 +854,5 @@ impl App {
                 Vec::new()
             }
         }
-    }
-
-    /// Finds a conversation by what the user typed: a group or contact name, an address
-    /// with or without `sip:`, or a user part in the account's domain.
-    pub fn resolve(&self, who: &str) -> Result<Target, String> {
-        let lower = who.to_lowercase();
-        if let Some(group) = self
-            .directory
-            .groups
-            .iter()
-            .find(|g| g.name.to_lowercase() == lower || g.uri.as_str() == who)
-        {
-            return Ok(Target::Group(group.id));
-        }
-        if let Some(contact) = self.directory.contacts.iter().find(|c| {
-            c.label().to_lowercase() == lower
-                || crate::text::short_aor(c.aor.as_str()) == who
-                || c.aor.as_str() == who
-        }) {
-            return Ok(Target::Peer(contact.aor.clone()));
-        }
-        self.address(who).map(Target::Peer)
-    }
-
-    /// Group members as typed (contact names, user parts, addresses), as addresses.
-    fn members(&self, typed: &[&str]) -> Result<Vec<String>, String> {
-        typed
-            .iter()
-            .map(|who| match self.resolve(who)? {
-                Target::Peer(aor) => Ok(aor.as_str().to_owned()),
-                Target::Group(_) => Err(format!("{who} is a group, not a member")),
-            })
-            .collect()
-    }
-
-    /// An address from what was typed (`bob` → `sip:bob@<our domain>`).
-    fn address(&self, who: &str) -> Result<Aor, String> {
-        let text = if who.contains(':') {
-            who.to_owned()
-        } else if who.contains('@') {
-            format!("sip:{who}")
-        } else {
-            let domain = self.aor.rsplit('@').next().unwrap_or_default();
-            format!("sip:{who}@{domain}")
-        };
-        Aor::parse(&text).map_err(|e| format!("{who}: not a contact, group or address ({e})"))
-    }
-
-    fn run_command(&mut self, line: &str) -> Vec<Effect> {
-        let mut words = line.split_whitespace();
-        let Some(command) = words.next() else {
-            return Vec::new();
-        };
-        let rest: Vec<&str> = words.collect();
-        let tail = |from: usize| rest.get(from..).unwrap_or_default().join(" ");
-        match (command, rest.as_slice()) {
-            ("q" | "quit", _) => self.update(Action::Quit),
-            ("help" | "h", _) => {
-                self.help = true;
-                Vec::new()
-            }
-            ("msg" | "m", [who, _, ..]) => match self.resolve(who) {
-                Ok(target) => {
-                    self.screen = Screen::Chats;
-                    self.pane = Pane::Input;
-                    vec![
-                        Effect::Open(target.clone()),
-                        Effect::Send {
-                            target,
-                            text: tail(1),
-                        },
-                    ]
-                }
-                Err(error) => {
-                    self.error(error);
-                    Vec::new()
-                }
-            },
-            ("open" | "o", [who]) => match self.resolve(who) {
-                Ok(target) => {
-                    self.screen = Screen::Chats;
-                    self.pane = Pane::Input;
-                    vec![Effect::Open(target)]
-                }
-                Err(error) => {
-                    self.error(error);
-                    Vec::new()
-                }
-            },
-            ("add", [aor, ..]) => match self.address(aor) {
-                Ok(aor) => vec![Effect::AddContact {
-                    aor: aor.as_str().to_owned(),
-                    name: tail(1),
-                }],
-                Err(error) => {
-                    self.error(error);
-                    Vec::new()
-                }
-            },
-            ("group", ["create", name, members @ ..]) => {
-                let fanout = members.contains(&"--fanout");
-                let typed: Vec<&str> = members
-                    .iter()
-                    .copied()
-                    .filter(|m| *m != "--fanout")
-                    .collect();
-                let members = match self.members(&typed) {
-                    Ok(members) => members,
-                    Err(error) => {
-                        self.error(error);
-                        return Vec::new();
-                    }
-                };
-                vec![Effect::CreateGroup {
-                    name: (*name).to_owned(),
-                    uri: String::new(),
-                    mode: if fanout {
-                        GroupMode::Fanout
-                    } else {
-                        GroupMode::Network
-                    },
-                    members,
-                }]
-            }
-            ("group", [verb @ ("add" | "remove" | "mode"), group, values @ ..]) => {
-                let Some(row) = self
-                    .directory
-                    .groups
-                    .iter()
-                    .find(|g| g.name.eq_ignore_ascii_case(group))
-                else {
-                    self.error(format!("no group named {group}"));
-                    return Vec::new();
-                };
-                let mut members: Vec<String> =
-                    row.members.iter().map(|m| m.as_str().to_owned()).collect();
-                let mut mode = row.mode;
-                match *verb {
-                    "add" => match self.members(values) {
-                        Ok(added) => members.extend(added),
-                        Err(error) => {
-                            self.error(error);
-                            return Vec::new();
-                        }
-                    },
-                    "remove" => {
-                        for value in values {
-                            let Ok(target) = self.resolve(value) else {
-                                continue;
-                            };
-                            if let Target::Peer(aor) = target {
-                                members.retain(|m| m != aor.as_str());
-                            }
-                        }
-                    }
-                    _ => match values {
-                        ["network"] => mode = GroupMode::Network,
-                        ["fanout"] => mode = GroupMode::Fanout,
-                        _ => {
-                            self.error("usage: :group mode NAME network|fanout");
-                            return Vec::new();
-                        }
-                    },
-                }
-                vec![Effect::UpdateGroup {
-                    id: row.id,
-                    name: row.name.clone(),
-                    mode,
-                    members,
-                }]
-            }
-            ("retry", []) => self.retry(),
-            ("export", [path]) => vec![Effect::ExportTrace((*path).into())],
-            ("history", []) => self.show(Screen::History),
-            ("trace", []) => self.show(Screen::Trace),
-            _ => {
-                self.error(format!(
-                    "unknown command or arguments: :{line} (press ? for the list)"
-                ));
-                Vec::new()
-            }
-        }
-    }
-
-    fn open_form(&mut self, kind: FormKind) {
-        let line = |text: &str| Editor::with_text(text, 200);
-        let fields = match &kind {
-            FormKind::AddContact => vec![("Address", line("")), ("Name", line(""))],
-            FormKind::Account(index) => {
-                crate::account_form::fields(index.and_then(|i| self.accounts.get(i)))
-            }
-            FormKind::FirstRun => vec![
-                ("AOR", line("")),
-                ("Password", line("")),
-                ("Proxy", line("")),
-                ("Transport", line("udp")),
-            ],
-            FormKind::EditContact(id) => {
-                let Some(contact) = self.directory.contacts.iter().find(|c| c.id == *id) else {
-                    return;
-                };
-                vec![
-                    ("Name", line(contact.name.as_deref().unwrap_or_default())),
-                    ("Notes", line(&contact.notes)),
-                ]
-            }
-            FormKind::NewGroup => vec![
-                ("Name", line("")),
-                ("URI", line("")),
-                ("Mode", line("network")),
-                ("Members", line("")),
-            ],
-            FormKind::EditGroup(id) => {
-                let Some(group) = self.directory.groups.iter().find(|g| g.id == *id) else {
-                    return;
-                };
-                let members: Vec<&str> = group
-                    .members
-                    .iter()
-                    .map(|m| crate::text::short_aor(m.as_str()))
-                    .collect();
-                vec![
-                    ("Name", line(&group.name)),
-                    ("Mode", line(group.mode.as_str())),
-                    ("Members", line(&members.join(" "))),
-                ]
-            }
-        };
-        self.form = Some(Form {
-            kind,
-            fields,
-            focus: 0,
-            error: None,
-        });
-        self.mode = Mode::Form;
-    }
-
-    /// Opens the first-run form (no config yet).
-    pub fn open_first_run(&mut self) {
-        self.open_form(FormKind::FirstRun);
-    }
-
-    /// Moves the form focus (Tab / Shift-Tab in a form).
-    pub fn form_focus(&mut self, forward: bool) {
-        if let Some(form) = &mut self.form {
-            let len = form.fields.len().max(1);
-            form.focus = if forward {
-                (form.focus + 1) % len
-            } else {
-                (form.focus + len - 1) % len
-            };
-            self.dirty = true;
-        }
-    }
-
-    fn submit_form(&mut self) -> Vec<Effect> {
-        let Some(form) = self.form.clone() else {
-            self.mode = Mode::Normal;
-            return Vec::new();
-        };
-        let mode = match form.field("Mode").to_lowercase().as_str() {
-            "" | "network" => Some(GroupMode::Network),
-            "fanout" | "fan-out" | "client" => Some(GroupMode::Fanout),
-            _ => None,
-        };
-        let typed_members = form.field("Members");
-        let typed_members: Vec<&str> = typed_members
-            .split([' ', ','])
-            .filter(|m| !m.is_empty())
-            .collect();
-        let effect = match &form.kind {
-            FormKind::AddContact => {
-                let address = form.field("Address");
-                if address.is_empty() {
-                    self.error("the address is required");
-                    return Vec::new();
-                }
-                match self.address(&address) {
-                    Ok(aor) => Effect::AddContact {
-                        aor: aor.as_str().to_owned(),
-                        name: form.field("Name"),
-                    },
-                    Err(error) => {
-                        self.error(error);
-                        return Vec::new();
-                    }
-                }
-            }
-            FormKind::FirstRun => {
-                let address = form.field("AOR");
-                let text = if address.contains(':') {
-                    address.clone()
-                } else {
-                    format!("sip:{address}")
-                };
-                if !text.contains('@') || Aor::parse(&text).is_err() {
-                    self.error("the address is user@domain, e.g. alice@ims.test");
-                    return Vec::new();
-                }
-                let transport = form.field("Transport").to_lowercase();
-                if transport != "udp" && transport != "tcp" {
-                    self.error("transport is udp or tcp");
-                    return Vec::new();
-                }
-                Effect::SaveAccount {
-                    aor: text,
-                    password: form.field("Password"),
-                    proxy: form.field("Proxy"),
-                    transport,
-                }
-            }
-            FormKind::Account(index) => {
-                let saved = index.and_then(|i| self.accounts.get(i));
-                match crate::account_form::check(|label| form.field(label), saved) {
-                    Ok(edit) => Effect::SaveSettings {
-                        index: *index,
-                        edit,
-                    },
-                    Err((label, problem)) => {
-                        // The form stays open on the field that is wrong.
-                        if let Some(open) = &mut self.form {
-                            open.focus = open
-                                .fields
-                                .iter()
-                                .position(|(l, _)| *l == label)
-                                .unwrap_or(open.focus);
-                            open.error = Some(problem);
-                        }
-                        return Vec::new();
-                    }
-                }
-            }
-            FormKind::EditContact(id) => Effect::UpdateContact {
-                id: *id,
-                name: form.field("Name"),
-                notes: form.field("Notes"),
-            },
-            FormKind::NewGroup | FormKind::EditGroup(_) => {
-                let name = form.field("Name");
-                if name.is_empty() {
-                    self.error("the group needs a name");
-                    return Vec::new();
-                }
-                let Some(mode) = mode else {
-                    self.error("mode is network or fanout");
-                    return Vec::new();
-                };
-                let members = match self.members(&typed_members) {
-                    Ok(members) => members,
-                    Err(error) => {
-                        self.error(error);
-                        return Vec::new();
-                    }
-                };
-                match form.kind {
-                    FormKind::EditGroup(id) => Effect::UpdateGroup {
-                        id,
-                        name,
-                        mode,
-                        members,
-                    },
-                    _ => Effect::CreateGroup {
-                        name,
-                        uri: form.field("URI"),
-                        mode,
-                        members,
-                    },
-                }
-            }
-        };
-        self.form = None;
-        self.mode = Mode::Normal;
-        vec![effect]
     }
 }
