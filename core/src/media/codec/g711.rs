@@ -153,6 +153,32 @@ fn check_length(needed: usize, available: usize) -> Result<(), CodecError> {
     Ok(())
 }
 
+/// Samples per unrolled step of the conversion loops.
+const STEP: usize = 8;
+
+/// Writes `convert(input[i])` to `output[i]` for each input, in fixed steps of
+/// [`STEP`] (unrolled, no loop overhead per sample) and then the rest one by one;
+/// returns the count, or an error if `output` is too short.
+fn convert<I: Copy, O>(
+    input: &[I],
+    output: &mut [O],
+    convert: impl Fn(I) -> O,
+) -> Result<usize, CodecError> {
+    check_length(input.len(), output.len())?;
+    let output = output.get_mut(..input.len()).unwrap_or_default();
+    let (input_steps, input_rest) = input.as_chunks::<STEP>();
+    let (output_steps, output_rest) = output.as_chunks_mut::<STEP>();
+    for (outputs, inputs) in output_steps.iter_mut().zip(input_steps) {
+        for (output, input) in outputs.iter_mut().zip(inputs) {
+            *output = convert(*input);
+        }
+    }
+    for (output, input) in output_rest.iter_mut().zip(input_rest) {
+        *output = convert(*input);
+    }
+    Ok(input.len())
+}
+
 /// G.711 µ-law, RTP payload type 0, PCMU/8000 (RFC 3551 §4.5.14).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct MuLaw;
@@ -171,19 +197,11 @@ impl Codec for MuLaw {
     }
 
     fn encode(&mut self, pcm: &[i16], payload: &mut [u8]) -> Result<usize, CodecError> {
-        check_length(pcm.len(), payload.len())?;
-        for (code, sample) in payload.iter_mut().zip(pcm) {
-            *code = mulaw_encode(*sample);
-        }
-        Ok(pcm.len())
+        convert(pcm, payload, mulaw_encode)
     }
 
     fn decode(&mut self, payload: &[u8], pcm: &mut [i16]) -> Result<usize, CodecError> {
-        check_length(payload.len(), pcm.len())?;
-        for (sample, code) in pcm.iter_mut().zip(payload) {
-            *sample = mulaw_decode(*code);
-        }
-        Ok(payload.len())
+        convert(payload, pcm, mulaw_decode)
     }
 }
 
@@ -205,19 +223,11 @@ impl Codec for ALaw {
     }
 
     fn encode(&mut self, pcm: &[i16], payload: &mut [u8]) -> Result<usize, CodecError> {
-        check_length(pcm.len(), payload.len())?;
-        for (code, sample) in payload.iter_mut().zip(pcm) {
-            *code = alaw_encode(*sample);
-        }
-        Ok(pcm.len())
+        convert(pcm, payload, alaw_encode)
     }
 
     fn decode(&mut self, payload: &[u8], pcm: &mut [i16]) -> Result<usize, CodecError> {
-        check_length(payload.len(), pcm.len())?;
-        for (sample, code) in pcm.iter_mut().zip(payload) {
-            *sample = alaw_decode(*code);
-        }
-        Ok(payload.len())
+        convert(payload, pcm, alaw_decode)
     }
 }
 

@@ -137,3 +137,40 @@ fn codecs_encode_and_decode_frames() {
     assert_eq!((MuLaw.payload_type(), MuLaw.name()), (0, "PCMU"));
     assert_eq!((ALaw.payload_type(), ALaw.name()), (8, "PCMA"));
 }
+
+/// The frame loops work in unrolled steps and then sample by sample: every length
+/// (whole steps, a rest, shorter than a step) and a longer output buffer give exactly
+/// the per-sample conversion, and bytes past the input stay untouched.
+#[test]
+fn frame_loops_match_the_per_sample_functions_at_every_length() {
+    let pcm: Vec<i16> = (0..40)
+        .map(|index: i32| (index * 1_657 - 31_000) as i16)
+        .collect();
+    for length in 0..=pcm.len() {
+        let input = &pcm[..length];
+        let mut mulaw = [0x5Au8; 48];
+        let mut alaw = [0x5Au8; 48];
+        assert_eq!(MuLaw.encode(input, &mut mulaw), Ok(length));
+        assert_eq!(ALaw.encode(input, &mut alaw), Ok(length));
+        for (index, sample) in input.iter().enumerate() {
+            assert_eq!(
+                mulaw[index],
+                mulaw_encode(*sample),
+                "µ-law {length} {index}"
+            );
+            assert_eq!(alaw[index], alaw_encode(*sample), "A-law {length} {index}");
+        }
+        assert!(mulaw[length..].iter().all(|byte| *byte == 0x5A));
+        assert!(alaw[length..].iter().all(|byte| *byte == 0x5A));
+        let mut from_mulaw = [0x55_i16; 48];
+        let mut from_alaw = [0x55_i16; 48];
+        assert_eq!(MuLaw.decode(&mulaw[..length], &mut from_mulaw), Ok(length));
+        assert_eq!(ALaw.decode(&alaw[..length], &mut from_alaw), Ok(length));
+        for index in 0..length {
+            assert_eq!(from_mulaw[index], mulaw_decode(mulaw[index]));
+            assert_eq!(from_alaw[index], alaw_decode(alaw[index]));
+        }
+        assert!(from_mulaw[length..].iter().all(|sample| *sample == 0x55));
+        assert!(from_alaw[length..].iter().all(|sample| *sample == 0x55));
+    }
+}
