@@ -125,6 +125,8 @@ pub struct App {
     pub next_hop: String,
     /// Registration state.
     pub registration: RegistrationState,
+    /// When the failed registration is tried again (wall clock), for the countdown.
+    pub retry_at: Option<SystemTime>,
     /// Contacts, groups and activity.
     pub directory: Directory,
     /// The screen shown.
@@ -186,6 +188,7 @@ impl App {
             aor: aor.to_owned(),
             next_hop: String::new(),
             registration: RegistrationState::Idle,
+            retry_at: None,
             directory: Directory::default(),
             screen: Screen::Chats,
             pane: Pane::List,
@@ -257,6 +260,13 @@ impl App {
     /// Unread messages over all conversations.
     pub fn total_unread(&self) -> u32 {
         self.directory.activity.iter().map(|a| a.unread).sum()
+    }
+
+    /// How long until the failed registration is tried again, counting down with
+    /// `now`.
+    pub fn retry_left(&self) -> Option<std::time::Duration> {
+        let at = self.retry_at?;
+        Some(at.duration_since(self.now).unwrap_or_default())
     }
 
     /// The title of a conversation.
@@ -451,6 +461,13 @@ impl App {
                 Vec::new()
             }
             Action::Registration(state) => {
+                self.retry_at = match &state {
+                    RegistrationState::Failed {
+                        retry_in: Some(wait),
+                        ..
+                    } => Some(self.now + *wait),
+                    _ => None,
+                };
                 self.registration = state;
                 Vec::new()
             }

@@ -89,8 +89,6 @@ struct Connection {
     resolving: Option<JoinHandle<Result<Vec<Target>, NextHopError>>>,
     /// The next try, after a failure to find the next hop or start the driver.
     retry_at: Option<tokio::time::Instant>,
-    /// Why the last try failed.
-    failure: Option<String>,
     /// Tries failed in a row (the back-off grows with them).
     failures: u32,
     /// The running session's trace.
@@ -127,20 +125,10 @@ impl Connection {
         );
         tracing::warn!(%reason, retry_in = ?wait, "no session");
         self.retry_at = Some(tokio::time::Instant::now() + wait);
-        self.failure = Some(reason.clone());
         Action::Registration(RegistrationState::Failed {
             reason,
             retry_in: Some(wait),
         })
-    }
-
-    /// The status bar's countdown while waiting for the next try.
-    fn countdown(&self) -> Option<Action> {
-        let at = self.retry_at?;
-        Some(Action::Registration(RegistrationState::Failed {
-            reason: self.failure.clone()?,
-            retry_in: Some(at.saturating_duration_since(tokio::time::Instant::now())),
-        }))
     }
 }
 
@@ -180,7 +168,6 @@ fn restart(
     let offline = crate::session::offline_account(&accounts.config, account)?;
     drop(backend.relink(offline, &account.aor, Link::Down)?);
     connection.failures = 0;
-    connection.failure = None;
     connection.connect(account, dns_server.or(account.dns_server));
     let mut actions = vec![
         accounts.view(),
@@ -409,8 +396,7 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
                 match started {
                     Ok(session) => {
                         connection.failures = 0;
-                        connection.failure = None;
-                        connection.trace = Some(session.trace);
+                                            connection.trace = Some(session.trace);
                         connection.running = Some(session.running);
                         drop(backend.relink(session.engine_account, &account.aor, Link::Up(session.handle))?);
                         pending.push(Action::NextHop(session.next_hop));
@@ -436,7 +422,6 @@ pub async fn run(options: Options, terminal: &mut DefaultTerminal) -> anyhow::Re
             }
             _ = tick.tick() => {
                 pending.push(Action::Tick(SystemTime::now()));
-                pending.extend(connection.countdown());
             }
             () = until(quit_deadline) => break Ok(()),
         }

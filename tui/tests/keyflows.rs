@@ -536,3 +536,25 @@ fn mouse_clicks_select_and_open_and_the_wheel_scrolls() {
     assert!(harness.app.help);
     assert_eq!(harness.app.help_scroll, 3);
 }
+
+/// A failed registration's retry time counts down with the clock the loop sets.
+#[test]
+fn the_retry_time_counts_down() {
+    use ims_tui::action::RegistrationState;
+    let mut harness = Harness::new();
+    harness.dispatch(Action::Registration(RegistrationState::Failed {
+        reason: "408 Request Timeout".into(),
+        retry_in: Some(std::time::Duration::from_secs(40)),
+    }));
+    let top = |harness: &Harness| {
+        let screen = harness.render(100, 30);
+        screen.lines().next().unwrap_or_default().to_owned()
+    };
+    assert!(top(&harness).contains("✗ 408 Request Timeout, retry in 40 s"));
+    harness.dispatch(Action::Tick(at(15)));
+    assert!(top(&harness).contains("retry in 25 s"), "{}", top(&harness));
+    harness.dispatch(Action::Tick(at(60)));
+    assert!(top(&harness).contains("retry in 0 s"), "{}", top(&harness));
+    harness.dispatch(Action::Registration(RegistrationState::Registering));
+    assert_eq!(harness.app.retry_left(), None);
+}

@@ -82,8 +82,9 @@ fn registration(app: &App, theme: Theme, width: usize) -> Span<'static> {
                 .unwrap_or_else(|_| "refreshing".into());
             Span::styled(format!("● registered ({left})"), theme.ok())
         }
-        RegistrationState::Failed { reason, retry_in } => {
-            let retry = retry_in
+        RegistrationState::Failed { reason, .. } => {
+            let retry = app
+                .retry_left()
                 .map(|d| format!(", retry in {}", crate::text::duration(d)))
                 .unwrap_or_default();
             let room = width.saturating_sub(2 + retry.chars().count()).max(12);

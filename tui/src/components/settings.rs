@@ -107,11 +107,8 @@ fn account_details(app: &App, theme: Theme, frame: &mut Frame<'_>, area: Rect) {
             RegistrationState::Idle => "not registered".to_owned(),
             RegistrationState::Registering => "registering…".to_owned(),
             RegistrationState::Registered { expires, .. } => format!("registered ({expires} s)"),
-            RegistrationState::Failed { reason, retry_in } => match retry_in {
-                Some(wait) => format!(
-                    "failed: {reason}; retry in {}",
-                    crate::text::duration(*wait)
-                ),
+            RegistrationState::Failed { reason, .. } => match app.retry_left() {
+                Some(wait) => format!("failed: {reason}; retry in {}", crate::text::duration(wait)),
                 None => format!("failed: {reason}"),
             },
             RegistrationState::Unregistered => "unregistered".to_owned(),
