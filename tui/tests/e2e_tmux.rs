@@ -443,3 +443,54 @@ fn the_mouse_clicks_tabs_and_reporting_ends_with_the_program() {
     }
     assert_eq!(flags(&tmux), "00", "mouse reporting is off after the exit");
 }
+
+/// Two accounts in the config: Enter on the second one in the Account screen
+/// de-registers the first and registers the second (the status bar names it).
+#[test]
+fn switching_account_registers_the_other_one() {
+    let kamailio = Kamailio::builder()
+        .user("alice", "alice-pw")
+        .user("bob", "bob-pw")
+        .start()
+        .expect("start Kamailio");
+    let dir = PeerDir::new("imsphone-switch").expect("dir");
+    let tmux = Tmux::new(dir.path());
+    let config = dir.join("imsphone.toml");
+    let proxy = kamailio.addr();
+    std::fs::write(
+        &config,
+        format!(
+            "listen = \"127.0.0.1:0\"\n\
+             [[accounts]]\naor = \"sip:alice@ims.test\"\npassword = \"alice-pw\"\nproxy = \"{proxy}\"\n\
+             [[accounts]]\naor = \"sip:bob@ims.test\"\npassword = \"bob-pw\"\nproxy = \"{proxy}\"\n"
+        ),
+    )
+    .expect("config");
+    let log = dir.join("phone.log");
+    let command = format!(
+        "{} --config {} --data-dir {} --log-file {} --log ims_core=debug --no-color",
+        env!("CARGO_BIN_EXE_imsphone"),
+        config.display(),
+        dir.join("phone").display(),
+        log.display(),
+    );
+    tmux.open("phone", &command);
+    let screen = tmux.wait_for("phone", "● registered");
+    assert!(screen.contains(" alice@ims.test "), "{screen}");
+    tmux.type_keys("phone", "4", &[]);
+    tmux.type_keys("phone", "j", &["Enter"]);
+    tmux.wait_for("phone", "bob@ims.test (in use)");
+    let screen = tmux.wait_for("phone", "● registered");
+    let top = screen.lines().next().unwrap_or_default();
+    assert!(top.contains(" bob@ims.test "), "{screen}");
+    tmux.type_keys("phone", "", &["q"]);
+    let deadline = Instant::now() + TIMEOUT;
+    while tmux.alive("phone") {
+        assert!(Instant::now() < deadline, "imsphone did not exit on q");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    // One de-registration per session: alice's at the switch, bob's at the exit.
+    let unregistered = log.matches("unregistered account=").count();
+    assert_eq!(unregistered, 2, "{log}");
+}
