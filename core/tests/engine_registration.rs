@@ -639,3 +639,113 @@ fn when_every_target_failed_it_backs_off_and_starts_again_from_the_first() {
         "the next round starts from the first target"
     );
 }
+
+/// Keep-alive pings (`CRLF CRLF`) the phone sent, in seconds since the start.
+fn pings(s: &Setup) -> Vec<f64> {
+    s.network
+        .wire()
+        .iter()
+        .filter(|r| r.from == addr(PHONE) && r.bytes == b"\r\n\r\n")
+        .map(|r| (r.sent - s.start).as_secs_f64())
+        .collect()
+}
+
+fn keepalive_failures(s: &Setup) -> usize {
+    s.network
+        .events(s.phone)
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                Event::StreamError {
+                    error: ims_core::engine::StreamFailure::KeepAliveTimeout,
+                    ..
+                }
+            )
+        })
+        .count()
+}
+
+#[test]
+fn tcp_flow_is_kept_alive_with_crlf_pings_every_96_to_120_seconds() {
+    let mut s = setup_with(21, "secret", Transport::Tcp, 600);
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.registered_events(), 1);
+    // 600 s granted: the refresh before they run out does not restart the pings' rhythm.
+    s.network.run_for(Duration::from_secs(649));
+    let pings = pings(&s);
+    assert!((5..=6).contains(&pings.len()), "{pings:?}");
+    assert!(pings[0] >= 96.0 && pings[0] <= 121.0, "{pings:?}");
+    for pair in pings.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!((96.0..=120.0).contains(&gap), "{pings:?}");
+    }
+    assert_eq!(s.registrar().pings, pings.len() as u64);
+    let stats = s.network.engine(s.phone).unwrap().stats();
+    assert_eq!(stats.keepalive_pings, pings.len() as u64);
+    assert_eq!(stats.keepalive_pongs, pings.len() as u64, "every pong seen");
+    assert_eq!(keepalive_failures(&s), 0);
+    assert_eq!(s.registers().len(), 3, "challenge, answer, one refresh");
+}
+
+#[test]
+fn a_peer_that_stops_answering_pings_fails_the_flow_and_the_phone_registers_again() {
+    let mut s = setup_with(22, "secret", Transport::Tcp, 600);
+    s.register();
+    s.network.run_for(Duration::from_secs(125));
+    assert_eq!(pings(&s).len(), 1);
+    assert_eq!(
+        s.network.engine(s.phone).unwrap().stats().keepalive_pongs,
+        1
+    );
+    let registers_before = s.registers().len();
+    s.registrar().pongs = false;
+    s.network.run_for(Duration::from_secs(125));
+    let pings = pings(&s);
+    assert_eq!(pings.len(), 2, "{pings:?}");
+    assert_eq!(keepalive_failures(&s), 1);
+    // RFC 5626 §4.4.1: 10 s without a pong, then a new REGISTER (the driver opens a new
+    // connection for it) at once.
+    let registers = s.registers();
+    assert_eq!(
+        registers.len(),
+        registers_before + 1,
+        "one REGISTER after the failure"
+    );
+    let re_register = registers[registers_before].0 as f64 / 1000.0;
+    assert!(
+        (re_register - (pings[1] + 10.0)).abs() < 0.1,
+        "REGISTER at {re_register} s, ping at {} s",
+        pings[1]
+    );
+    assert_eq!(s.registered_events(), 2);
+    assert_eq!(s.network.engine(s.phone).unwrap().stats().flows_failed, 1);
+}
+
+#[test]
+fn a_peer_that_never_answers_pings_is_not_held_to_it() {
+    let mut s = setup_with(23, "secret", Transport::Tcp, 3600);
+    s.registrar().pongs = false;
+    s.register();
+    s.network.run_for(Duration::from_secs(400));
+    let pings = pings(&s);
+    assert!(pings.len() >= 3, "{pings:?}");
+    for pair in pings.windows(2) {
+        assert!((96.0..=120.0).contains(&(pair[1] - pair[0])), "{pings:?}");
+    }
+    assert_eq!(keepalive_failures(&s), 0);
+    assert_eq!(s.registers().len(), 2, "no re-registration");
+}
+
+#[test]
+fn udp_registrations_send_no_crlf_pings() {
+    let mut s = setup_with(24, "secret", Transport::Udp, 600);
+    s.register();
+    s.network.run_for(Duration::from_secs(400));
+    assert!(pings(&s).is_empty());
+    assert_eq!(
+        s.network.engine(s.phone).unwrap().stats().keepalive_pings,
+        0
+    );
+}

@@ -151,6 +151,17 @@ impl Kamailio {
         self.process.pid()
     }
 
+    /// Freezes Kamailio (every process of it, SIGSTOP): it holds its sockets and answers
+    /// nothing until [`resume`](Self::resume).
+    pub fn pause(&mut self) {
+        self.process.pause();
+    }
+
+    /// Lets a paused Kamailio run again.
+    pub fn resume(&mut self) {
+        self.process.resume();
+    }
+
     /// Its log so far.
     pub fn log(&self) -> String {
         self.process.log()

@@ -126,12 +126,29 @@ impl PeerProcess {
         }
     }
 
+    /// Freezes the whole process group (SIGSTOP): a peer that is there but answers
+    /// nothing, as when its host hangs.
+    pub fn pause(&mut self) {
+        if self.try_status().is_none() {
+            signal_group(self.pid(), libc::SIGSTOP);
+        }
+    }
+
+    /// Lets a [`pause`](Self::pause)d process group run again (SIGCONT).
+    pub fn resume(&mut self) {
+        if self.try_status().is_none() {
+            signal_group(self.pid(), libc::SIGCONT);
+        }
+    }
+
     /// Stops the process: SIGTERM to its process group, then SIGKILL after the grace period.
     /// Returns its exit status. Calling it again returns the same status.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         if let Some(status) = self.try_status() {
             return Some(status);
         }
+        // A paused group would hold SIGTERM until it runs again.
+        signal_group(self.pid(), libc::SIGCONT);
         signal_group(self.pid(), libc::SIGTERM);
         if let Some(status) = self.wait_timeout(GRACE) {
             return Some(status);

@@ -187,3 +187,77 @@ fn re_registers_by_itself_after_kamailio_restarts_udp() {
 fn re_registers_by_itself_after_kamailio_restarts_tcp() {
     survives_restart(Transport::Tcp);
 }
+
+/// RFC 5626 §4.4.1 against the real Kamailio: our CRLF pings on the TCP flow get its
+/// pongs; frozen (SIGSTOP), it leaves one unanswered, the flow is declared failed 10 s
+/// after that ping, and once it runs again the phone is registered over a new connection.
+#[test]
+#[allow(clippy::disallowed_methods)] // the wall clock of a test against a real peer
+fn tcp_keep_alive_pings_are_answered_and_a_silent_flow_is_replaced() {
+    use ims_core::engine::{EngineConfig, RegistrationPolicy, StreamFailure};
+    use ims_core::transaction::TimerConfig;
+    use ims_core::ua::AccountConfig;
+    use std::time::Instant;
+
+    let mut kamailio = kamailio();
+    let config = EngineConfig {
+        timers: TimerConfig {
+            t1: Duration::from_millis(100),
+            ..TimerConfig::default()
+        },
+        registration: RegistrationPolicy {
+            retry_base: Duration::from_millis(500),
+            retry_max: Duration::from_secs(2),
+            ..RegistrationPolicy::default()
+        },
+        keepalive: Some(Duration::from_secs(2)),
+        ..EngineConfig::default()
+    };
+    let mut account = AccountConfig::new(
+        ims_tests::PHONE_AOR,
+        PASSWORD,
+        kamailio.addr(),
+        Transport::Tcp,
+    );
+    account.expires = 600;
+    let mut phone = Phone::start_with(config, account);
+    phone.register();
+    phone.wait_for("registration", Duration::from_secs(10), registered);
+    let keepalive_failed = |e: &Event| {
+        matches!(
+            e,
+            Event::StreamError {
+                error: StreamFailure::KeepAliveTimeout,
+                ..
+            }
+        )
+    };
+    // Pings every 1.6-2 s, each answered: nothing happens for 6 s (a flow whose peer
+    // never answered would not be failed later, so this also shows the pongs arrive).
+    let quiet = phone.next_event_within(Duration::from_secs(6));
+    assert!(
+        !phone.seen().iter().any(|s| keepalive_failed(&s.event)),
+        "{quiet:?} {:#?}",
+        phone.seen()
+    );
+    kamailio.pause();
+    let paused = Instant::now();
+    phone.wait_for(
+        "keep-alive failure",
+        Duration::from_secs(16),
+        keepalive_failed,
+    );
+    let after = paused.elapsed();
+    assert!(
+        after >= Duration::from_secs(8) && after <= Duration::from_secs(13),
+        "failure {after:?} after the pause: 10 s after the first unanswered ping, which \
+         left at most 2 s before or after it"
+    );
+    kamailio.resume();
+    phone.wait_for(
+        "registration over a new connection",
+        Duration::from_secs(20),
+        registered,
+    );
+    assert!(kamailio.is_registered("alice").unwrap());
+}

@@ -98,7 +98,9 @@ pub struct Driver {
     events: mpsc::UnboundedSender<Event>,
     input_sender: mpsc::UnboundedSender<Input>,
     input: mpsc::UnboundedReceiver<Input>,
-    connections: HashMap<SocketAddr, mpsc::UnboundedSender<Vec<u8>>>,
+    connections: HashMap<SocketAddr, tcp::Connection>,
+    /// The last connection id handed out.
+    connection_ids: u64,
     tap: Option<Tap>,
     /// Our address as traces show it (the advertised one, not `0.0.0.0`).
     shown: SocketAddr,
@@ -143,6 +145,7 @@ impl Driver {
             input_sender,
             input,
             connections: HashMap::new(),
+            connection_ids: 0,
             tap: None,
             shown: local,
         };
@@ -262,30 +265,50 @@ impl Driver {
     fn handle_input(&mut self, input: Input) {
         let now = Instant::now();
         match input {
-            Input::Bytes { remote, bytes } => {
+            Input::Bytes { remote, id, .. }
+            | Input::Closed { remote, id }
+            | Input::ConnectFailed { remote, id }
+                if !self.is_current(remote, id) =>
+            {
+                // A connection already dropped (framing error, failed keep-alive) or
+                // replaced: the engine has been told, and its successor is not affected.
+                tracing::debug!(%remote, id, "news from a dropped connection ignored");
+            }
+            Input::Bytes { remote, bytes, .. } => {
                 if let Some(tap) = self.tap.as_mut() {
                     tap.stream(Direction::Received, self.shown, remote, &bytes);
                 }
                 self.engine
                     .handle_stream_bytes(now, remote, self.local, &bytes);
             }
-            Input::Closed { remote } => {
+            Input::Closed { remote, .. } => {
                 if let Some(tap) = self.tap.as_mut() {
                     tap.closed(remote);
                 }
                 self.connections.remove(&remote);
                 self.engine.handle_connection_closed(now, remote);
             }
-            Input::ConnectFailed { remote } => {
+            Input::ConnectFailed { remote, .. } => {
                 self.connections.remove(&remote);
                 self.engine
                     .handle_transport_error(now, Transport::Tcp, remote);
             }
             Input::Accepted { remote, stream } => {
-                let sender = tcp::start(stream, remote, self.input_sender.clone());
-                self.connections.insert(remote, sender);
+                let id = self.next_connection_id();
+                let connection = tcp::start(stream, remote, id, self.input_sender.clone());
+                self.connections.insert(remote, connection);
             }
         }
+    }
+
+    /// True when connection `id` is the one the driver uses for `remote`.
+    fn is_current(&self, remote: SocketAddr, id: u64) -> bool {
+        self.connections.get(&remote).is_some_and(|c| c.id == id)
+    }
+
+    fn next_connection_id(&mut self) -> u64 {
+        self.connection_ids += 1;
+        self.connection_ids
     }
 
     /// Sends what the engine has queued and forwards its events. Returns true when the
@@ -358,10 +381,12 @@ impl Driver {
             Transport::Tcp => {
                 let remote = transmit.remote;
                 let sender = match self.connections.get(&remote) {
-                    Some(sender) if !sender.is_closed() => sender.clone(),
+                    Some(connection) if !connection.sender.is_closed() => connection.sender.clone(),
                     _ => {
-                        let sender = tcp::connect(remote, self.input_sender.clone());
-                        self.connections.insert(remote, sender.clone());
+                        let id = self.next_connection_id();
+                        let connection = tcp::connect(remote, id, self.input_sender.clone());
+                        let sender = connection.sender.clone();
+                        self.connections.insert(remote, connection);
                         sender
                     }
                 };

@@ -52,6 +52,9 @@ pub struct EngineConfig {
     pub max_streams: usize,
     /// Largest MESSAGE body accepted; larger ones get 413 (RFC 3428 §7).
     pub max_message_body: usize,
+    /// CRLF keep-alive interval on TCP flows of registered accounts (RFC 5626 §4.4.1):
+    /// each ping goes out at a random 80-100 % of it. `None` sends none. Default 120 s.
+    pub keepalive: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -65,6 +68,7 @@ impl Default for EngineConfig {
             registration: RegistrationPolicy::default(),
             max_streams: 4096,
             max_message_body: 16 * 1024,
+            keepalive: Some(Duration::from_secs(120)),
         }
     }
 }

@@ -93,6 +93,11 @@ pub enum StreamFailure {
     /// The bytes do not frame as SIP (RFC 3261 §18.3: close the connection).
     #[error("cannot frame the stream: {0}")]
     Framing(ParseError),
+    /// The peer answered keep-alive pings before and left one unanswered for 10 s
+    /// (RFC 5626 §4.4.1): the flow has failed; its registrations go out again on a new
+    /// connection.
+    #[error("no pong within 10 s of a keep-alive ping")]
+    KeepAliveTimeout,
     /// More connections with unread bytes than `EngineConfig::max_streams`.
     #[error("more than {limit} TCP streams at once")]
     TooManyStreams {

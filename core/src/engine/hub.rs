@@ -34,6 +34,12 @@ pub struct EngineStats {
     pub client_transactions: u64,
     /// Server transactions started.
     pub server_transactions: u64,
+    /// CRLF keep-alive pings sent (RFC 5626 §4.4.1).
+    pub keepalive_pings: u64,
+    /// Pongs received.
+    pub keepalive_pongs: u64,
+    /// TCP flows given up for a missing pong.
+    pub flows_failed: u64,
 }
 
 /// Who a client transaction works for.
@@ -85,6 +91,7 @@ pub(super) enum Target {
     Server(u64),
     Account(AccountId),
     Subscription(AccountId),
+    KeepAlive(AccountId),
 }
 
 /// Hashes the engine's own transaction keys: sequential `u64`s it hands out itself, never
@@ -140,6 +147,8 @@ pub struct Engine {
     pub(super) server_index: HashMap<String, u64>,
     pub(super) timers: super::timer_queue::TimerQueue,
     pub(super) streams: HashMap<SocketAddr, StreamBuffer>,
+    /// Keep-alive state of the TCP flows our registrations use.
+    pub(super) flows: HashMap<SocketAddr, super::keepalive::Flow>,
     pub(super) transmits: VecDeque<Transmit>,
     pub(super) events: VecDeque<Event>,
     pub(super) next_key: u64,
@@ -182,6 +191,7 @@ impl Engine {
             server_index: HashMap::new(),
             timers: super::timer_queue::TimerQueue::default(),
             streams: HashMap::new(),
+            flows: HashMap::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             next_key: 1,
@@ -373,7 +383,10 @@ impl Engine {
                     buffer.consume(4);
                     self.queue(Transport::Tcp, local, remote, b"\r\n".to_vec());
                 }
-                Ok(Some(StreamItem::Pong)) => buffer.consume(2),
+                Ok(Some(StreamItem::Pong)) => {
+                    buffer.consume(2);
+                    self.pong(remote);
+                }
                 Ok(Some(StreamItem::Message { length })) => {
                     let message = buffer.pending().get(..length).unwrap_or_default();
                     self.handle_message(now, Transport::Tcp, local, remote, message);
@@ -399,6 +412,7 @@ impl Engine {
     /// over a new connection (RFC 5626 §4.4 flow recovery).
     pub fn handle_connection_closed(&mut self, now: Instant, remote: SocketAddr) {
         self.streams.remove(&remote);
+        self.flows.remove(&remote);
         self.flow_lost(now, remote);
     }
 
@@ -441,6 +455,7 @@ impl Engine {
                 Target::Server(key) => self.server_timer(now, key, at),
                 Target::Account(id) => self.registration_timer(now, id, at),
                 Target::Subscription(id) => self.subscription_timer(now, id, at),
+                Target::KeepAlive(id) => self.keepalive_timer(now, id, at),
             }
         }
     }

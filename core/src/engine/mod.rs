@@ -25,6 +25,7 @@ mod client;
 mod config;
 mod event;
 mod hub;
+mod keepalive;
 mod message;
 mod registration;
 mod server;

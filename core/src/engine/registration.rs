@@ -353,6 +353,7 @@ impl Engine {
                 if wants_reg_event && !subscribed {
                     self.subscribe_reg(now, id);
                 }
+                self.start_keepalive(now, id);
             }
             Next::Unregistered => {
                 account.registration.state = RegistrationState::Idle;

@@ -91,6 +91,11 @@ pub struct Registrar {
     pub accepted: u64,
     /// 423 sent.
     pub too_brief: u64,
+    /// Answer CRLF keep-alive pings (`CRLF CRLF`) with a pong (`CRLF`), as RFC 5626
+    /// §4.4.1 asks (default `true`).
+    pub pongs: bool,
+    /// Pings received.
+    pub pings: u64,
 }
 
 impl Registrar {
@@ -106,6 +111,8 @@ impl Registrar {
             stale_next: 0,
             forced: VecDeque::new(),
             silent: false,
+            pongs: true,
+            pings: 0,
             aka: None,
             sqn: 32,
             repeat_nonce: false,
@@ -401,6 +408,14 @@ impl SimPeer for Registrar {
         _transport: Transport,
         bytes: &[u8],
     ) -> Vec<Vec<u8>> {
+        if bytes == b"\r\n\r\n" {
+            self.pings += 1;
+            return if self.pongs {
+                vec![b"\r\n".to_vec()]
+            } else {
+                Vec::new()
+            };
+        }
         let mut slots = [RawHeader::EMPTY; 64];
         let Ok(request) = SipMessage::parse_datagram(bytes, &mut slots, &Limits::DEFAULT) else {
             return Vec::new();

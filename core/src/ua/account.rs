@@ -194,6 +194,8 @@ pub(crate) struct Account {
     /// The reg-event subscription (IMS accounts with `reg_event`); boxed, as most
     /// accounts never have one.
     pub(crate) reg_event: Option<Box<super::subscription::RegSubscription>>,
+    /// When the next keep-alive step (ping, or pong check) is due on a TCP flow.
+    pub(crate) keepalive_at: Option<std::time::Instant>,
 }
 
 impl Account {
@@ -288,6 +290,7 @@ impl Account {
             local,
             registration,
             reg_event: None,
+            keepalive_at: None,
             config,
         })
     }
