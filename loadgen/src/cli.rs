@@ -117,8 +117,9 @@ pub struct Args {
     /// Worker threads, each with one engine and one socket (default: number of cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
-    /// Write summary.json, timeseries.csv (per second) and latency.hlog (HdrHistogram
-    /// interval log, per second and transaction type) into this directory.
+    /// Write summary.json, timeseries.csv (per second), latency.hlog (HdrHistogram interval
+    /// log, per second and transaction type) and report.html (self-contained, with plots)
+    /// into this directory.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// A progress line on stderr this often.

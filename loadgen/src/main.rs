@@ -4,6 +4,7 @@
 
 mod cli;
 mod hlog;
+mod html;
 mod metrics;
 mod net;
 mod report;

@@ -21,11 +21,26 @@ pub struct Sockets {
     pub local: SocketAddr,
 }
 
+/// Asked size of each UDP socket buffer.
+const SOCKET_BUFFER: usize = 4 << 20;
+
 /// Binds UDP on `ip` (a free port) and, for TCP, a listener on the same port.
 pub fn bind(ip: IpAddr, tcp: bool) -> std::io::Result<Sockets> {
     let mut last_error = None;
     for _ in 0..20 {
         let udp = UdpSocket::bind(SocketAddr::new(ip, 0))?;
+        // Thousands of users share this socket: a burst (a fork to many members, a round
+        // of refreshes) must not overflow the default buffer of ~200 KiB while the worker
+        // is busy. The kernel caps the size at net.core.[rw]mem_max.
+        let socket = socket2::SockRef::from(&udp);
+        for (what, result) in [
+            ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER)),
+            ("send", socket.set_send_buffer_size(SOCKET_BUFFER)),
+        ] {
+            if let Err(error) = result {
+                tracing::debug!(%error, "cannot enlarge the UDP {what} buffer");
+            }
+        }
         let local = udp.local_addr()?;
         if !tcp {
             return Ok(Sockets {

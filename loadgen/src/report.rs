@@ -1,5 +1,6 @@
 //! Reports: the progress line (stderr), the end-of-run table (stdout), and with
-//! `--report DIR` summary.json and timeseries.csv (one row per second); latency.hlog is
+//! `--report DIR` summary.json, timeseries.csv (one row per second) and report.html
+//! (`html.rs`); latency.hlog is
 //! written as the run goes (`hlog.rs`).
 
 use std::collections::BTreeMap;
@@ -357,7 +358,7 @@ pub fn time_series(metrics: &Metrics) -> String {
     out
 }
 
-/// Writes summary.json and timeseries.csv into `dir` (created if missing).
+/// Writes summary.json, timeseries.csv and report.html into `dir` (created if missing).
 pub fn write(dir: &Path, summary: &Summary, metrics: &Metrics) -> anyhow::Result<()> {
     use anyhow::Context as _;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -366,6 +367,9 @@ pub fn write(dir: &Path, summary: &Summary, metrics: &Metrics) -> anyhow::Result
     std::fs::write(&path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
     let path = dir.join("timeseries.csv");
     std::fs::write(&path, time_series(metrics))
+        .with_context(|| format!("writing {}", path.display()))?;
+    let path = dir.join("report.html");
+    std::fs::write(&path, crate::html::render(summary, metrics))
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

@@ -412,7 +412,7 @@ impl Worker {
                 self.plan.registration_rate() / workers,
                 self.registration_ramp(),
             ),
-            Phase::Traffic if !self.traffic_finished_sending(now, Duration::ZERO) => {
+            Phase::Traffic if !self.traffic_finished_sending(now) => {
                 (self.sent, self.plan.rate / workers, self.plan.ramp_up)
             }
             Phase::Deregister if !self.shared.hurry.load(Ordering::Relaxed) => (
@@ -448,7 +448,7 @@ impl Worker {
         }
     }
 
-    fn traffic_finished_sending(&self, now: Instant, _slack: Duration) -> bool {
+    fn traffic_finished_sending(&self, now: Instant) -> bool {
         if self.quota.is_some_and(|quota| self.sent >= quota) || self.senders.is_empty() {
             return true;
         }
@@ -464,7 +464,7 @@ impl Worker {
             return;
         }
         let rate = self.plan.rate / self.plan.workers.max(1) as f64;
-        while !self.traffic_finished_sending(now, Duration::ZERO)
+        while !self.traffic_finished_sending(now)
             && self.in_flight < self.max_in_flight
             && due(self.sent, rate, self.plan.ramp_up) <= elapsed
         {
@@ -478,7 +478,7 @@ impl Worker {
             self.sent += 1;
             self.send_text(now, sender);
         }
-        if self.traffic_finished_sending(now, Duration::ZERO) && self.pending.is_empty() {
+        if self.traffic_finished_sending(now) && self.pending.is_empty() {
             self.mark_traffic_done();
         }
     }

@@ -233,6 +233,12 @@ fn thousand_users_register_message_group_chat_and_deregister() {
     assert_eq!(message["received"]["messages"], 2000);
     assert_eq!(message["received"]["group_messages"], 0);
     assert_eq!(contacts(&kamailio), 0, "contacts left after message");
+    let html = std::fs::read_to_string(report.join("report.html")).expect("report.html");
+    assert_eq!(html.matches("<svg").count(), 3, "three charts");
+    assert!(
+        html.contains("<td>message</td><td>2000</td><td>2000</td><td>0</td>"),
+        "{html}"
+    );
     let logged = hlog_counts(&report);
     assert_eq!(logged.get("register"), Some(&(USERS as u64)), "{logged:?}");
     assert_eq!(logged.get("message"), Some(&2000), "{logged:?}");
