@@ -9,6 +9,11 @@
 //! - SAR always returns User-Data when the type asks for a profile, whatever
 //!   User-Data-Already-Available says.
 //! - A MAR whose AUTS fails MAC-S is answered DIAMETER_AUTHORIZATION_REJECTED (5003).
+//! - A Digest subscriber is answered with SIP Digest whatever scheme the MAR names:
+//!   Kamailio's S-CSCF asks for its configured default (AKAv1) when the REGISTER names no
+//!   algorithm, as the first REGISTER of TS 24.229 does not, and then takes the scheme of
+//!   the answer. An AKA subscriber asked for a Digest scheme still gets
+//!   DIAMETER_ERROR_AUTH_SCHEME_NOT_SUPPORTED.
 
 use tracing::debug;
 
@@ -308,11 +313,6 @@ impl Hss {
                 }
             }
             Credential::Digest { ha1, realm } => {
-                if !is_digest_scheme(scheme) {
-                    return Ok(Answer::only(Outcome::Experimental(
-                        experimental::AUTH_SCHEME_NOT_SUPPORTED,
-                    )));
-                }
                 avp::write_u32(&mut avps, cx::SIP_NUMBER_AUTH_ITEMS, MV, VENDOR_3GPP, 1);
                 let item = avp::begin(&mut avps, cx::SIP_AUTH_DATA_ITEM, MV, VENDOR_3GPP);
                 avp::write_u32(&mut avps, cx::SIP_ITEM_NUMBER, MV, VENDOR_3GPP, 1);
@@ -486,20 +486,6 @@ fn aka_scheme(asked: &str) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// The schemes a Digest subscriber is answered for (as SIP Digest, TS 29.229 §6.3.13).
-fn is_digest_scheme(asked: &str) -> bool {
-    [
-        "SIP Digest",
-        "Digest",
-        "Digest-MD5",
-        "HTTP_DIGEST_MD5",
-        "unknown",
-        "",
-    ]
-    .iter()
-    .any(|scheme| scheme.eq_ignore_ascii_case(asked))
 }
 
 /// The IMSSubscription document (TS 29.228 Annex E) of a profile: its IMPI and one
