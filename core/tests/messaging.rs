@@ -72,23 +72,23 @@ fn only_message(store: &Store, account: &str) -> Vec<(Direction, MessageState, V
         .collect()
 }
 
-#[test]
-fn text_is_stored_queued_then_sent_and_the_receiver_stores_it_once() {
-    let mut network = SimNetwork::new(Instant::now(), 1);
-    let mut alice = side(
-        &mut network,
+/// alice on 5062 and bob on 5064, each with an in-memory store.
+fn alice_and_bob(network: &mut SimNetwork) -> (Side, Side) {
+    let alice = side(
+        network,
         "alice",
         5062,
         5064,
         Store::open_in_memory().unwrap(),
     );
-    let mut bob = side(
-        &mut network,
-        "bob",
-        5064,
-        5062,
-        Store::open_in_memory().unwrap(),
-    );
+    let bob = side(network, "bob", 5064, 5062, Store::open_in_memory().unwrap());
+    (alice, bob)
+}
+
+#[test]
+fn text_is_stored_queued_then_sent_and_the_receiver_stores_it_once() {
+    let mut network = SimNetwork::new(Instant::now(), 1);
+    let (mut alice, mut bob) = alice_and_bob(&mut network);
     let (id, command) = alice
         .messenger
         .send_text(
@@ -133,20 +133,7 @@ fn texts_overtaking_each_other_on_the_way_are_filed_in_the_order_typed() {
     network.conditions.reorder = 0.3;
     network.conditions.reorder_window = Duration::from_millis(300);
     network.conditions.loss = 0.1;
-    let mut alice = side(
-        &mut network,
-        "alice",
-        5062,
-        5064,
-        Store::open_in_memory().unwrap(),
-    );
-    let mut bob = side(
-        &mut network,
-        "bob",
-        5064,
-        5062,
-        Store::open_in_memory().unwrap(),
-    );
+    let (mut alice, mut bob) = alice_and_bob(&mut network);
     let texts: Vec<String> = (1..=100).map(|n| format!("text {n}")).collect();
     let pairs: Vec<(&str, &str)> = texts
         .iter()
@@ -414,20 +401,7 @@ fn a_failed_message_retried_by_the_user_is_sent_and_arrives_once() {
 #[test]
 fn a_fan_out_group_message_is_filed_under_the_group_at_the_receiver() {
     let mut network = SimNetwork::new(Instant::now(), 7);
-    let mut alice = side(
-        &mut network,
-        "alice",
-        5062,
-        5064,
-        Store::open_in_memory().unwrap(),
-    );
-    let mut bob = side(
-        &mut network,
-        "bob",
-        5064,
-        5062,
-        Store::open_in_memory().unwrap(),
-    );
+    let (mut alice, mut bob) = alice_and_bob(&mut network);
     let account = alice
         .messenger
         .store()

@@ -127,18 +127,7 @@ impl Engine {
             remote,
             error: StreamFailure::KeepAliveTimeout,
         });
-        let affected: Vec<AccountId> = self
-            .accounts
-            .iter()
-            .filter(|a| {
-                a.transport == Transport::Tcp
-                    && a.registration.next_hop == remote
-                    && a.registration.transaction.is_none()
-                    && matches!(a.registration.state, RegistrationState::Registered { .. })
-            })
-            .map(|a| a.id)
-            .collect();
-        for id in affected {
+        for id in self.registered_over(remote) {
             if let Some(account) = self.accounts.get_mut(id.index()) {
                 account.keepalive_at = None;
                 account.registration.wake_at = Some(now);

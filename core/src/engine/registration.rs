@@ -447,8 +447,17 @@ impl Engine {
     /// The TCP connection to `remote` is gone: registrations that used it register again
     /// at once (the new REGISTER opens a new connection).
     pub(super) fn flow_lost(&mut self, now: Instant, remote: SocketAddr) {
-        let affected: Vec<AccountId> = self
-            .accounts
+        for id in self.registered_over(remote) {
+            tracing::info!(account = %id, %remote, "connection lost; registering again");
+            self.send_register(now, id);
+        }
+    }
+}
+
+impl Engine {
+    /// The accounts registered over the TCP flow to `remote` with no REGISTER in flight.
+    pub(super) fn registered_over(&self, remote: SocketAddr) -> Vec<AccountId> {
+        self.accounts
             .iter()
             .filter(|a| {
                 a.transport == Transport::Tcp
@@ -457,11 +466,7 @@ impl Engine {
                     && matches!(a.registration.state, RegistrationState::Registered { .. })
             })
             .map(|a| a.id)
-            .collect();
-        for id in affected {
-            tracing::info!(account = %id, %remote, "connection lost; registering again");
-            self.send_register(now, id);
-        }
+            .collect()
     }
 }
 
