@@ -582,6 +582,35 @@ mod aka {
     }
 
     #[test]
+    fn a_network_that_challenges_again_with_a_bad_autn_is_given_up_at_once() {
+        // The network re-challenges after the empty answer (as Kamailio's S-CSCF does)
+        // but its new AUTN fails the MAC check too: NetworkAuthenticationFailed after two
+        // answers, not a loop of challenges ending in ChallengeLoop.
+        let wrong_k = "000102030405060708090a0b0c0d0e0f";
+        let mut aka = setup(Algorithm::AkaV1Md5, wrong_k, SqnState::default());
+        aka.registrar().refuse_empty_response = false;
+        let events = aka.register();
+        assert!(
+            events.iter().any(|e| matches!(
+                e,
+                Event::RegistrationFailed {
+                    reason: RegistrationError::NetworkAuthenticationFailed,
+                    retry_in: None,
+                    ..
+                }
+            )),
+            "{events:#?}"
+        );
+        assert_eq!(
+            aka.registrar().received.len(),
+            2,
+            "initial REGISTER, one empty answer; the second bad challenge is not answered"
+        );
+        aka.network.run_for(Duration::from_secs(600));
+        assert_eq!(aka.registrar().received.len(), 2, "never retried");
+    }
+
+    #[test]
     fn after_a_mac_failure_a_new_good_challenge_is_answered() {
         // TS 34.229-1 §9.1: a bad challenge, the empty answer, then a good challenge.
         let wrong_k = "000102030405060708090a0b0c0d0e0f";

@@ -265,11 +265,8 @@ impl Registration {
         let answered_fresh = std::mem::replace(&mut self.answered_fresh_challenge, false);
         // After a MAC failure the network either challenges again (answered as usual;
         // TS 34.229-1 §9.1) or refuses: then it has failed to authenticate itself.
-        if std::mem::replace(&mut self.mac_failed, false)
-            && status >= 300
-            && status != 401
-            && status != 407
-        {
+        let after_mac_failure = std::mem::replace(&mut self.mac_failed, false);
+        if after_mac_failure && status >= 300 && status != 401 && status != 407 {
             self.challenges.clear();
             return Next::Fail(RegistrationError::NetworkAuthenticationFailed);
         }
@@ -357,6 +354,13 @@ impl Registration {
                             } else {
                                 self.sqn_changed = true;
                             }
+                        }
+                        Err(AkaError::MacFailure) if after_mac_failure => {
+                            // The network's new challenge fails too: it still cannot
+                            // prove itself (wrong K/OPc on either side, or not our home
+                            // network). Stop rather than answer it again.
+                            self.challenges.clear();
+                            return Next::Fail(RegistrationError::NetworkAuthenticationFailed);
                         }
                         Err(AkaError::MacFailure) => {
                             // TS 24.229 §5.1.1.5.3: answer with an empty response and no
