@@ -1,16 +1,17 @@
 //! ims-core's engine against the local IMS core (scripts/ims-core: Kamailio as P-, I- and
 //! S-CSCF with imshss as the HSS): AKAv1 registration through P -> I -> S and
-//! de-registration, AUTS resynchronisation end to end, a wrong K, and a Digest user.
+//! de-registration, AUTS resynchronisation end to end, a wrong K, a Digest user, MESSAGE
+//! alice -> bob through the chain (LIR at the I-CSCF), and a client fan-out group message.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use ims_core::auth::AkaKeys;
 use ims_core::auth::SqnState;
-use ims_core::engine::{EngineConfig, Event};
+use ims_core::engine::{Command, EngineConfig, Event};
 use ims_core::transport::Transport;
 use ims_core::ua::RegistrationError;
-use ims_core::ua::{AccountConfig, ImsConfig};
+use ims_core::ua::{AccountConfig, GroupMode, GroupTarget, ImsConfig, OutgoingMessage};
 use ims_tests::{ImsCore, Phone, registered};
 
 /// One IMS core at a time: four Kamailio-based cores at once on a 2-core machine make the
@@ -46,6 +47,85 @@ fn alice_with(core: &ImsCore, k: &str, sqn: SqnState) -> AccountConfig {
         ..ImsConfig::default()
     }));
     account
+}
+
+/// bob of scripts/ims-core: TS 35.208 test set 3 (K, OPc), AMF 0000.
+fn bob(core: &ImsCore) -> AccountConfig {
+    let mut account = AccountConfig::new("sip:bob@ims.test", "", core.pcscf(), Transport::Udp);
+    account.auth_username = Some("bob@ims.test".to_owned());
+    account.expires = 600;
+    account.ims = Some(Box::new(ImsConfig {
+        aka: Some(
+            AkaKeys::from_hex(
+                "fec86ba6eb707ed08905757b1bb44b8f",
+                None,
+                Some("1006020f0a478bf6b699f15c062e42b3"),
+                "0000",
+            )
+            .expect("bob's keys"),
+        ),
+        ..ImsConfig::default()
+    }));
+    account
+}
+
+/// carol of scripts/ims-core: a Digest password, no AKA keys.
+fn carol(core: &ImsCore) -> AccountConfig {
+    let mut account = AccountConfig::new(
+        "sip:carol@ims.test",
+        "carol-secret",
+        core.pcscf(),
+        Transport::Udp,
+    );
+    account.auth_username = Some("carol@ims.test".to_owned());
+    // An IMS account: its first REGISTER names the private identity (TS 24.229), which
+    // the S-CSCF needs for the MAR.
+    account.ims = Some(Box::new(ImsConfig::default()));
+    account
+}
+
+/// A phone for `account`, registered through the IMS core.
+#[track_caller]
+fn registered_phone(account: AccountConfig) -> Phone {
+    let mut phone = Phone::start_with(EngineConfig::default(), account);
+    phone.register();
+    phone.wait_for("registration", Duration::from_secs(15), registered);
+    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    phone
+}
+
+/// A text MESSAGE to `to` (or to a group) as the application would hand it over.
+fn text(id: u64, to: &str, body: &str, group: Option<GroupTarget>) -> OutgoingMessage {
+    OutgoingMessage {
+        id,
+        to: to.to_owned(),
+        body: body.as_bytes().to_vec(),
+        content_type: "text/plain;charset=UTF-8".to_owned(),
+        call_id: None,
+        cseq: None,
+        group,
+        headers: Vec::new(),
+    }
+}
+
+/// Waits for a MESSAGE at `phone`, answers it 200 (as the application does once it is
+/// stored) and returns it.
+#[track_caller]
+fn receive(phone: &mut Phone, what: &str) -> ims_core::ua::IncomingMessage {
+    let event = phone.wait_for(what, Duration::from_secs(15), |e| {
+        matches!(e, Event::MessageReceived(_))
+    });
+    let Event::MessageReceived(message) = event else {
+        unreachable!("wait_for returned the event it matched")
+    };
+    phone.command(Command::Respond {
+        transaction: message.transaction,
+        status: 200,
+        reason: None,
+        headers: Vec::new(),
+        body: Vec::new(),
+    });
+    message
 }
 
 #[test]
@@ -161,18 +241,119 @@ fn wrong_k_is_detected_by_the_ue() {
 fn digest_subscriber_registers_through_the_ims_core() {
     let _serial = one_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
-    let mut account = AccountConfig::new(
-        "sip:carol@ims.test",
-        "carol-secret",
-        core.pcscf(),
-        Transport::Udp,
-    );
-    account.auth_username = Some("carol@ims.test".to_owned());
-    // An IMS account: its first REGISTER names the private identity (TS 24.229), which
-    // the S-CSCF needs for the MAR.
-    account.ims = Some(Box::new(ImsConfig::default()));
-    let mut phone = Phone::start_with(EngineConfig::default(), account);
+    let mut phone = Phone::start_with(EngineConfig::default(), carol(&core));
     phone.register();
     phone.wait_for("registration", Duration::from_secs(15), registered);
     assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+}
+
+/// alice -> bob, both registered with AKAv1: P-CSCF -> S-CSCF (originating) -> I-CSCF (LIR
+/// to find bob's S-CSCF) -> S-CSCF (terminating) -> P-CSCF (bob's Path) -> bob, and bob's
+/// 200 all the way back.
+#[test]
+fn message_goes_through_the_ims_core_with_lir() {
+    let _serial = one_at_a_time();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let mut alice = registered_phone(alice(&core));
+    let mut bob = registered_phone(bob(&core));
+    alice.command(Command::SendMessage {
+        account: alice.account(),
+        message: text(1, "sip:bob@ims.test", "hello through the core", None),
+    });
+    let message = receive(&mut bob, "alice's MESSAGE");
+    assert_eq!(message.body, b"hello through the core");
+    assert_eq!(message.from, "sip:alice@ims.test");
+    assert_eq!(
+        message.asserted_identity.as_deref(),
+        Some("sip:alice@ims.test"),
+        "the originating S-CSCF asserts the sender: {message:?}"
+    );
+    let accepted = alice.wait_for("bob's 200", Duration::from_secs(15), |e| {
+        matches!(
+            e,
+            Event::MessageAccepted { id: 1, .. } | Event::MessageFailed { .. }
+        )
+    });
+    assert!(
+        matches!(accepted, Event::MessageAccepted { status: 200, .. }),
+        "{accepted:?}"
+    );
+    let log = core.hss_log();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("\"LIR\"") && line.contains("sip:bob@ims.test")),
+        "imshss logged no LIR for bob:\n{log}"
+    );
+}
+
+/// A group message in client fan-out mode through the chain: alice sends one MESSAGE per
+/// member (bob with AKAv1, carol with Digest), each with the same X-Group and a body that
+/// lists the members; each copy takes the originating/LIR/terminating path on its own.
+#[test]
+fn fan_out_group_message_goes_through_the_ims_core() {
+    let _serial = one_at_a_time();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let mut alice = registered_phone(alice(&core));
+    let mut bob = registered_phone(bob(&core));
+    let mut carol = registered_phone(carol(&core));
+    let members = vec![
+        "sip:bob@ims.test".to_owned(),
+        "sip:carol@ims.test".to_owned(),
+    ];
+    let group = GroupTarget {
+        name: "friends".to_owned(),
+        uri: "sip:friends@ims.test".to_owned(),
+        mode: GroupMode::FanOut {
+            members: members.clone(),
+        },
+    };
+    alice.command(Command::SendMessage {
+        account: alice.account(),
+        message: text(7, "", "hello friends", Some(group)),
+    });
+    for (phone, who) in [(&mut bob, "bob"), (&mut carol, "carol")] {
+        let message = receive(phone, &format!("{who}'s copy"));
+        assert_eq!(message.body, b"hello friends", "{who}: {message:?}");
+        assert_eq!(
+            message.group,
+            Some(("friends".to_owned(), "sip:friends@ims.test".to_owned())),
+            "{who}'s copy is filed with the group: {message:?}"
+        );
+        assert_eq!(message.to, format!("sip:{who}@ims.test"), "{message:?}");
+        let mut listed = message.group_members.clone();
+        listed.sort();
+        assert!(
+            members.iter().all(|member| listed.contains(member)),
+            "{who}'s copy lists the members: {message:?}"
+        );
+    }
+    let mut accepted = Vec::new();
+    while accepted.len() < 2 {
+        let event = alice.wait_for("a member's 200", Duration::from_secs(15), |e| {
+            matches!(
+                e,
+                Event::MessageAccepted { id: 7, .. } | Event::MessageFailed { .. }
+            )
+        });
+        let Event::MessageAccepted {
+            member: Some(member),
+            status: 200,
+            ..
+        } = event
+        else {
+            panic!("{event:?}")
+        };
+        accepted.push(member);
+    }
+    accepted.sort();
+    assert_eq!(accepted, members);
+    // Each copy was located on its own.
+    let log = core.hss_log();
+    for member in &members {
+        assert!(
+            log.lines()
+                .any(|line| line.contains("\"LIR\"") && line.contains(member.as_str())),
+            "imshss logged no LIR for {member}:\n{log}"
+        );
+    }
 }
