@@ -1,7 +1,8 @@
 //! ims-core's engine against the local IMS core (scripts/ims-core: Kamailio as P-, I- and
 //! S-CSCF with imshss as the HSS): AKAv1 registration through P -> I -> S and
 //! de-registration, AUTS resynchronisation end to end, a wrong K, a Digest user, MESSAGE
-//! alice -> bob through the chain (LIR at the I-CSCF), and a client fan-out group message.
+//! alice -> bob through the chain (LIR at the I-CSCF), a client fan-out group message, and
+//! the reg-event subscription at the S-CSCF.
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -356,4 +357,48 @@ fn fan_out_group_message_goes_through_the_ims_core() {
             "imshss logged no LIR for {member}:\n{log}"
         );
     }
+}
+
+/// With `reg_event`, alice subscribes to her own registration state at the S-CSCF after
+/// registering (through the P-CSCF along the Service-Route); the S-CSCF's NOTIFY carries
+/// reginfo naming her active contact.
+#[test]
+fn reg_event_subscription_gets_reginfo_from_the_s_cscf() {
+    let _serial = one_at_a_time();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let mut account = alice(&core);
+    if let Some(ims) = account.ims.as_mut() {
+        ims.reg_event = true;
+    }
+    let mut alice = registered_phone(account);
+    let subscribed = alice.wait_for("the reg-event subscription", Duration::from_secs(15), |e| {
+        matches!(
+            e,
+            Event::RegEventSubscribed { .. } | Event::RegEventFailed { .. }
+        )
+    });
+    assert!(
+        matches!(subscribed, Event::RegEventSubscribed { .. }),
+        "{subscribed:?}"
+    );
+    let event = alice.wait_for("reginfo", Duration::from_secs(15), |e| {
+        matches!(e, Event::RegInfo { .. })
+    });
+    let Event::RegInfo { info, .. } = event else {
+        unreachable!("wait_for returned the event it matched")
+    };
+    assert!(info.full, "the first NOTIFY has the full state: {info:#?}");
+    let ours = format!("{}", alice.local_address().port());
+    assert!(
+        info.registrations.iter().any(|registration| {
+            registration.aor == "sip:alice@ims.test"
+                && registration.state == "active"
+                && registration
+                    .contacts
+                    .iter()
+                    .any(|contact| contact.state == "active" && contact.uri.contains(ours.as_str()))
+        }),
+        "reginfo names alice's active registration with our contact (port {ours}): {info:#?}"
+    );
+    assert!(!alice.saw_failure(), "{:#?}", alice.seen());
 }
