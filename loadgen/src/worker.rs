@@ -148,6 +148,15 @@ impl Worker {
         std::thread::Builder::new()
             .name(format!("imsload-worker-{}", self.index))
             .spawn(move || {
+                // Over UDP, a register or message run sends nothing big enough for the
+                // TCP fallback (RFC 3261 §18.1.1; a group fan-out can be): it needs no
+                // runtime. Should the engine still ask for TCP, that transaction fails.
+                if self.plan.transport == Transport::Udp
+                    && self.plan.scenario != crate::cli::Scenario::GroupChat
+                {
+                    self.run_udp();
+                    return;
+                }
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -184,7 +193,7 @@ impl Worker {
                 self.engine.handle_timeout(now);
             }
             let done = self.step(now);
-            self.flush(now, &udp, streams.as_mut());
+            self.flush(now, Udp::Tokio(&udp), streams.as_mut());
             if done || shared.abort.load(Ordering::Acquire) {
                 break;
             }
@@ -263,6 +272,76 @@ impl Worker {
         shared.finished.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// A UDP-only run: the thread blocks in `recv_from` with a read timeout up to the
+    /// next due time (a timer of the engine, an arrival, or [`TICK`]). Per wake-up that is
+    /// one `recvfrom` (and a `setsockopt` when the wait changes), where the tokio loop of
+    /// [`Worker::run`] costs an `epoll_wait`, a `recvfrom`, a `recvfrom` that finds
+    /// nothing, and often an eventfd write plus a second `epoll_wait` when its timer
+    /// wheel is re-armed.
+    fn run_udp(mut self) {
+        let shared = Arc::clone(&self.shared);
+        let Some(udp) = self.udp.take() else {
+            tracing::error!(worker = self.index, "no UDP socket");
+            shared.abort.store(true, Ordering::Release);
+            shared.finished.fetch_add(1, Ordering::AcqRel);
+            return;
+        };
+        let mut buffer = vec![0u8; 65_536];
+        let mut last_publish = Instant::now();
+        let mut read_timeout = None;
+        loop {
+            let now = Instant::now();
+            if self.engine.poll_timeout().is_some_and(|at| at <= now) {
+                self.engine.handle_timeout(now);
+            }
+            let done = self.step(now);
+            self.flush(now, Udp::Blocking(&udp), None);
+            if done || shared.abort.load(Ordering::Acquire) {
+                break;
+            }
+            if now.duration_since(last_publish) >= Duration::from_millis(200) {
+                self.publish_counters();
+                last_publish = now;
+            }
+            let wake = [self.engine.poll_timeout(), self.next_arrival(now)]
+                .into_iter()
+                .flatten()
+                .fold(now + TICK, Instant::min);
+            // Whole milliseconds, at least one (a zero timeout would block for ever): the
+            // same granularity as tokio's timer, and fewer setsockopt calls. Never skip the
+            // receive: a due time can stay in the past (a de-registration paced while its
+            // user's registration is still in flight), and the responses that end it must
+            // still be read.
+            let wait = wake.saturating_duration_since(Instant::now()).as_millis();
+            let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX).max(1));
+            if read_timeout != Some(wait) {
+                if let Err(error) = udp.set_read_timeout(Some(wait)) {
+                    tracing::error!(worker = self.index, %error, "cannot set the UDP read timeout");
+                    shared.abort.store(true, Ordering::Release);
+                    break;
+                }
+                read_timeout = Some(wait);
+            }
+            match udp.recv_from(&mut buffer) {
+                Ok((n, remote)) => {
+                    let bytes = buffer.get(..n).unwrap_or_default();
+                    self.engine
+                        .handle_datagram(Instant::now(), remote, self.local, bytes);
+                }
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        std::io::ErrorKind::WouldBlock
+                            | std::io::ErrorKind::TimedOut
+                            | std::io::ErrorKind::Interrupted
+                    ) => {}
+                Err(error) => tracing::debug!(%error, "UDP receive error"),
+            }
+        }
+        self.publish_counters();
+        shared.finished.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn sockets(
         &mut self,
     ) -> std::io::Result<(tokio::net::UdpSocket, Option<tokio::net::TcpListener>)> {
@@ -307,12 +386,7 @@ impl Worker {
 
     /// Sends what the engine queued and handles its events, until both queues are empty
     /// (answering an event can queue more).
-    fn flush(
-        &mut self,
-        now: Instant,
-        udp: &tokio::net::UdpSocket,
-        mut streams: Option<&mut Streams>,
-    ) {
+    fn flush(&mut self, now: Instant, udp: Udp<'_>, mut streams: Option<&mut Streams>) {
         loop {
             let mut idle = true;
             while let Some(transmit) = self.engine.poll_transmit() {
@@ -334,14 +408,9 @@ impl Worker {
         }
     }
 
-    fn send(
-        &mut self,
-        transmit: Transmit,
-        udp: &tokio::net::UdpSocket,
-        streams: Option<&mut Streams>,
-    ) {
+    fn send(&mut self, transmit: Transmit, udp: Udp<'_>, streams: Option<&mut Streams>) {
         match transmit.transport {
-            Transport::Udp => match udp.try_send_to(&transmit.bytes, transmit.remote) {
+            Transport::Udp => match udp.send_to(&transmit.bytes, transmit.remote) {
                 Ok(_) => {}
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
                     // The socket buffer is full: the engine retransmits what is lost.
@@ -585,6 +654,25 @@ impl Worker {
     /// The account of local user `index`.
     pub(crate) fn account(&self, index: usize) -> Option<AccountId> {
         self.vus.get(index).map(|vu| vu.account)
+    }
+}
+
+/// The worker's UDP socket: registered with tokio (TCP runs), or blocking with a read
+/// timeout ([`Worker::run_udp`]).
+#[derive(Clone, Copy)]
+enum Udp<'a> {
+    Tokio(&'a tokio::net::UdpSocket),
+    Blocking(&'a std::net::UdpSocket),
+}
+
+impl Udp<'_> {
+    /// Sends without waiting on the tokio socket; the blocking one waits only while the
+    /// kernel's send buffer is full, which a UDP socket on loopback hardly ever is.
+    fn send_to(self, bytes: &[u8], remote: SocketAddr) -> std::io::Result<usize> {
+        match self {
+            Udp::Tokio(socket) => socket.try_send_to(bytes, remote),
+            Udp::Blocking(socket) => socket.send_to(bytes, remote),
+        }
     }
 }
 
