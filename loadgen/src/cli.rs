@@ -122,9 +122,12 @@ pub struct Args {
     /// into this directory.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
-    /// A progress line on stderr this often.
+    /// A progress line on stderr this often (without the dashboard).
     #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "TIME")]
     pub progress_interval: Duration,
+    /// No live dashboard even when stdout is a terminal: progress lines on stderr instead.
+    #[arg(long)]
+    pub no_tui: bool,
     /// Longest wait for registrations to settle before the scenario starts anyway.
     #[arg(long, default_value = "64s", value_parser = parse_duration, value_name = "TIME")]
     pub register_timeout: Duration,
@@ -229,6 +232,8 @@ pub struct Plan {
     pub report: Option<PathBuf>,
     /// Progress line interval.
     pub progress_interval: Duration,
+    /// No dashboard (`--no-tui`).
+    pub no_tui: bool,
     /// Registration settle limit.
     pub register_timeout: Duration,
     /// De-registration limit.
@@ -382,6 +387,7 @@ impl Plan {
             workers,
             report: args.report,
             progress_interval: args.progress_interval.max(Duration::from_millis(100)),
+            no_tui: args.no_tui,
             register_timeout: args.register_timeout,
             stop_timeout: args.stop_timeout,
             drain: args.drain,

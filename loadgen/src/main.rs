@@ -3,6 +3,7 @@
 //! one sans-IO engine of ims-core holding its share of the users, on one socket.
 
 mod cli;
+mod dashboard;
 mod hlog;
 mod html;
 mod metrics;

@@ -12,6 +12,7 @@ use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 
 use crate::cli::{Plan, Scenario};
+use crate::dashboard::{Command, Live, RunView};
 use crate::hlog::HistogramLog;
 use crate::metrics::Metrics;
 use crate::report::{self, Ending};
@@ -35,6 +36,8 @@ const POLL: Duration = Duration::from_millis(50);
 const DRAIN: Duration = Duration::from_secs(32);
 /// Interval of latency.hlog.
 const HLOG_INTERVAL: Duration = Duration::from_secs(1);
+/// How often the dashboard redraws (and at once after a key).
+const FRAME: Duration = Duration::from_millis(250);
 
 /// Runs the plan to its end; the exit status is 0 when every transaction succeeded.
 pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
@@ -100,7 +103,12 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
     }
     tracing::info!(users = total, workers, target = %plan.target, "started");
 
-    let ending = control(&plan, &shared, &metrics, hlog.as_mut()).await;
+    // The dashboard when stdout is a terminal; dropped (the terminal restored) before
+    // the summary prints.
+    let mut live =
+        (!plan.no_tui && std::io::IsTerminal::is_terminal(&std::io::stdout())).then(Live::enter);
+    let ending = control(&plan, &shared, &metrics, hlog.as_mut(), live.as_mut()).await;
+    drop(live);
     for thread in threads {
         if thread.join().is_err() {
             tracing::error!("a worker thread panicked");
@@ -129,12 +137,13 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
 }
 
 /// Moves the run through its phases until every worker is finished (or the stop timeout
-/// passes); prints progress lines meanwhile.
+/// passes); shows the dashboard or prints progress lines meanwhile.
 async fn control(
     plan: &Plan,
     shared: &Shared,
     metrics: &[Arc<Mutex<Metrics>>],
     mut hlog: Option<&mut HistogramLog>,
+    mut live: Option<&mut Live>,
 ) -> Ending {
     let mut last_interval = Instant::now();
     let mut answered_at: Option<Instant> = None;
@@ -144,6 +153,7 @@ async fn control(
     let mut interrupted = false;
     let mut stop_deadline: Option<Instant> = None;
     let mut last_progress = Instant::now();
+    let mut last_frame: Option<Instant> = None;
     let mut previous: Option<([u64; 5], Duration)> = Some(([0; 5], Duration::ZERO));
     // Ctrl-C (SIGINT) and SIGTERM both stop the run cleanly; listening from the start
     // means none is missed between two looks.
@@ -153,20 +163,49 @@ async fn control(
     let mut ticker = tokio::time::interval(POLL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        // Stops asked: a signal, or the dashboard's q / Ctrl-C (raw mode turns Ctrl-C
+        // into a key), all on the same path.
+        let mut stops = 0;
         tokio::select! {
             _ = ticker.tick() => {}
-            () = next_signal(&mut interrupt, &mut terminate) => {
-                if interrupted {
-                    eprintln!("imsload: second Ctrl-C: stopping without waiting for de-registrations");
-                    shared.abort.store(true, Ordering::Release);
-                    return Ending::Aborted;
+            () = next_signal(&mut interrupt, &mut terminate) => stops += 1,
+        }
+        if let Some(live) = live.as_deref_mut() {
+            for command in live.commands() {
+                match command {
+                    Command::Quit => stops += 1,
+                    Command::Abort => stops += 2,
+                    Command::Pause(paused) => {
+                        shared.set_pacing(Instant::now(), paused, shared.pacing().1);
+                    }
+                    Command::Rate(percent) => {
+                        shared.set_pacing(Instant::now(), shared.pacing().0, percent);
+                    }
                 }
-                interrupted = true;
-                eprintln!("imsload: Ctrl-C: de-registering every user (at most {:?}; Ctrl-C again to stop at once)", plan.stop_timeout);
-                shared.hurry.store(true, Ordering::Release);
-                shared.enter(Phase::Deregister, Instant::now());
-                stop_deadline = Some(Instant::now() + plan.stop_timeout);
             }
+        }
+        // The dashboard shows the stop; the messages are for progress-line runs.
+        let quiet = live.is_some();
+        for _ in 0..stops {
+            if interrupted {
+                if !quiet {
+                    eprintln!(
+                        "imsload: second Ctrl-C: stopping without waiting for de-registrations"
+                    );
+                }
+                shared.abort.store(true, Ordering::Release);
+                return Ending::Aborted;
+            }
+            interrupted = true;
+            if !quiet {
+                eprintln!(
+                    "imsload: Ctrl-C: de-registering every user (at most {:?}; Ctrl-C again to stop at once)",
+                    plan.stop_timeout
+                );
+            }
+            shared.hurry.store(true, Ordering::Release);
+            shared.enter(Phase::Deregister, Instant::now());
+            stop_deadline = Some(Instant::now() + plan.stop_timeout);
         }
         let now = Instant::now();
         let (phase, began) = shared.phase();
@@ -214,6 +253,9 @@ async fn control(
                     };
                 }
                 if now >= deadline {
+                    if let Some(live) = live.as_deref_mut() {
+                        live.leave();
+                    }
                     eprintln!(
                         "imsload: the stop timeout passed with {} users still registered",
                         shared.registered.load(Ordering::Acquire)
@@ -236,7 +278,24 @@ async fn control(
                 hlog = None;
             }
         }
-        if now.duration_since(last_progress) >= plan.progress_interval {
+        if let Some(live) = live.as_deref_mut() {
+            if live.dirty() || last_frame.is_none_or(|at| now.duration_since(at) >= FRAME) {
+                last_frame = Some(now);
+                let mut totals = Metrics::default();
+                for worker in metrics {
+                    totals.merge(&worker.lock().unwrap_or_else(PoisonError::into_inner));
+                }
+                live.draw(&RunView {
+                    plan,
+                    shared,
+                    metrics: &totals,
+                    elapsed: now.saturating_duration_since(shared.start),
+                    stop_left: stop_deadline
+                        .filter(|_| phase == Phase::Deregister)
+                        .map(|deadline| deadline.saturating_duration_since(now)),
+                });
+            }
+        } else if now.duration_since(last_progress) >= plan.progress_interval {
             last_progress = now;
             let elapsed = now.saturating_duration_since(shared.start);
             let mut snapshot = Metrics::default();
@@ -244,8 +303,17 @@ async fn control(
                 let worker = worker.lock().unwrap_or_else(PoisonError::into_inner);
                 snapshot.merge_counts(&worker);
             }
+            let bar = crate::dashboard::progress(&RunView {
+                plan,
+                shared,
+                metrics: &snapshot,
+                elapsed,
+                stop_left: None,
+            })
+            .map(|ratio| format!("{} ", crate::dashboard::progress_bar(ratio)))
+            .unwrap_or_default();
             eprintln!(
-                "{}",
+                "{bar}{}",
                 report::progress(
                     elapsed,
                     phase.name(),

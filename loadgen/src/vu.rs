@@ -48,6 +48,33 @@ pub enum VuState {
     Failed,
 }
 
+impl VuState {
+    /// The states counted in `Shared::vus`, by slot (idle users are the rest).
+    pub const COUNTED: [&'static str; 7] = [
+        "registering",
+        "registered",
+        "refreshing",
+        "retrying",
+        "unregistering",
+        "de-registered",
+        "failed",
+    ];
+
+    /// Its slot in `Shared::vus` (`None`: idle, not counted).
+    pub fn slot(self) -> Option<usize> {
+        match self {
+            VuState::Idle => None,
+            VuState::Registering { .. } => Some(0),
+            VuState::Registered => Some(1),
+            VuState::Refreshing { .. } => Some(2),
+            VuState::Retrying => Some(3),
+            VuState::Unregistering { .. } => Some(4),
+            VuState::Done => Some(5),
+            VuState::Failed => Some(6),
+        }
+    }
+}
+
 /// One virtual user.
 #[derive(Debug)]
 pub struct Vu {
@@ -409,7 +436,16 @@ impl Worker {
 
     fn set_state(&mut self, index: usize, state: VuState) {
         if let Some(vu) = self.vus.get_mut(index) {
+            let (from, to) = (vu.state.slot(), state.slot());
             vu.state = state;
+            if from != to {
+                if let Some(slot) = from.and_then(|slot| self.shared.vus.get(slot)) {
+                    slot.fetch_sub(1, Ordering::Relaxed);
+                }
+                if let Some(slot) = to.and_then(|slot| self.shared.vus.get(slot)) {
+                    slot.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         }
     }
 
@@ -433,5 +469,33 @@ impl Worker {
                 self.shared.registered.fetch_sub(1, Ordering::AcqRel);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_but_idle_has_its_own_slot() {
+        let now = Instant::now();
+        let states = [
+            VuState::Registering {
+                since: now,
+                kind: Kind::Register,
+            },
+            VuState::Registered,
+            VuState::Refreshing { since: now },
+            VuState::Retrying,
+            VuState::Unregistering { since: now },
+            VuState::Done,
+            VuState::Failed,
+        ];
+        let slots: Vec<_> = states.iter().map(|state| state.slot()).collect();
+        assert_eq!(
+            slots,
+            (0..VuState::COUNTED.len()).map(Some).collect::<Vec<_>>()
+        );
+        assert_eq!(VuState::Idle.slot(), None);
     }
 }
