@@ -2,7 +2,7 @@
 //! S-CSCF with imshss as the HSS): AKAv1 registration through P -> I -> S and
 //! de-registration, AUTS resynchronisation end to end, a wrong K, a Digest user, MESSAGE
 //! alice -> bob through the chain (LIR at the I-CSCF), a client fan-out group message, and
-//! the reg-event subscription at the S-CSCF.
+//! the reg-event subscription at the S-CSCF, and a refresh (re-challenged by the S-CSCF).
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -401,4 +401,62 @@ fn reg_event_subscription_gets_reginfo_from_the_s_cscf() {
         "reginfo names alice's active registration with our contact (port {ours}): {info:#?}"
     );
     assert!(!alice.saw_failure(), "{:#?}", alice.seen());
+}
+
+/// The SQN state of the last `SqnUpdated` the phone saw.
+fn last_sqn(phone: &Phone) -> Option<String> {
+    phone
+        .seen()
+        .iter()
+        .rev()
+        .find_map(|seen| match &seen.event {
+            Event::SqnUpdated { state, .. } => Some(state.to_string()),
+            _ => None,
+        })
+}
+
+/// A refresh through the chain: the engine re-registers at half the granted 20 s with the
+/// AKA context it cached (same nonce, nc=00000002). The S-CSCF does not reuse nonces
+/// (ims_auth max_nonce_reuse 0), so it answers with a fresh challenge (a second MAR); the
+/// UE answers that one, the S-CSCF assigns again (SAR) and the registration is refreshed
+/// without a failure.
+#[test]
+fn refresh_goes_through_the_ims_core() {
+    let _serial = one_at_a_time();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let mut account = alice(&core);
+    account.expires = 20;
+    let mut alice = registered_phone(account);
+    let first_sqn = last_sqn(&alice).expect("the first challenge was accepted");
+    let before = alice.registering_count();
+    let refreshed = alice.wait_for("the refresh", Duration::from_secs(20), |e| {
+        registered(e) || matches!(e, Event::RegistrationFailed { .. })
+    });
+    assert!(registered(&refreshed), "{refreshed:?}");
+    assert!(!alice.saw_failure(), "{:#?}", alice.seen());
+    // The refresh with the cached context, then the answer to the new challenge.
+    assert_eq!(
+        alice.registering_count() - before,
+        2,
+        "refresh and challenge answer: {:#?}",
+        alice.seen()
+    );
+    let second_sqn = last_sqn(&alice).expect("SQN state");
+    assert_ne!(first_sqn, second_sqn, "the new challenge has a fresh SQN");
+    // The S-CSCF saw the cached context: the first nonce again with nc=00000002.
+    let scscf = core.cscf_log("scscf");
+    assert!(
+        scscf
+            .lines()
+            .any(|line| line.contains("authenticate(): uri=") && line.contains("nc=00000002")),
+        "no REGISTER with the cached context (nc=00000002) at the S-CSCF:\n{scscf}"
+    );
+    let log = core.hss_log();
+    for (command, count) in [("\"MAR\"", 2), ("\"SAR\"", 2)] {
+        let seen = log
+            .lines()
+            .filter(|line| line.contains(command) && line.contains("alice@ims.test"))
+            .count();
+        assert_eq!(seen, count, "{command} for alice:\n{log}");
+    }
 }
