@@ -140,14 +140,18 @@ pub fn errors(metrics: &Metrics) -> Vec<(String, u64)> {
 /// Successes per second of the last [`HISTORY`] full seconds before `elapsed`, and the
 /// attempts started in the last full second.
 pub fn throughput(metrics: &Metrics, elapsed: Duration) -> (Vec<u64>, u64) {
+    // Seconds with nothing recorded yet (a pause, a stall) are not in the series: zero.
     let full = usize::try_from(elapsed.as_secs()).unwrap_or(usize::MAX);
-    let end = full.min(metrics.seconds.len());
-    let start = end.saturating_sub(HISTORY);
-    let history = metrics.seconds[start..end]
-        .iter()
-        .map(|second| second.succeeded.iter().sum())
+    let start = full.saturating_sub(HISTORY);
+    let history = (start..full)
+        .map(|index| {
+            metrics
+                .seconds
+                .get(index)
+                .map_or(0, |second| second.succeeded.iter().sum())
+        })
         .collect();
-    let achieved = end
+    let achieved = full
         .checked_sub(1)
         .and_then(|last| metrics.seconds.get(last))
         .map_or(0, |second| second.started.iter().sum());
@@ -938,6 +942,10 @@ mod tests {
         let (history, achieved) = throughput(&metrics, Duration::from_secs(3));
         assert_eq!(history, vec![1, 2, 3]);
         assert_eq!(achieved, 5);
+        // Nothing recorded after second 2 (a pause): zeros, not the last busy second.
+        let (history, achieved) = throughput(&metrics, Duration::from_secs(5));
+        assert_eq!(history, vec![1, 2, 3, 0, 0]);
+        assert_eq!(achieved, 0);
         let rows = kind_rows(&metrics);
         assert_eq!(rows.len(), 1);
         assert_eq!(

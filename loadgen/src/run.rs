@@ -218,7 +218,8 @@ async fn control(
                     ramp(plan),
                 );
                 if shared.settled.load(Ordering::Acquire) >= total
-                    || phase_elapsed >= arrivals + plan.register_timeout
+                    || shared.paced_elapsed(now.saturating_duration_since(shared.start))
+                        >= arrivals + plan.register_timeout
                 {
                     shared.enter(Phase::Traffic, now);
                 }

@@ -104,13 +104,6 @@ impl Shared {
 
     /// The arrival clock of the current phase at `since_start`: the time since the phase
     /// began, stopped while paused and scaled by the rate percent.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the workers' arrival pacing; its hook in worker.rs is pending"
-        )
-    )]
     pub fn paced_elapsed(&self, since_start: Duration) -> Duration {
         self.pacing
             .read()
@@ -119,13 +112,6 @@ impl Shared {
     }
 
     /// When the arrival clock reaches `paced` (`None` while paused).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "for the workers' arrival pacing; its hook in worker.rs is pending"
-        )
-    )]
     pub fn paced_deadline(&self, paced: Duration) -> Option<Instant> {
         let pacing = *self.pacing.read().unwrap_or_else(PoisonError::into_inner);
         if pacing.paused || pacing.percent == 0 {

@@ -462,9 +462,12 @@ impl Worker {
     fn step(&mut self, now: Instant) -> bool {
         let (phase, began) = self.shared.phase();
         let elapsed = self.since_start(now).saturating_sub(began);
+        // Arrivals are due on the phase's arrival clock (paused or scaled from the
+        // dashboard); de-registrations on real time.
+        let paced = self.shared.paced_elapsed(self.since_start(now));
         match phase {
-            Phase::Register => self.register_arrivals(now, elapsed),
-            Phase::Traffic => self.traffic_arrivals(now, elapsed),
+            Phase::Register => self.register_arrivals(now, paced),
+            Phase::Traffic => self.traffic_arrivals(now, paced),
             Phase::Deregister => return self.deregister_step(now, elapsed),
         }
         false
@@ -494,7 +497,11 @@ impl Worker {
         if self.in_flight >= self.max_in_flight {
             return None;
         }
-        Some(phase_start + due(k, rate, ramp))
+        let at = due(k, rate, ramp);
+        match phase {
+            Phase::Deregister => Some(phase_start + at),
+            _ => self.shared.paced_deadline(at),
+        }
     }
 
     fn registration_ramp(&self) -> Duration {
