@@ -2,7 +2,7 @@
 //! S-CSCF with imshss as the HSS): AKAv1 registration through P -> I -> S and
 //! de-registration, AUTS resynchronisation end to end, a wrong K, a Digest user, MESSAGE
 //! alice -> bob through the chain (LIR at the I-CSCF), a client fan-out group message, and
-//! the reg-event subscription at the S-CSCF, and a refresh (re-challenged by the S-CSCF).
+//! the reg-event subscription at the S-CSCF, a refresh (re-challenged by the S-CSCF).
 
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
@@ -292,9 +292,26 @@ fn message_goes_through_the_ims_core_with_lir() {
 /// lists the members; each copy takes the originating/LIR/terminating path on its own.
 #[test]
 fn fan_out_group_message_goes_through_the_ims_core() {
+    fan_out_through_the_ims_core(Transport::Udp);
+}
+
+/// The same with alice registered over TCP: her copies (a text part and the member list,
+/// which with a large group outgrows UDP) go over her TCP flow to the P-CSCF, which finds
+/// her by that flow, and reach bob and carol over UDP.
+#[test]
+fn fan_out_over_tcp_goes_through_the_ims_core() {
+    fan_out_through_the_ims_core(Transport::Tcp);
+}
+
+/// alice (registered over `transport`) sends "hello friends" to the group friends in
+/// client fan-out mode; bob and carol each get their copy filed with the group and answer
+/// 200.
+fn fan_out_through_the_ims_core(transport: Transport) {
     let _serial = one_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
-    let mut alice = registered_phone(alice(&core));
+    let mut account = alice(&core);
+    account.transport = transport;
+    let mut alice = registered_phone(account);
     let mut bob = registered_phone(bob(&core));
     let mut carol = registered_phone(carol(&core));
     let members = vec![
