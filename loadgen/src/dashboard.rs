@@ -680,6 +680,75 @@ impl Live {
     }
 }
 
+/// Log lines held while the dashboard owns the terminal (`None`: write to stderr).
+static HELD_LOGS: std::sync::Mutex<Option<Vec<u8>>> = std::sync::Mutex::new(None);
+/// Most log bytes held; later lines are dropped (and counted).
+const HELD_LIMIT: usize = 1 << 20;
+static DROPPED_LOGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The tracing writer of imsload: stderr, except while the dashboard is on screen, when
+/// lines are held and written once the terminal is restored (a line on stderr would
+/// land in the middle of the frame).
+pub fn log_writer() -> LogWriter {
+    LogWriter
+}
+
+/// See [`log_writer`].
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let mut held = HELD_LOGS
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match held.as_mut() {
+            Some(buffer) if buffer.len() + bytes.len() <= HELD_LIMIT => {
+                buffer.extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            Some(_) => {
+                DROPPED_LOGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(bytes.len())
+            }
+            None => {
+                drop(held);
+                std::io::stderr().write(bytes)
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+fn hold_logs() {
+    let mut held = HELD_LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    held.get_or_insert_with(Vec::new);
+}
+
+/// Writes the held lines to stderr and stops holding.
+fn release_logs() {
+    use std::io::Write as _;
+    let held = HELD_LOGS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take();
+    let mut stderr = std::io::stderr();
+    if let Some(buffer) = held {
+        let _ = stderr.write_all(&buffer);
+    }
+    let dropped = DROPPED_LOGS.swap(0, std::sync::atomic::Ordering::Relaxed);
+    if dropped > 0 {
+        let _ = writeln!(
+            stderr,
+            "imsload: {dropped} log lines dropped while the dashboard was on screen"
+        );
+    }
+}
+
 /// The full-screen terminal the dashboard draws on. Dropping it restores the terminal;
 /// ratatui's panic hook restores it on a panic.
 struct Screen {
@@ -689,6 +758,7 @@ struct Screen {
 impl Screen {
     /// Enters the alternate screen in raw mode (Ctrl-C then arrives as a key).
     fn enter() -> Screen {
+        hold_logs();
         Screen {
             terminal: ratatui::init(),
         }
@@ -716,6 +786,7 @@ impl Screen {
 impl Drop for Screen {
     fn drop(&mut self) {
         ratatui::restore();
+        release_logs();
     }
 }
 
@@ -962,6 +1033,18 @@ mod tests {
             errors(&metrics),
             vec![("480".to_owned(), 1), ("timeout".to_owned(), 1)]
         );
+    }
+
+    #[test]
+    fn logs_are_held_while_on_screen() {
+        use std::io::Write as _;
+        hold_logs();
+        let mut writer = log_writer();
+        writer.write_all(b"a warning\n").expect("write");
+        let held = HELD_LOGS.lock().expect("lock").clone();
+        assert_eq!(held.as_deref(), Some(&b"a warning\n"[..]));
+        release_logs();
+        assert!(HELD_LOGS.lock().expect("lock").is_none());
     }
 
     #[test]

@@ -24,7 +24,7 @@ fn main() -> ExitCode {
     let args = cli::Args::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
-        .with_writer(std::io::stderr)
+        .with_writer(dashboard::log_writer)
         .init();
     let plan = match cli::Plan::from_args(args) {
         Ok(plan) => plan,
