@@ -749,3 +749,60 @@ fn udp_registrations_send_no_crlf_pings() {
         0
     );
 }
+
+#[test]
+fn an_answer_too_big_for_udp_goes_over_tcp_as_the_same_request() {
+    // The first REGISTER fits in mtu - 200 bytes; the answer with its Authorization does
+    // not and is written again for TCP. It must be the same request: CSeq one past the
+    // first, nc=00000001 (a registrar counting nonce uses would refuse 2).
+    let start = Instant::now();
+    let mut network = SimNetwork::new(start, 31);
+    network.record = true;
+    let registrar = network.add_peer(addr(REGISTRAR), Registrar::new("ims.test"));
+    network
+        .peer_mut::<Registrar>(registrar)
+        .unwrap()
+        .add_user("alice", "secret");
+    let config = EngineConfig {
+        mtu: 750,
+        ..EngineConfig::default()
+    };
+    let phone = network.add_engine_with(
+        config,
+        &[(Transport::Udp, addr(PHONE)), (Transport::Tcp, addr(PHONE))],
+    );
+    let config = AccountConfig::new(
+        "sip:alice@ims.test",
+        "secret",
+        addr(REGISTRAR),
+        Transport::Udp,
+    );
+    let alice = network.add_account_with(phone, config).unwrap();
+    network
+        .command(phone, Command::Register { account: alice })
+        .unwrap();
+    network.run_for(Duration::from_secs(2));
+    let registers: Vec<_> = network
+        .wire()
+        .iter()
+        .filter(|r| r.from == addr(PHONE) && r.bytes.starts_with(b"REGISTER "))
+        .map(|r| (r.transport, r.bytes.clone()))
+        .collect();
+    assert_eq!(registers.len(), 2, "{registers:?}");
+    assert_eq!(registers[0].0, Transport::Udp, "the first one fits");
+    assert!(registers[0].1.len() <= 550, "{}", registers[0].1.len());
+    assert_eq!(registers[1].0, Transport::Tcp, "the answer does not");
+    assert!(registers[1].1.len() > 550);
+    let cseq = |bytes: &[u8]| with_message(bytes, |m| m.header::<CSeq>().unwrap().unwrap().seq);
+    assert_eq!(cseq(&registers[1].1), cseq(&registers[0].1) + 1);
+    let nc = with_message(&registers[1].1, |m| {
+        m.header::<Authorization>().unwrap().unwrap().nc()
+    });
+    assert_eq!(nc, Some(1));
+    assert!(
+        network
+            .events(phone)
+            .iter()
+            .any(|e| matches!(e, Event::Registered { .. }))
+    );
+}

@@ -147,11 +147,18 @@ impl Engine {
                 && bytes.len() > mtu_limit
                 && let Some(tcp) = self.local_for(Transport::Tcp, remote)
             {
+                // The same request again: same CSeq and nonce count.
+                if let Some(account) = self.accounts.get_mut(id.index()) {
+                    account.registration.unwrite();
+                }
                 transport = Transport::Tcp;
                 local = tcp;
                 continue;
             }
             break;
+        }
+        if let Some(account) = self.accounts.get_mut(id.index()) {
+            account.registration.sent();
         }
         let key = self.start_client(
             now,

@@ -433,6 +433,24 @@ impl Registration {
         }
     }
 
+    /// Takes back what the last [`write_register`](Self::write_register) consumed (its
+    /// CSeq and one nonce count per challenge), so that the REGISTER can be written again,
+    /// e.g. for TCP when it was too big for UDP (RFC 3261 §18.1.1): the registrar then
+    /// sees `nc=00000001` on the first answer to its challenge, not 2.
+    pub(crate) fn unwrite(&mut self) {
+        self.cseq = self.cseq.wrapping_sub(1);
+        for cached in &mut self.challenges {
+            cached.nc = cached.nc.saturating_sub(1);
+        }
+    }
+
+    /// The REGISTER last written is on its way: an `auts` it carried is not sent again.
+    pub(crate) fn sent(&mut self) {
+        for cached in &mut self.challenges {
+            cached.auts = None;
+        }
+    }
+
     /// Writes the next REGISTER (new CSeq) into `out`. `via` appends the complete Via
     /// value; `cnonce` makes a client nonce (16 hex digits) when a challenge with qop is
     /// answered.
@@ -539,7 +557,8 @@ impl Registration {
                 CredentialsHash::new(challenge.algorithm, username, &challenge.realm, password)
             });
             let nc = cached.nc;
-            let auts = cached.auts.take();
+            // Cleared by `sent`, not here: a REGISTER written again for TCP carries it too.
+            let auts = cached.auts.as_deref();
             if cached.empty_response {
                 writer.header_with(name, |b| write_empty_response(b, challenge, username, uri));
                 continue;
@@ -555,7 +574,7 @@ impl Registration {
                     &request,
                     cnonce,
                     nc,
-                    auts.as_deref(),
+                    auts,
                 ) {
                     tracing::error!(%error, "cannot write Authorization");
                 }
