@@ -24,15 +24,25 @@ use ims_core::im::cpim;
 use ims_core::messaging::{Messenger, message_key};
 use ims_core::store::{Aor, GroupMode, Store};
 
-#[derive(Parser, Debug)]
+#[derive(Parser)]
 #[command(about = "A chat bot: answers texts and group messages from the given senders")]
 struct Args {
     /// Address of record, e.g. sip:bob@ims.test.
     #[arg(long)]
     aor: String,
-    /// Password (or IMS_PASSWORD).
-    #[arg(long, env = "IMS_PASSWORD", hide_env_values = true)]
+    /// Password (or IMS_PASSWORD); unused with --k (IMS AKA).
+    #[arg(long, env = "IMS_PASSWORD", hide_env_values = true, default_value = "")]
     password: String,
+    /// IMS AKA: the subscriber key K (32 hex digits); registers as an IMS account.
+    #[arg(long, requires = "opc", env = "IMS_K", hide_env_values = true)]
+    k: Option<String>,
+    /// An IMS account with this private identity (e.g. carol@ims.test): the first
+    /// REGISTER names it (TS 24.229) and Digest answers use it as the username.
+    #[arg(long)]
+    impi: Option<String>,
+    /// IMS AKA: OPc (32 hex digits), with --k.
+    #[arg(long, requires = "k", env = "IMS_OPC", hide_env_values = true)]
+    opc: Option<String>,
     /// Next hop, host[:port].
     #[arg(long)]
     proxy: String,
@@ -43,6 +53,10 @@ struct Args {
     /// sip:friends@ims.test=Friends.
     #[arg(long)]
     group: Vec<String>,
+    /// Send the groups' messages one per member (client fan-out, for a core without group
+    /// support) to these members (repeatable), instead of to the group address.
+    #[arg(long = "fanout-member")]
+    fanout_members: Vec<String>,
     /// Greet this address once registered (retried every 2 s for a minute until it is
     /// online), so a newcomer's phone shows a conversation at once.
     #[arg(long)]
@@ -84,10 +98,19 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let text = format!(
+    let mut text = format!(
         "[[accounts]]\naor = {:?}\npassword = {:?}\nproxy = {:?}\n",
         args.aor, args.password, args.proxy
     );
+    if let Some(impi) = &args.impi {
+        text.push_str(&format!("auth_username = {impi:?}\n"));
+    }
+    if args.k.is_some() || args.impi.is_some() {
+        text.push_str("[accounts.ims]\n");
+    }
+    if let (Some(k), Some(opc)) = (&args.k, &args.opc) {
+        text.push_str(&format!("k = {k:?}\nopc = {opc:?}\n"));
+    }
     let mut config = Config::from_toml(&text)?;
     let settings = config.accounts.remove(0);
     let targets = next_hops(&settings, None).await?;
@@ -103,15 +126,21 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let account = driver.engine_mut().add_account(account_config)?;
     let mut messenger = Messenger::new(Store::open_in_memory()?, os_seed()?);
     let stored = messenger.attach(account, &args.aor)?;
+    let members: Vec<Aor> = args
+        .fanout_members
+        .iter()
+        .map(|m| Aor::parse(m))
+        .collect::<Result<_, _>>()?;
+    let mode = if members.is_empty() {
+        GroupMode::Network
+    } else {
+        GroupMode::Fanout
+    };
     for group in &args.group {
         let (uri, name) = group.split_once('=').ok_or("--group is URI=Name")?;
-        messenger.store_mut().create_group(
-            stored,
-            &Aor::parse(uri)?,
-            name,
-            GroupMode::Network,
-            &[],
-        )?;
+        messenger
+            .store_mut()
+            .create_group(stored, &Aor::parse(uri)?, name, mode, &members)?;
     }
     let answer: Vec<Aor> = args
         .answer
