@@ -19,13 +19,12 @@
 //! counting global allocator, and printed before the groups run. The clock is the
 //! thread's CPU clock (`iter_custom`), as in the other benches: the machine is shared.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ims_bench::alloc::{CountingAllocator, allocations};
 use ims_bench::cpu::cpu_timed;
 use ims_bench::jitter::{self, Arrival, FRAME, Network, packet_fields};
 use ims_core::media::codec::{ALaw, Codec, MuLaw};
@@ -34,48 +33,16 @@ use ims_core::rtp::{
 };
 use webrtc_util::marshal::{Marshal, Unmarshal};
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
 
-// SAFETY: every method forwards its arguments unchanged to `System`, which upholds the
-// `GlobalAlloc` contract; the counter is a relaxed atomic and never touches the memory.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller's guarantees for `layout` are passed on as they are.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as for `alloc`.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `ptr` came from this allocator, which is `System` underneath.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: `ptr` came from this allocator, which is `System` underneath.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 /// Allocations made by `iterations` calls of `f`, per call.
 fn allocations_per_call<R>(iterations: u64, mut f: impl FnMut() -> R) -> f64 {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = allocations();
     for _ in 0..iterations {
         black_box(f());
     }
-    (ALLOCATIONS.load(Ordering::Relaxed) - before) as f64 / iterations as f64
+    (allocations() - before) as f64 / iterations as f64
 }
 
 // ---------------------------------------------------------------------------------------
