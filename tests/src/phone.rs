@@ -50,8 +50,15 @@ impl Phone {
     /// 100 ms, retries after 0.5–2 s) so that a dead peer is noticed within seconds.
     #[track_caller]
     pub fn start(proxy: SocketAddr, password: &str, transport: Transport, expires: u32) -> Phone {
-        let config = EngineConfig {
-            // Short timers so a dead server is noticed in 6.4 s, not 32 s.
+        let mut account = AccountConfig::new(PHONE_AOR, password, proxy, transport);
+        account.expires = expires;
+        Phone::start_with(Phone::quick_config(), account)
+    }
+
+    /// The engine configuration [`start`](Self::start) uses: T1 = 100 ms (a dead server
+    /// is noticed in 6.4 s, not 32 s) and registration retries after 0.5–2 s.
+    pub fn quick_config() -> EngineConfig {
+        EngineConfig {
             timers: TimerConfig {
                 t1: Duration::from_millis(100),
                 ..TimerConfig::default()
@@ -62,10 +69,7 @@ impl Phone {
                 ..RegistrationPolicy::default()
             },
             ..EngineConfig::default()
-        };
-        let mut account = AccountConfig::new(PHONE_AOR, password, proxy, transport);
-        account.expires = expires;
-        Phone::start_with(config, account)
+        }
     }
 
     /// Binds a driver on `127.0.0.1` (a free port) with `config` and the one `account`.

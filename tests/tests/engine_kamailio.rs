@@ -194,24 +194,14 @@ fn re_registers_by_itself_after_kamailio_restarts_tcp() {
 #[test]
 #[allow(clippy::disallowed_methods)] // the wall clock of a test against a real peer
 fn tcp_keep_alive_pings_are_answered_and_a_silent_flow_is_replaced() {
-    use ims_core::engine::{EngineConfig, RegistrationPolicy, StreamFailure};
-    use ims_core::transaction::TimerConfig;
+    use ims_core::engine::{EngineConfig, StreamFailure};
     use ims_core::ua::AccountConfig;
     use std::time::Instant;
 
     let mut kamailio = kamailio();
     let config = EngineConfig {
-        timers: TimerConfig {
-            t1: Duration::from_millis(100),
-            ..TimerConfig::default()
-        },
-        registration: RegistrationPolicy {
-            retry_base: Duration::from_millis(500),
-            retry_max: Duration::from_secs(2),
-            ..RegistrationPolicy::default()
-        },
         keepalive: Some(Duration::from_secs(2)),
-        ..EngineConfig::default()
+        ..Phone::quick_config()
     };
     let mut account = AccountConfig::new(
         ims_tests::PHONE_AOR,
