@@ -344,6 +344,47 @@ fn redirect_moves_the_registration_to_the_contact() {
 }
 
 #[test]
+fn refresh_command_re_registers_at_once_with_the_same_call_id() {
+    let mut s = setup();
+    // Not registered yet: nothing to refresh, nothing sent.
+    s.network
+        .command(s.phone, Command::Refresh { account: s.alice })
+        .unwrap();
+    s.network.run_for(Duration::from_secs(1));
+    assert!(s.registers().is_empty());
+    s.register();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.registered_events(), 1);
+    assert_eq!(s.registers().len(), 2, "challenged, then answered");
+    let at = s.network.now();
+    s.network
+        .command(s.phone, Command::Refresh { account: s.alice })
+        .unwrap();
+    s.network.run_for(Duration::from_secs(1));
+    let registers = s.registers();
+    assert_eq!(registers.len(), 3, "one REGISTER for the refresh");
+    assert_eq!(registers[2].0, (at - s.start).as_millis(), "sent at once");
+    let call_id = |bytes: &[u8]| {
+        with_message(bytes, |m| {
+            m.header::<CallId>().unwrap().unwrap().0.to_owned()
+        })
+    };
+    assert_eq!(call_id(&registers[2].1), call_id(&registers[0].1));
+    with_message(&registers[2].1, |m| {
+        assert_eq!(m.header::<Authorization>().unwrap().unwrap().nc(), Some(2));
+    });
+    assert_eq!(s.registered_events(), 2);
+    assert!(s.failures().is_empty());
+    // The refresh timer starts again from the new 2xx (2 s in): 30 s before its expiry
+    // (600 s), at 572 s, not at 571 s as the first registration's timer would have.
+    s.network
+        .run_until(s.start + Duration::from_millis(571_500));
+    assert_eq!(s.registers().len(), 3, "the first timer is gone");
+    s.network.run_until(s.start + Duration::from_secs(573));
+    assert_eq!(s.registers().len(), 4, "the refresh's own timer fired");
+}
+
+#[test]
 fn unregister_sends_expires_zero_and_removes_the_binding() {
     let mut s = setup();
     s.register();

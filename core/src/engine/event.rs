@@ -22,6 +22,14 @@ pub enum Command {
         /// Which account.
         account: AccountId,
     },
+    /// Refresh the registration now instead of at its refresh timer (a re-registration,
+    /// RFC 3261 §10.2.4); ignored unless the account is registered with no REGISTER in
+    /// flight. Outcome: [`Event::Registering`], then [`Event::Registered`] or
+    /// [`Event::RegistrationFailed`].
+    Refresh {
+        /// Which account.
+        account: AccountId,
+    },
     /// Answer a request handed up as [`Event::IncomingRequest`].
     Respond {
         /// The server transaction named in the event.

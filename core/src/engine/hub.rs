@@ -310,6 +310,10 @@ impl Engine {
                 self.check_account(account)?;
                 self.unregister(now, account);
             }
+            Command::Refresh { account } => {
+                self.check_account(account)?;
+                self.refresh_now(now, account);
+            }
             Command::Respond {
                 transaction,
                 status,

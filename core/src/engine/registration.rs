@@ -47,6 +47,22 @@ impl Engine {
         self.send_register(now, id);
     }
 
+    /// `Command::Refresh`: a registered account with nothing in flight refreshes now.
+    pub(super) fn refresh_now(&mut self, now: Instant, id: AccountId) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let registration = &mut account.registration;
+        if registration.goal != Goal::Registered
+            || registration.transaction.is_some()
+            || !matches!(registration.state, RegistrationState::Registered { .. })
+        {
+            return;
+        }
+        registration.wake_at = None;
+        self.send_register(now, id);
+    }
+
     /// `Command::Unregister`.
     pub(super) fn unregister(&mut self, now: Instant, id: AccountId) {
         let Some(account) = self.accounts.get_mut(id.index()) else {
