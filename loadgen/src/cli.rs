@@ -26,6 +26,12 @@ EXAMPLES:
     imsload register -t 127.0.0.1:5060 --inf users.csv -r 100
     users.csv:  SEQUENTIAL
                 alice0;ims.test;[authentication username=alice0@ims.test password=x]
+                bob;ims.test;[authentication username=bob@ims.test aka_K=HEX32 aka_OPc=HEX32]
+    (IMS AKA: aka_K with aka_OPc or aka_OP, 32 hex digits each; aka_AMF optional, 4 digits)
+
+  1,000 users with IMS AKA through the local IMS core's P-CSCF (scripts/ims-core), keys
+  derived from each number as imshss's --pattern subscribers have them, IMPI vuN@ims.test:
+    imsload register -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived -r 200
 
 Every scenario registers its users first (at --register-rate), runs, and de-registers them
 at the end; Ctrl-C (or SIGTERM) de-registers too (a second one stops at once).
@@ -54,8 +60,18 @@ pub struct Args {
     /// Digest password for --users (and for injection lines without one).
     #[arg(long, env = "IMSLOAD_PASSWORD", hide_env_values = true)]
     pub password: Option<String>,
+    /// IMS AKA for --users: K and OPc of each user derived from its number in the range,
+    /// as imshss's pattern subscribers have them (`imshss --pattern`); no password needed.
+    #[arg(long, conflicts_with = "inf")]
+    pub aka_derived: bool,
+    /// The private identity (IMPI, the authentication user name) of --users, `{user}` and
+    /// `{domain}` standing for the user's parts. Default: the user part, or
+    /// `{user}@{domain}` with --aka-derived.
+    #[arg(long, value_name = "FORM", conflicts_with = "inf")]
+    pub impi: Option<String>,
     /// A SIPp injection file: first line SEQUENTIAL or RANDOM, then
-    /// `user;domain;[authentication username=U password=P]` per line.
+    /// `user;domain;[authentication username=U password=P]` per line (or, for IMS AKA,
+    /// `aka_K=HEX aka_OPc=HEX` or `aka_K=HEX aka_OP=HEX`, optionally `aka_AMF=HEX`).
     #[arg(long, value_name = "FILE", conflicts_with = "users")]
     pub inf: Option<PathBuf>,
     /// Use only the first N users.
@@ -309,7 +325,14 @@ impl Plan {
             (Some(path), _) => {
                 users::read_injection(path, args.password.as_deref(), seed.unwrap_or(0))?
             }
-            (None, Some(pattern)) => users::expand_pattern(pattern, args.password.as_deref())?,
+            (None, Some(pattern)) => users::expand_pattern(
+                pattern,
+                &users::PatternAuth {
+                    password: args.password.as_deref(),
+                    aka_derived: args.aka_derived,
+                    impi: args.impi.as_deref(),
+                },
+            )?,
             (None, None) => {
                 return invalid("give --users PATTERN (with --password) or --inf FILE".into());
             }
@@ -539,5 +562,34 @@ mod tests {
         ];
         let error = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap_err();
         assert!(error.to_string().contains("needs at least"), "{error}");
+    }
+
+    #[test]
+    fn aka_derived_users_need_no_password_and_get_an_impi() {
+        let argv = [
+            "imsload",
+            "register",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "vu{0..3}@ims.test",
+            "--aka-derived",
+        ];
+        let plan = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap();
+        assert!(plan.users.iter().all(|user| user.aka.is_some()));
+        assert_eq!(plan.users[3].auth_username.as_deref(), Some("vu3@ims.test"));
+        let argv = [
+            "imsload",
+            "register",
+            "-t",
+            "127.0.0.1:5060",
+            "--inf",
+            "users.csv",
+            "--aka-derived",
+        ];
+        assert!(
+            Args::try_parse_from(argv).is_err(),
+            "--aka-derived is for --users"
+        );
     }
 }

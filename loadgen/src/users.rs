@@ -1,12 +1,16 @@
-//! Where the virtual users come from: a pattern (`vu{0..9999}@ims.test` with one password)
-//! or a SIPp-compatible injection file (first line `SEQUENTIAL` or `RANDOM`, then one user
-//! per line with `;`-separated fields).
+//! Where the virtual users come from: a pattern (`vu{0..9999}@ims.test` with one password,
+//! or with IMS AKA keys derived from each user's number as imshss derives them) or a
+//! SIPp-compatible injection file (first line `SEQUENTIAL` or `RANDOM`, then one user per
+//! line with `;`-separated fields, Digest or AKA credentials in the third).
 
 use std::path::{Path, PathBuf};
 
+use ims_core::auth::aka::decode_hex;
+use ims_core::auth::{AkaError, AkaKeys, Milenage};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
+use zeroize::{Zeroize, Zeroizing};
 
 /// Most users one run takes (a typo such as `{0..99999999}` fails early, not in the allocator).
 pub const MAX_USERS: usize = 1_000_000;
@@ -20,8 +24,10 @@ pub struct User {
     pub domain: String,
     /// The authentication user name, when it differs from `user`.
     pub auth_username: Option<String>,
-    /// The Digest password.
+    /// The Digest password (empty for a user with AKA keys only).
     pub password: String,
+    /// The ISIM's keys for IMS AKA (AKAv1-/AKAv2-MD5 challenges), if the user has them.
+    pub aka: Option<AkaCredentials>,
 }
 
 impl std::fmt::Debug for User {
@@ -31,7 +37,66 @@ impl std::fmt::Debug for User {
             .field("domain", &self.domain)
             .field("auth_username", &self.auth_username)
             .field("password", &"***")
+            .field("aka", &self.aka)
             .finish()
+    }
+}
+
+/// A user's AKA keys: K, OPc (OP is turned into OPc when read) and AMF. `Debug` shows
+/// `***` for K and OPc; both are zeroed on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AkaCredentials {
+    k: [u8; 16],
+    opc: [u8; 16],
+    amf: [u8; 2],
+}
+
+impl AkaCredentials {
+    /// From K and OPc.
+    pub fn with_opc(k: [u8; 16], opc: [u8; 16], amf: [u8; 2]) -> AkaCredentials {
+        AkaCredentials { k, opc, amf }
+    }
+
+    /// From K and OP: OPc = E_K(OP) ⊕ OP, computed by ims-core's Milenage.
+    pub fn with_op(k: [u8; 16], op: &[u8; 16], amf: [u8; 2]) -> AkaCredentials {
+        let opc = Zeroizing::new(Milenage::with_op(&k, op).opc());
+        AkaCredentials::with_opc(k, *opc, amf)
+    }
+
+    /// The keys of imshss's pattern subscriber `index` (`--pattern vu{A..B}@DOMAIN`): K
+    /// and OP from [`ims_hss::subscriber::pattern_keys`], AMF 0000.
+    pub fn derived(index: u32) -> AkaCredentials {
+        let (k, op) = ims_hss::subscriber::pattern_keys(index);
+        let k = Zeroizing::new(k);
+        AkaCredentials::with_op(*k, &op, [0, 0])
+    }
+
+    /// The keys as the engine's account configuration takes them.
+    pub fn keys(&self) -> AkaKeys {
+        AkaKeys::from_milenage(Milenage::with_opc(&self.k, &self.opc), self.amf)
+    }
+
+    /// OPc (to compare with a known value in tests).
+    #[cfg(test)]
+    fn opc(&self) -> [u8; 16] {
+        self.opc
+    }
+}
+
+impl std::fmt::Debug for AkaCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AkaCredentials {{ k: ***, opc: ***, amf: {:02x}{:02x} }}",
+            self.amf[0], self.amf[1]
+        )
+    }
+}
+
+impl Drop for AkaCredentials {
+    fn drop(&mut self) {
+        self.k.zeroize();
+        self.opc.zeroize();
     }
 }
 
@@ -93,9 +158,35 @@ pub enum UsersError {
     },
 }
 
+/// How the users of a `--users` pattern authenticate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PatternAuth<'a> {
+    /// The Digest password of every user.
+    pub password: Option<&'a str>,
+    /// AKA keys derived from each user's number as imshss's pattern subscribers have them
+    /// ([`AkaCredentials::derived`]); then no password is needed.
+    pub aka_derived: bool,
+    /// The private identity (authentication user name), `{user}` and `{domain}` standing
+    /// for the user's parts, e.g. `{user}@{domain}`. Default: the user part, or
+    /// `{user}@{domain}` with derived AKA keys (imshss's pattern subscribers are named so).
+    pub impi: Option<&'a str>,
+}
+
+#[cfg(test)]
+impl<'a> PatternAuth<'a> {
+    /// Digest with one password for all.
+    fn password(password: &'a str) -> PatternAuth<'a> {
+        PatternAuth {
+            password: Some(password),
+            ..PatternAuth::default()
+        }
+    }
+}
+
 /// Expands `vu{0..9999}@ims.test` (an optional `sip:` prefix, at most one `{A..B}` range,
-/// zero-padded when `A` is written with leading zeros, e.g. `{0000..9999}`).
-pub fn expand_pattern(pattern: &str, password: Option<&str>) -> Result<Vec<User>, UsersError> {
+/// zero-padded when `A` is written with leading zeros, e.g. `{0000..9999}`), every user
+/// with the credentials `auth` describes.
+pub fn expand_pattern(pattern: &str, auth: &PatternAuth<'_>) -> Result<Vec<User>, UsersError> {
     let error = |reason| UsersError::Pattern {
         pattern: pattern.to_owned(),
         reason,
@@ -106,8 +197,9 @@ pub fn expand_pattern(pattern: &str, password: Option<&str>) -> Result<Vec<User>
         .ok_or_else(|| error("expected USER@DOMAIN, e.g. vu{0..9999}@ims.test"))?;
     check_token(domain)
         .map_err(|_| error("the domain is empty or has a character not allowed in a host"))?;
-    let names: Vec<String> = match user.find('{') {
-        None => vec![user.to_owned()],
+    // Each name with its number in the range (none without a range).
+    let names: Vec<(String, Option<u64>)> = match user.find('{') {
+        None => vec![(user.to_owned(), None)],
         Some(open) => {
             let close = user
                 .find('}')
@@ -140,23 +232,64 @@ pub fn expand_pattern(pattern: &str, password: Option<&str>) -> Result<Vec<User>
             } else {
                 0
             };
+            if auth.aka_derived && width > 0 {
+                return Err(error(
+                    "derived AKA keys need an unpadded range such as {0..999}: imshss names its pattern subscribers vu7, not vu007",
+                ));
+            }
             (start..=end)
-                .map(|n| format!("{prefix}{n:0width$}{suffix}"))
+                .map(|n| (format!("{prefix}{n:0width$}{suffix}"), Some(n)))
                 .collect()
         }
     };
+    if auth.aka_derived
+        && names
+            .last()
+            .is_none_or(|(_, n)| n.is_none_or(|n| n > u64::from(u32::MAX)))
+    {
+        return Err(error(
+            "derived AKA keys need a {A..B} range of numbers up to 4294967295 (the keys follow from the number)",
+        ));
+    }
+    let impi_form = match (auth.impi, auth.aka_derived) {
+        (Some(form), _) => Some(form),
+        (None, true) => Some("{user}@{domain}"),
+        (None, false) => None,
+    };
+    if let Some(form) = impi_form
+        && (!form.contains("{user}")
+            || form.trim().is_empty()
+            || form.contains(char::is_whitespace))
+    {
+        return Err(error(
+            "the IMPI form must contain {user} and no spaces, e.g. {user}@{domain}",
+        ));
+    }
     let mut users = Vec::with_capacity(names.len());
-    for name in names {
+    for (name, number) in names {
         check_token(&name)
             .map_err(|_| error("the user part is empty or has a character not allowed in it"))?;
-        let password = password.ok_or_else(|| UsersError::NoPassword {
-            user: format!("{name}@{domain}"),
-        })?;
+        let aka = match number.and_then(|n| u32::try_from(n).ok()) {
+            Some(index) if auth.aka_derived => Some(AkaCredentials::derived(index)),
+            _ => None,
+        };
+        let password = match (auth.password, &aka) {
+            (Some(password), _) => password.to_owned(),
+            (None, Some(_)) => String::new(),
+            (None, None) => {
+                return Err(UsersError::NoPassword {
+                    user: format!("{name}@{domain}"),
+                });
+            }
+        };
+        let auth_username =
+            impi_form.map(|form| form.replace("{user}", &name).replace("{domain}", domain));
         users.push(User {
             user: name,
             domain: domain.to_owned(),
-            auth_username: None,
-            password: password.to_owned(),
+            auth_username,
+            password,
+            aka,
         });
     }
     Ok(users)
@@ -234,7 +367,7 @@ pub fn parse_injection(
     Ok(users)
 }
 
-/// `user;domain[;[authentication username=U password=P]]`.
+/// `user;domain[;[authentication username=U password=P aka_K=HEX aka_OPc=HEX ...]]`.
 fn parse_line(line: &str, default_password: Option<&str>) -> Result<User, String> {
     const EXPECTED: &str = "expected `user;domain;[authentication username=U password=P]`";
     let mut fields = line.split(';').map(str::trim);
@@ -246,6 +379,7 @@ fn parse_line(line: &str, default_password: Option<&str>) -> Result<User, String
     check_token(domain).map_err(|c| format!("domain {domain:?}: {c}"))?;
     let mut auth_username = None;
     let mut password = None;
+    let mut aka = AkaFields::default();
     if let Some(field) = fields.next().filter(|f| !f.is_empty()) {
         let inner = field
             .strip_prefix("[authentication")
@@ -257,36 +391,97 @@ fn parse_line(line: &str, default_password: Option<&str>) -> Result<User, String
             let (key, value) = pair
                 .split_once('=')
                 .ok_or_else(|| format!("{pair:?} in the authentication field is not KEY=VALUE"))?;
-            match key {
-                "username" => auth_username = Some(value.to_owned()),
-                "password" => password = Some(value.to_owned()),
-                "aka_K" | "aka_k" | "aka_OP" | "aka_op" | "aka_OPc" | "aka_opc" | "aka_AMF"
-                | "aka_amf" => {
-                    return Err(format!(
-                        "{key}: AKA keys in the injection file are not supported yet (Digest only)"
-                    ));
-                }
+            let slot = match key {
+                "username" => &mut auth_username,
+                "password" => &mut password,
+                "aka_K" | "aka_k" => &mut aka.k,
+                "aka_OP" | "aka_op" => &mut aka.op,
+                "aka_OPc" | "aka_opc" | "aka_OPC" => &mut aka.opc,
+                "aka_AMF" | "aka_amf" => &mut aka.amf,
                 other => return Err(format!("unknown authentication key {other:?}")),
+            };
+            if slot.is_some() {
+                return Err(format!("{key} is given twice"));
             }
+            *slot = Some(Zeroizing::new(value.to_owned()));
         }
     }
     if let Some(extra) = fields.find(|f| !f.is_empty()) {
         return Err(format!("{EXPECTED}; unexpected extra field {extra:?}"));
     }
-    let password = password
-        .or_else(|| default_password.map(str::to_owned))
-        .ok_or_else(|| {
-            format!("no password for {user}@{domain}: add password=... or give --password")
-        })?;
+    let aka = aka.credentials()?;
+    let password = match (password, default_password, &aka) {
+        (Some(password), _, _) => String::clone(&password),
+        (None, Some(password), _) => password.to_owned(),
+        (None, None, Some(_)) => String::new(),
+        (None, None, None) => {
+            return Err(format!(
+                "no password for {user}@{domain}: add password=... (or aka_K and aka_OPc) or give --password"
+            ));
+        }
+    };
     // SIPp files often carry the whole AOR as the authentication user name; the engine
     // sends what is given, so keep it as written.
-    let auth_username = auth_username.filter(|name| name != user);
+    let auth_username = auth_username
+        .map(|name| String::clone(&name))
+        .filter(|name| name != user);
     Ok(User {
         user: user.to_owned(),
         domain: domain.to_owned(),
         auth_username,
         password,
+        aka,
     })
+}
+
+/// The `aka_*` values of an authentication field, as written.
+#[derive(Default)]
+struct AkaFields {
+    k: Option<Zeroizing<String>>,
+    op: Option<Zeroizing<String>>,
+    opc: Option<Zeroizing<String>>,
+    amf: Option<Zeroizing<String>>,
+}
+
+impl AkaFields {
+    /// K with one of OP or OPc (32 hex digits each, `0x` allowed), AMF optional (4 hex
+    /// digits, default 0000); none of them: no AKA.
+    fn credentials(&self) -> Result<Option<AkaCredentials>, String> {
+        let hex_error = |key: &str, error: AkaError| format!("aka_{key}: {error}");
+        let Some(k) = &self.k else {
+            if self.op.is_some() || self.opc.is_some() || self.amf.is_some() {
+                return Err("aka_OP, aka_OPc and aka_AMF need aka_K".to_owned());
+            }
+            return Ok(None);
+        };
+        let k = Zeroizing::new(decode_hex::<16>("K", strip_0x(k)).map_err(|e| hex_error("K", e))?);
+        let amf = match &self.amf {
+            Some(amf) => decode_hex::<2>("AMF", strip_0x(amf)).map_err(|e| hex_error("AMF", e))?,
+            None => [0, 0],
+        };
+        match (&self.op, &self.opc) {
+            (Some(op), None) => {
+                let op = Zeroizing::new(
+                    decode_hex::<16>("OP", strip_0x(op)).map_err(|e| hex_error("OP", e))?,
+                );
+                Ok(Some(AkaCredentials::with_op(*k, &op, amf)))
+            }
+            (None, Some(opc)) => {
+                let opc = Zeroizing::new(
+                    decode_hex::<16>("OPc", strip_0x(opc)).map_err(|e| hex_error("OPc", e))?,
+                );
+                Ok(Some(AkaCredentials::with_opc(*k, *opc, amf)))
+            }
+            _ => Err("aka_K needs exactly one of aka_OP and aka_OPc".to_owned()),
+        }
+    }
+}
+
+/// A hex value without its `0x` prefix (SIPp files often write one).
+fn strip_0x(text: &str) -> &str {
+    text.strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text)
 }
 
 /// A user part or host: non-empty, no whitespace and none of `@ ; : < > " { } [ ] \ /`.
@@ -317,7 +512,8 @@ mod tests {
 
     #[test]
     fn a_pattern_expands_its_range_in_order() {
-        let users = expand_pattern("vu{0..9999}@ims.test", Some("secret")).unwrap();
+        let users =
+            expand_pattern("vu{0..9999}@ims.test", &PatternAuth::password("secret")).unwrap();
         assert_eq!(users.len(), 10_000);
         assert_eq!(users[0].aor(), "sip:vu0@ims.test");
         assert_eq!(users[9_999].user, "vu9999");
@@ -326,7 +522,8 @@ mod tests {
 
     #[test]
     fn a_zero_padded_range_keeps_its_width() {
-        let users = expand_pattern("sip:u{007..010}x@example.org", Some("p")).unwrap();
+        let users =
+            expand_pattern("sip:u{007..010}x@example.org", &PatternAuth::password("p")).unwrap();
         let names: Vec<&str> = users.iter().map(|u| u.user.as_str()).collect();
         assert_eq!(names, ["u007x", "u008x", "u009x", "u010x"]);
     }
@@ -342,12 +539,15 @@ mod tests {
             ("vu{0-9}@ims.test", "{A..B}"),
             ("vu{0..9}@", "domain"),
         ] {
-            let error = expand_pattern(pattern, Some("p")).unwrap_err().to_string();
+            let error = expand_pattern(pattern, &PatternAuth::password("p"))
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(needle), "{pattern}: {error}");
         }
-        let error = expand_pattern("vu{0..99999999}@ims.test", Some("p")).unwrap_err();
+        let error =
+            expand_pattern("vu{0..99999999}@ims.test", &PatternAuth::password("p")).unwrap_err();
         assert!(matches!(error, UsersError::TooMany { .. }), "{error}");
-        let error = expand_pattern("vu{0..1}@ims.test", None).unwrap_err();
+        let error = expand_pattern("vu{0..1}@ims.test", &PatternAuth::default()).unwrap_err();
         assert!(matches!(error, UsersError::NoPassword { .. }), "{error}");
     }
 
@@ -403,7 +603,7 @@ mod tests {
             (
                 "SEQUENTIAL\nalice;ims.test;[authentication aka_K=00]\n",
                 2,
-                "AKA",
+                "aka_K: K: ",
             ),
         ];
         for (text, line, needle) in cases {
@@ -429,5 +629,208 @@ mod tests {
         );
         let error = parse_injection("SEQUENTIAL\n", path(), None, 1).unwrap_err();
         assert!(matches!(error, UsersError::Empty { .. }), "{error}");
+    }
+    /// TS 35.208 test set 1.
+    const K1: &str = "465b5ce8b199b49faa5f0a2ee238a6bc";
+    const OP1: &str = "cdc202d5123e20f62b6d676ac72cb318";
+    const OPC1: &str = "cd63cb71954a9f4e48a5994e37a02baf";
+
+    fn bytes(hex: &str) -> [u8; 16] {
+        decode_hex("test", hex).unwrap()
+    }
+
+    #[test]
+    fn aka_keys_in_an_injection_file_give_k_and_opc() {
+        let text = format!(
+            "SEQUENTIAL\n\
+             alice;ims.test;[authentication username=alice@ims.test aka_K={K1} aka_OPc={OPC1}]\n\
+             bob;ims.test;[authentication username=bob@ims.test aka_K=0x{K1} aka_OP=0x{OP1} aka_AMF=8000]\n\
+             carol;ims.test;[authentication username=carol@ims.test password=c aka_k={K1} aka_opc={OPC1} aka_amf=b9b9]\n"
+        );
+        let users = parse_injection(&text, path(), None, 1).unwrap();
+        assert_eq!(users.len(), 3);
+        let alice = users[0].aka.as_ref().expect("alice has AKA keys");
+        assert_eq!(alice.opc(), bytes(OPC1));
+        assert_eq!(alice.keys().amf(), [0, 0], "AMF defaults to 0000");
+        assert_eq!(users[0].password, "", "AKA only: no password needed");
+        assert_eq!(users[0].auth_username.as_deref(), Some("alice@ims.test"));
+        let bob = users[1].aka.as_ref().expect("bob has AKA keys");
+        assert_eq!(
+            bob.opc(),
+            bytes(OPC1),
+            "OP is turned into OPc with Milenage"
+        );
+        assert_ne!(bob, alice, "another AMF");
+        assert_eq!(bob.keys().amf(), [0x80, 0]);
+        assert_eq!(users[2].password, "c", "both a password and AKA keys");
+        assert_eq!(
+            users[2].aka.as_ref().map(|a| a.keys().amf()),
+            Some([0xb9, 0xb9])
+        );
+    }
+
+    #[test]
+    fn aka_keys_are_never_shown() {
+        let text = format!(
+            "SEQUENTIAL\nalice;ims.test;[authentication username=alice@ims.test aka_K={K1} aka_OPc={OPC1} aka_AMF=8001]\n"
+        );
+        let users = parse_injection(&text, path(), None, 1).unwrap();
+        let shown = format!("{users:?}");
+        assert!(shown.contains("k: ***, opc: ***, amf: 8001"), "{shown}");
+        for secret in [K1, OPC1, "46, 91", "70, 91"] {
+            assert!(!shown.to_ascii_lowercase().contains(secret), "{shown}");
+        }
+    }
+
+    #[test]
+    fn bad_aka_values_name_their_line_and_field() {
+        let good_k = format!("aka_K={K1}");
+        let cases = [
+            // 31 hex digits: wrong length.
+            (format!("aka_K={} aka_OPc={OPC1}", &K1[1..]), "aka_K: K: "),
+            (
+                format!("{good_k} aka_OPc={}", &OPC1[..30]),
+                "aka_OPc: OPc: ",
+            ),
+            (format!("{good_k} aka_OPc={OPC1}00"), "aka_OPc: OPc: "),
+            // A letter that is no hex digit.
+            (format!("aka_K=g{} aka_OPc={OPC1}", &K1[1..]), "aka_K: K: "),
+            (format!("{good_k} aka_OP=x{}", &OP1[1..]), "aka_OP: OP: "),
+            (
+                format!("{good_k} aka_OPc={OPC1} aka_AMF=800"),
+                "aka_AMF: AMF: ",
+            ),
+            (
+                format!("{good_k} aka_OPc={OPC1} aka_AMF=zz00"),
+                "aka_AMF: AMF: ",
+            ),
+            (good_k.clone(), "exactly one of aka_OP and aka_OPc"),
+            (
+                format!("{good_k} aka_OP={OP1} aka_OPc={OPC1}"),
+                "exactly one",
+            ),
+            (format!("aka_OPc={OPC1}"), "need aka_K"),
+            (format!("{good_k} aka_K={K1} aka_OPc={OPC1}"), "twice"),
+        ];
+        for (field, needle) in cases {
+            let text = format!(
+                "SEQUENTIAL\nok;ims.test;[authentication password=p]\nbad;ims.test;[authentication {field}]\n"
+            );
+            let error = parse_injection(&text, path(), None, 1).unwrap_err();
+            let message = error.to_string();
+            assert!(
+                matches!(error, UsersError::Line { line: 3, .. }),
+                "{field}: {message}"
+            );
+            assert!(message.starts_with("users.csv:3: "), "{message}");
+            assert!(message.contains(needle), "{field}: {message}");
+            assert!(!message.contains(OPC1), "no key in the message: {message}");
+        }
+        let error = parse_injection(
+            &format!(
+                "SEQUENTIAL\nbad;ims.test;[authentication aka_K={} aka_OPc={OPC1}]\n",
+                &K1[2..]
+            ),
+            path(),
+            None,
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("30"), "the length found is named: {error}");
+    }
+
+    #[test]
+    fn a_pattern_with_derived_keys_matches_imshss_pattern_subscribers() {
+        let users = expand_pattern(
+            "vu{0..999}@ims.test",
+            &PatternAuth {
+                aka_derived: true,
+                ..PatternAuth::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(users.len(), 1000);
+        assert_eq!(users[7].auth_username.as_deref(), Some("vu7@ims.test"));
+        assert_eq!(users[7].aor(), "sip:vu7@ims.test");
+        assert_eq!(users[7].password, "");
+        // Subscriber 0 has TS 35.208 set 1's K and OP, so set 1's OPc.
+        assert_eq!(
+            users[0].aka.as_ref().map(AkaCredentials::opc),
+            Some(bytes(OPC1))
+        );
+        for index in [0u32, 7, 999] {
+            let (k, op) = ims_hss::subscriber::pattern_keys(index);
+            let expected = Milenage::with_op(&k, &op);
+            let ours = users[index as usize]
+                .aka
+                .as_ref()
+                .unwrap()
+                .keys()
+                .milenage();
+            assert_eq!(ours.opc(), expected.opc(), "user {index}");
+            let rand = [index as u8; 16];
+            assert_eq!(
+                ours.f2345(&rand),
+                expected.f2345(&rand),
+                "same K for user {index}"
+            );
+        }
+        assert_ne!(users[1].aka, users[2].aka);
+    }
+
+    #[test]
+    fn the_impi_form_names_the_private_identity() {
+        let users = expand_pattern(
+            "vu{5..6}@ims.test",
+            &PatternAuth {
+                password: Some("p"),
+                impi: Some("{user}.private@{domain}"),
+                ..PatternAuth::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            users[1].auth_username.as_deref(),
+            Some("vu6.private@ims.test")
+        );
+        assert_eq!(users[1].aka, None);
+        let digest = expand_pattern("vu{5..6}@ims.test", &PatternAuth::password("p")).unwrap();
+        assert_eq!(
+            digest[0].auth_username, None,
+            "Digest: the user part, as before"
+        );
+        for (pattern, impi, needle) in [
+            ("vu{000..999}@ims.test", None, "unpadded"),
+            ("alice@ims.test", None, "{A..B} range"),
+            ("vu{0..4294967296}@ims.test", None, "TooMany"),
+            ("vu{0..9}@ims.test", Some("{domain}"), "must contain {user}"),
+            (
+                "vu{0..9}@ims.test",
+                Some("{user} @x"),
+                "must contain {user}",
+            ),
+        ] {
+            let error = expand_pattern(
+                pattern,
+                &PatternAuth {
+                    aka_derived: true,
+                    impi,
+                    ..PatternAuth::default()
+                },
+            )
+            .unwrap_err();
+            let message = format!("{error} {error:?}");
+            assert!(message.contains(needle), "{pattern}: {message}");
+        }
+        let error = expand_pattern(
+            "vu{4294967290..4294967296}@ims.test",
+            &PatternAuth {
+                aka_derived: true,
+                ..PatternAuth::default()
+            },
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("4294967295"), "{error}");
     }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ims_core::engine::{Command, Engine, EngineConfig, Event};
 use ims_core::transport::{Transmit, Transport};
-use ims_core::ua::{AccountConfig, AccountId};
+use ims_core::ua::{AccountConfig, AccountId, ImsConfig};
 
 use crate::cli::Plan;
 use crate::metrics::{EngineCounters, Kind, Metrics};
@@ -104,6 +104,12 @@ impl Worker {
                 AccountConfig::new(&user.aor(), &user.password, plan.target, plan.transport);
             account.auth_username.clone_from(&user.auth_username);
             account.expires = plan.expires;
+            if let Some(aka) = &user.aka {
+                account.ims = Some(Box::new(ImsConfig {
+                    aka: Some(aka.keys()),
+                    ..ImsConfig::default()
+                }));
+            }
             let id = engine
                 .add_account(account)
                 .map_err(|e| setup(format!("{}: {e}", user.aor())))?;
