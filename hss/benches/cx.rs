@@ -106,6 +106,7 @@ fn hss() -> Hss {
         max_message: 65_536,
         max_auth_items: 8,
         origin_state_id: 1,
+        akav2_authorization: Default::default(),
     };
     Hss::new(config, subscribers, RandSource::seeded([9; 32]))
 }

@@ -10,12 +10,20 @@
 //!   User-Data-Already-Available says.
 //! - A MAR whose AUTS fails MAC-S is answered DIAMETER_AUTHORIZATION_REJECTED (5003).
 //! - A Digest subscriber is answered with SIP Digest whatever scheme the MAR names:
-//!   Kamailio's S-CSCF asks for its configured default (AKAv1) when the REGISTER names no
-//!   algorithm, as the first REGISTER of TS 24.229 does not, and then takes the scheme of
-//!   the answer. An AKA subscriber asked for a Digest scheme still gets
+//!   Kamailio's S-CSCF asks for its configured default (an AKA version, or `unknown` when
+//!   configured `HSS-Selected` as scripts/ims-core does) and then takes the scheme of the
+//!   answer. An AKA subscriber asked for a Digest scheme still gets
 //!   DIAMETER_ERROR_AUTH_SCHEME_NOT_SUPPORTED.
+//! - A MAR that leaves the scheme to the HSS (`unknown`, `HSS-Selected` or empty) gets the
+//!   subscriber's own AKA version (AKAv1-MD5 unless the subscriber says AKAv2-MD5).
+//! - For `Digest-AKAv2-MD5` the SIP-Authorization of each item holds, by default, the
+//!   RFC 4169 password (base64 of PRF(XRES || IK || CK)) rather than XRES
+//!   ([`Akav2Authorization`]): Kamailio's S-CSCF uses SIP-Authorization as the Digest
+//!   password for both AKA versions and does not derive the AKAv2 one itself.
 
 use tracing::debug;
+
+use ims_core::auth::aka::{self as aka, AkaVersion};
 
 use crate::avp::{self, Avp, FLAG_MANDATORY};
 use crate::dictionary::{VENDOR_3GPP, base, command, cx, experimental, result};
@@ -241,9 +249,13 @@ impl Hss {
             impu.as_bytes(),
         );
         match &profile.credential {
-            Credential::Aka { milenage, amf } => {
-                let answer_scheme = match aka_scheme(scheme) {
-                    Some(answer_scheme) => answer_scheme,
+            Credential::Aka {
+                milenage,
+                amf,
+                version,
+            } => {
+                let version = match aka_scheme(scheme, *version) {
+                    Some(version) => version,
                     None => {
                         return Ok(Answer::only(Outcome::Experimental(
                             experimental::AUTH_SCHEME_NOT_SUPPORTED,
@@ -269,6 +281,13 @@ impl Hss {
                     }
                 }
                 let count = requested.clamp(1, self.config.max_auth_items.max(1));
+                debug!(
+                    impi,
+                    asked = scheme,
+                    scheme = version.algorithm().as_str(),
+                    count,
+                    "AKA vectors issued"
+                );
                 avp::write_u32(&mut avps, cx::SIP_NUMBER_AUTH_ITEMS, MV, VENDOR_3GPP, count);
                 for number in 1..=count {
                     let state = self.subscribers.state_mut(id);
@@ -279,7 +298,10 @@ impl Hss {
                     self.counters.vectors = self.counters.vectors.saturating_add(1);
                     let start = avp::begin(&mut avps, cx::SIP_AUTH_DATA_ITEM, MV, VENDOR_3GPP);
                     avp::write_u32(&mut avps, cx::SIP_ITEM_NUMBER, MV, VENDOR_3GPP, number);
-                    let scheme_bytes = answer_scheme.as_bytes();
+                    let scheme_bytes = match version {
+                        AkaVersion::V1 => b"Digest-AKAv1-MD5",
+                        AkaVersion::V2 => b"Digest-AKAv2-MD5",
+                    };
                     avp::write(
                         &mut avps,
                         cx::SIP_AUTHENTICATION_SCHEME,
@@ -294,12 +316,21 @@ impl Hss {
                         VENDOR_3GPP,
                         &vector.authenticate,
                     );
+                    let password;
+                    let authorization: &[u8] = match (version, self.config.akav2_authorization) {
+                        (AkaVersion::V2, Akav2Authorization::Password) => {
+                            password =
+                                aka::password(AkaVersion::V2, &vector.xres, &vector.ik, &vector.ck);
+                            password.expose()
+                        }
+                        _ => &vector.xres,
+                    };
                     avp::write(
                         &mut avps,
                         cx::SIP_AUTHORIZATION,
                         MV,
                         VENDOR_3GPP,
-                        &vector.xres,
+                        authorization,
                     );
                     avp::write(
                         &mut avps,
@@ -473,19 +504,34 @@ impl Hss {
     }
 }
 
-/// The AKA scheme to answer with for the scheme asked for: AKAv1 or AKAv2 as asked, AKAv1
-/// when the S-CSCF leaves the choice to the HSS, `None` for a scheme AKA cannot serve.
-fn aka_scheme(asked: &str) -> Option<&'static str> {
+/// The AKA version to answer with for the scheme asked for: AKAv1 or AKAv2 as asked, the
+/// subscriber's own when the S-CSCF leaves the choice to the HSS, `None` for a scheme AKA
+/// cannot serve.
+fn aka_scheme(asked: &str, own: AkaVersion) -> Option<AkaVersion> {
     if asked.eq_ignore_ascii_case("Digest-AKAv2-MD5") {
-        Some("Digest-AKAv2-MD5")
-    } else if asked.eq_ignore_ascii_case("Digest-AKAv1-MD5")
-        || asked.eq_ignore_ascii_case("unknown")
+        Some(AkaVersion::V2)
+    } else if asked.eq_ignore_ascii_case("Digest-AKAv1-MD5") {
+        Some(AkaVersion::V1)
+    } else if asked.eq_ignore_ascii_case("unknown")
+        || asked.eq_ignore_ascii_case("HSS-Selected")
         || asked.is_empty()
     {
-        Some("Digest-AKAv1-MD5")
+        Some(own)
     } else {
         None
     }
+}
+
+/// What the SIP-Authorization AVP of a `Digest-AKAv2-MD5` item holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Akav2Authorization {
+    /// The Digest password of RFC 4169 §3 (base64 of PRF(XRES || IK || CK,
+    /// "http-digest-akav2-password")), for an S-CSCF that uses SIP-Authorization as the
+    /// password directly (Kamailio's ims_auth).
+    #[default]
+    Password,
+    /// XRES, for an S-CSCF that derives the AKAv2 password itself.
+    Xres,
 }
 
 /// The IMSSubscription document (TS 29.228 Annex E) of a profile: its IMPI and one

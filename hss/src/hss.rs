@@ -34,6 +34,8 @@ pub struct Config {
     pub max_auth_items: u32,
     /// Origin-State-Id (changes when the HSS restarts).
     pub origin_state_id: u32,
+    /// What SIP-Authorization holds in `Digest-AKAv2-MD5` vectors.
+    pub akav2_authorization: crate::cx::Akav2Authorization,
 }
 
 /// The default cap on SIP-Number-Auth-Items.

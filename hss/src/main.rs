@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Parser;
+use ims_hss::cx::Akav2Authorization;
 use ims_hss::hss::DEFAULT_MAX_AUTH_ITEMS;
 use ims_hss::message::DEFAULT_MAX_MESSAGE;
 use ims_hss::{Config, Hss, Pattern, RandSource, Subscribers, server};
@@ -48,6 +49,19 @@ struct Args {
     /// Seconds between the counts logged at info.
     #[arg(long, default_value_t = 10)]
     report_every: u64,
+    /// What the SIP-Authorization AVP of an AKAv2-MD5 vector holds: the RFC 4169 password
+    /// (for S-CSCFs that use it as the Digest password as it is, e.g. Kamailio's
+    /// ims_auth) or XRES (for S-CSCFs that derive the password themselves).
+    #[arg(long, value_enum, default_value_t = Akav2Arg::Password)]
+    akav2_authorization: Akav2Arg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Akav2Arg {
+    /// base64(PRF(XRES || IK || CK, "http-digest-akav2-password")), RFC 4169 §3.
+    Password,
+    /// XRES.
+    Xres,
 }
 
 fn main() -> ExitCode {
@@ -102,6 +116,10 @@ fn run(args: Args) -> Result<(), String> {
         max_message: args.max_message.max(ims_hss::message::HEADER_LEN),
         max_auth_items: args.max_auth_items.max(1),
         origin_state_id: origin_state_id(),
+        akav2_authorization: match args.akav2_authorization {
+            Akav2Arg::Password => Akav2Authorization::Password,
+            Akav2Arg::Xres => Akav2Authorization::Xres,
+        },
     };
     let hss = Arc::new(Mutex::new(Hss::new(
         config,

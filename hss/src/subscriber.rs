@@ -9,6 +9,7 @@
 //! k = "465b5ce8b199b49faa5f0a2ee238a6bc"           # AKA: K and one of op / opc
 //! op = "cdc202d5123e20f62b6d676ac72cb318"
 //! amf = "0000"                                      # optional, default 0000
+//! algorithm = "AKAv2-MD5"   # optional, default AKAv1-MD5: the scheme the HSS picks
 //! sqn = 32                                          # optional: SQN of the last vector issued
 //!
 //! [[subscriber]]
@@ -32,7 +33,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use ims_core::auth::Milenage;
-use ims_core::auth::aka::decode_hex;
+use ims_core::auth::aka::{AkaVersion, decode_hex};
 use md5::{Digest, Md5};
 use serde::Deserialize;
 use thiserror::Error;
@@ -67,6 +68,9 @@ pub enum Credential {
         milenage: Box<Milenage>,
         /// The AMF put in AUTN.
         amf: [u8; 2],
+        /// The scheme this subscriber is challenged with when the S-CSCF leaves the
+        /// choice to the HSS (an S-CSCF that names a scheme in the MAR gets that one).
+        version: AkaVersion,
     },
     /// SIP Digest: H(A1) as 32 lower-case hex digits, and the realm it was made for.
     Digest {
@@ -80,11 +84,13 @@ pub enum Credential {
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Credential::Aka { amf, .. } => {
+            Credential::Aka { amf, version, .. } => {
                 write!(
                     f,
-                    "Aka {{ k: ***, opc: ***, amf: {:02x}{:02x} }}",
-                    amf[0], amf[1]
+                    "Aka {{ k: ***, opc: ***, amf: {:02x}{:02x}, {} }}",
+                    amf[0],
+                    amf[1],
+                    version.algorithm().as_str()
                 )
             }
             Credential::Digest { realm, .. } => write!(f, "Digest {{ ha1: ***, realm: {realm} }}"),
@@ -243,6 +249,7 @@ impl Pattern {
             credential: Credential::Aka {
                 milenage: Box::new(milenage),
                 amf: [0, 0],
+                version: AkaVersion::V1,
             },
         }
     }
@@ -269,6 +276,8 @@ struct Entry {
     op: Option<String>,
     opc: Option<String>,
     amf: Option<String>,
+    /// `AKAv1-MD5` (the default) or `AKAv2-MD5`.
+    algorithm: Option<String>,
     #[serde(default)]
     sqn: u64,
     password: Option<String>,
@@ -323,9 +332,16 @@ impl Entry {
                     Some(amf) => decode_hex("AMF", amf).map_err(key)?,
                     None => [0, 0],
                 };
+                let version = match self.algorithm.as_deref() {
+                    None => AkaVersion::V1,
+                    Some(name) if name.eq_ignore_ascii_case("AKAv1-MD5") => AkaVersion::V1,
+                    Some(name) if name.eq_ignore_ascii_case("AKAv2-MD5") => AkaVersion::V2,
+                    Some(_) => return Err(bad("algorithm must be AKAv1-MD5 or AKAv2-MD5")),
+                };
                 Credential::Aka {
                     milenage: Box::new(milenage),
                     amf,
+                    version,
                 }
             }
             (None, Some(password), None) => {
@@ -594,6 +610,7 @@ mod tests {
             "[[subscriber]]\nimpi = \"a@x\"\npassword = \"p\"\nha1 = \"00\"\n",
             "[[subscriber]]\nimpi = \"a@x\"\nha1 = \"zz\"\n",
             "[[subscriber]]\nimpi = \"a@x\"\npassword = \"p\"\nsurname = \"q\"\n",
+            "[[subscriber]]\nimpi = \"a@x\"\nk = \"465b5ce8b199b49faa5f0a2ee238a6bc\"\nop = \"cdc202d5123e20f62b6d676ac72cb318\"\nalgorithm = \"MD5\"\n",
             "[[subscriber]]\nimpi = \"a@x\"\npassword = \"p\"\n[[subscriber]]\nimpi = \"a@x\"\npassword = \"p\"\n",
         ] {
             assert!(subscribers.load_toml(text).is_err(), "{text}");

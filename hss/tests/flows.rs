@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use ims_core::auth::aka::{self, AkaAnswer, AkaKeys, AkaVersion, SqnState};
 use ims_hss::RandSource;
 use ims_hss::avp::AvpIter;
+use ims_hss::cx::Akav2Authorization;
 use ims_hss::subscriber::pattern_keys;
 use support::*;
 
@@ -288,7 +289,7 @@ fn akav2_is_answered_with_its_scheme() {
             None,
         ),
     ));
-    let (scheme, authenticate, xres, ..) = items(&answer).remove(0);
+    let (scheme, authenticate, authorization, ck, ik) = items(&answer).remove(0);
     assert_eq!(scheme, "Digest-AKAv2-MD5");
     let nonce = STANDARD.encode(&authenticate);
     match aka::answer(
@@ -300,18 +301,77 @@ fn akav2_is_answered_with_its_scheme() {
     .unwrap()
     {
         AkaAnswer::Respond {
-            password, ck, ik, ..
+            password,
+            ck: ue_ck,
+            ik: ue_ik,
+            ..
         } => {
-            // AKAv2's password is derived from RES (= XRES), IK and CK (RFC 4169 §3).
-            let expected = ims_core::auth::aka::password(AkaVersion::V2, &xres, &ik, &ck);
-            assert_eq!(password, expected);
+            // SIP-Authorization carries the RFC 4169 password (base64 of the PRF over
+            // RES || IK || CK), which is what Kamailio's S-CSCF digests with.
+            assert_eq!(authorization, password.expose());
+            assert_eq!(authorization.len(), 24, "base64 of a 16-octet HMAC-MD5");
+            assert_eq!((&ck[..], &ik[..]), (&ue_ck[..], &ue_ik[..]));
         }
         other => panic!("vector refused: {other:?}"),
     }
-    // The HSS chooses (AKAv1) when the S-CSCF asks for "unknown".
+    // The HSS chooses (alice's own AKAv1) when the S-CSCF asks for "unknown".
     let answer = Answer::new(reply(
         &mut hss,
         &mar("alice@ims.test", "sip:alice@ims.test", "unknown", 1, None),
+    ));
+    assert_eq!(items(&answer)[0].0, "Digest-AKAv1-MD5");
+}
+
+#[test]
+fn akav2_with_xres_in_sip_authorization() {
+    let mut hss = hss_with(|config| config.akav2_authorization = Akav2Authorization::Xres);
+    let answer = Answer::new(reply(
+        &mut hss,
+        &mar(
+            "alice@ims.test",
+            "sip:alice@ims.test",
+            "Digest-AKAv2-MD5",
+            1,
+            None,
+        ),
+    ));
+    let (scheme, authenticate, authorization, ..) = items(&answer).remove(0);
+    assert_eq!(scheme, "Digest-AKAv2-MD5");
+    let nonce = STANDARD.encode(&authenticate);
+    match aka::answer(
+        &alice_keys(),
+        AkaVersion::V1,
+        &nonce,
+        &mut SqnState::default(),
+    )
+    .unwrap()
+    {
+        // AKAv1's password is RES itself: SIP-Authorization is XRES = RES.
+        AkaAnswer::Respond { password, .. } => assert_eq!(authorization, password.expose()),
+        other => panic!("vector refused: {other:?}"),
+    }
+}
+
+#[test]
+fn a_subscriber_with_akav2_gets_it_when_the_hss_chooses() {
+    let mut hss = hss();
+    for asked in ["unknown", "HSS-Selected", ""] {
+        let answer = Answer::new(reply(
+            &mut hss,
+            &mar("dave@ims.test", "sip:dave@ims.test", asked, 1, None),
+        ));
+        assert_eq!(items(&answer)[0].0, "Digest-AKAv2-MD5", "asked {asked:?}");
+    }
+    // An S-CSCF that names a scheme gets that one.
+    let answer = Answer::new(reply(
+        &mut hss,
+        &mar(
+            "dave@ims.test",
+            "sip:dave@ims.test",
+            "Digest-AKAv1-MD5",
+            1,
+            None,
+        ),
     ));
     assert_eq!(items(&answer)[0].0, "Digest-AKAv1-MD5");
 }

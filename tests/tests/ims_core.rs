@@ -1,5 +1,5 @@
 //! ims-core's engine against the local IMS core (scripts/ims-core: Kamailio as P-, I- and
-//! S-CSCF with imshss as the HSS): AKAv1 registration through P -> I -> S and
+//! S-CSCF with imshss as the HSS): AKAv1 and AKAv2 registration through P -> I -> S and
 //! de-registration, AUTS resynchronisation end to end, a wrong K, a Digest user, MESSAGE
 //! alice -> bob through the chain (LIR at the I-CSCF), a client fan-out group message, and
 //! the reg-event subscription at the S-CSCF, a refresh (re-challenged by the S-CSCF).
@@ -472,4 +472,62 @@ fn refresh_goes_through_the_ims_core() {
             .count();
         assert_eq!(seen, count, "{command} for alice:\n{log}");
     }
+}
+
+/// dave of scripts/ims-core: TS 35.208 test set 4 (K, OPc), AMF 0000, challenged with
+/// AKAv2-MD5 because imshss chooses it for him (the S-CSCF leaves the choice to the HSS).
+fn dave(core: &ImsCore) -> AccountConfig {
+    let mut account = AccountConfig::new("sip:dave@ims.test", "", core.pcscf(), Transport::Udp);
+    account.auth_username = Some("dave@ims.test".to_owned());
+    account.expires = 600;
+    account.ims = Some(Box::new(ImsConfig {
+        aka: Some(
+            AkaKeys::from_hex(
+                "9e5944aea94b81165c82fbf9f32db751",
+                None,
+                Some("a64a507ae1a2a98bb88eb4210135dc87"),
+                "0000",
+            )
+            .expect("dave's keys"),
+        ),
+        ..ImsConfig::default()
+    }));
+    account
+}
+
+/// AKAv2-MD5 (RFC 4169) through P -> I -> S: the S-CSCF asks the HSS to choose (MAR
+/// scheme "unknown"), imshss answers Digest-AKAv2-MD5 with the RFC 4169 password in
+/// SIP-Authorization, the S-CSCF challenges with algorithm=AKAv2-MD5, and the UE's
+/// answer (the PRF over RES || IK || CK as the Digest password) is accepted; an AKAv1
+/// answer would not match. Then a de-registration.
+#[test]
+fn engine_registers_with_akav2_through_the_ims_core() {
+    let _serial = one_at_a_time();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let mut phone = Phone::start_with(EngineConfig::default(), dave(&core));
+    phone.register();
+    let event = phone.wait_for("registration", Duration::from_secs(15), registered);
+    let Event::Registered {
+        associated_uris, ..
+    } = &event
+    else {
+        panic!("{event:?}")
+    };
+    assert!(
+        associated_uris.iter().any(|uri| uri == "sip:dave@ims.test"),
+        "P-Associated-URI from the HSS's profile: {event:?}"
+    );
+    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    let log = core.hss_log();
+    assert!(
+        log.lines().any(|line| line.contains("AKA vectors issued")
+            && line.contains("dave@ims.test")
+            && line.contains("scheme=\"AKAv2-MD5\"")),
+        "imshss issued no AKAv2 vectors for dave:\n{log}"
+    );
+    phone.unregister();
+    phone.wait_for("de-registration", Duration::from_secs(10), |e| {
+        matches!(e, Event::Unregistered { .. })
+    });
+    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
 }

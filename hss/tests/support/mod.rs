@@ -82,8 +82,14 @@ pub fn cx_request(command: u32, avps: &[Vec<u8>]) -> Vec<u8> {
 }
 
 /// An HSS named "hss" in "ims.test" handing out "sip:scscf", with alice (AKA, TS 35.208
-/// set 1 keys), carol (Digest, password "secret") and the pattern vu{0..99}@ims.test.
+/// set 1 keys), carol (Digest, password "secret"), dave (AKA with set 1 keys, AKAv2-MD5 when
+/// the HSS chooses) and the pattern vu{0..99}@ims.test.
 pub fn hss() -> Hss {
+    hss_with(|_| {})
+}
+
+/// [`hss`] with its config changed by `adjust` first.
+pub fn hss_with(adjust: impl FnOnce(&mut Config)) -> Hss {
     let mut subscribers = Subscribers::new();
     subscribers
         .load_toml(&format!(
@@ -97,11 +103,17 @@ pub fn hss() -> Hss {
             [[subscriber]]
             impi = "carol@ims.test"
             password = "secret"
+
+            [[subscriber]]
+            impi = "dave@ims.test"
+            k = "{SET1_K}"
+            opc = "{SET1_OPC}"
+            algorithm = "AKAv2-MD5"
             "#
         ))
         .unwrap();
     subscribers.set_pattern(Pattern::parse("vu{0..99}@ims.test").unwrap());
-    let config = Config {
+    let mut config = Config {
         origin_host: "hss".into(),
         origin_realm: "ims.test".into(),
         scscf_name: "sip:scscf".into(),
@@ -109,7 +121,9 @@ pub fn hss() -> Hss {
         max_message: 4096,
         max_auth_items: 4,
         origin_state_id: 7,
+        akav2_authorization: Default::default(),
     };
+    adjust(&mut config);
     Hss::new(config, subscribers, RandSource::Fixed(SET1_RAND))
 }
 
