@@ -2,6 +2,7 @@
 //! registrar/proxy), with latency histograms per transaction type. Each worker thread runs
 //! one sans-IO engine of ims-core holding its share of the users, on one socket.
 
+mod benchmark;
 mod cli;
 mod dashboard;
 mod hlog;
@@ -20,6 +21,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `imsload benchmark ...` has its own options (benchmark/config.rs).
+    if std::env::args_os().nth(1).is_some_and(|a| a == "benchmark") {
+        return benchmark::main(std::env::args_os().collect());
+    }
     // Usage errors (unknown scenario, bad option) exit with status 2 from clap.
     let args = cli::Args::parse();
     tracing_subscriber::fmt()
