@@ -75,6 +75,10 @@ const HIGHEST_MICROS: u64 = 600_000_000;
 pub struct KindStats {
     /// Attempts started.
     pub started: u64,
+    /// Requests sent for these attempts, retransmissions not counted (kept for
+    /// registrations and refreshes: a REGISTER answered 401 and its answer with
+    /// credentials count 2).
+    pub requests: u64,
     /// Attempts that ended with a 2xx.
     pub succeeded: u64,
     /// Attempts that ended otherwise.
@@ -97,6 +101,7 @@ impl Default for KindStats {
     fn default() -> Self {
         KindStats {
             started: 0,
+            requests: 0,
             succeeded: 0,
             failed: 0,
             timeouts: 0,
@@ -126,6 +131,7 @@ impl KindStats {
     /// Adds another worker's measurements.
     fn merge(&mut self, other: &KindStats) {
         self.started += other.started;
+        self.requests += other.requests;
         self.succeeded += other.succeeded;
         self.failed += other.failed;
         self.timeouts += other.timeouts;
@@ -232,6 +238,11 @@ impl Metrics {
             None => (at, at),
         });
         self.second(at).started[kind.index()] += 1;
+    }
+
+    /// A request of an attempt of `kind` went out (the first or a challenge answer).
+    pub fn request_sent(&mut self, kind: Kind) {
+        self.kinds[kind.index()].requests += 1;
     }
 
     /// An attempt of `kind` ended `at` after `latency`.
@@ -399,7 +410,11 @@ mod tests {
             Duration::from_secs(3),
         );
         b.engine.retransmissions = 4;
+        a.request_sent(Kind::Register);
+        b.request_sent(Kind::Register);
+        b.request_sent(Kind::Register);
         a.merge(&b);
+        assert_eq!(a.kind(Kind::Register).requests, 3);
         let stats = a.kind(Kind::Register);
         assert_eq!((stats.started, stats.succeeded), (2, 2));
         assert_eq!(stats.by_code.get(&200), Some(&2));

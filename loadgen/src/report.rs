@@ -57,6 +57,11 @@ pub struct Summary {
 pub struct TransactionSummary {
     /// Attempts started.
     pub started: u64,
+    /// REGISTER requests sent for them, retransmissions not counted: an attempt
+    /// challenged once sends 2 (registrations and refreshes only; the engine tells of
+    /// no de-registration REGISTER).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
     /// Ended with a 2xx.
     pub succeeded: u64,
     /// Ended otherwise.
@@ -145,6 +150,7 @@ fn transaction(plan: &Plan, kind: Kind, stats: &KindStats) -> TransactionSummary
     }
     TransactionSummary {
         started: stats.started,
+        requests: matches!(kind, Kind::Register | Kind::Refresh).then_some(stats.requests),
         succeeded: stats.succeeded,
         failed: stats.failed,
         timeouts: stats.timeouts,

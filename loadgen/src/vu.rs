@@ -331,6 +331,18 @@ impl Worker {
             // A challenge answer or a de-registration: the attempt goes on.
             _ => {}
         }
+        // The first REGISTER of an attempt or an answer to a challenge.
+        let kind = match self.state(index) {
+            Some(VuState::Registering { kind, .. }) => Some(kind),
+            Some(VuState::Refreshing { .. }) => Some(Kind::Refresh),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            self.metrics
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .request_sent(kind);
+        }
     }
 
     fn on_registered(&mut self, now: Instant, account: AccountId) {

@@ -66,6 +66,21 @@ impl ImsCore {
         "ims.test"
     }
 
+    /// The kamcmd control socket of a CSCF (`pcscf`, `icscf`, `scscf`).
+    pub fn control_socket(&self, name: &str) -> PathBuf {
+        self.dir.join(&format!("{name}_ctl"))
+    }
+
+    /// The pid `scripts/ims-core` recorded for a component (`hss`, `pcscf`, `icscf`,
+    /// `scscf`; a CSCF's worker processes are its children).
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join(&format!("{name}.pid")))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
     /// What imshss logged so far.
     pub fn hss_log(&self) -> String {
         std::fs::read_to_string(self.dir.join("hss.log")).unwrap_or_default()

@@ -1,0 +1,164 @@
+//! The built imsload binary against the local IMS core (scripts/ims-core: Kamailio as P-,
+//! I- and S-CSCF, imshss as the HSS, loopback): 1,000 users with IMS AKA keys derived as
+//! imshss's pattern subscribers have them register through the P-CSCF, each challenged
+//! once (401, then 200 for the AKA answer), and de-register. The JSON report's counts must
+//! be exact, and the S-CSCF's usrloc (asked through kamcmd) must hold every user while
+//! they are registered and none at the end.
+#![allow(clippy::disallowed_methods)] // a test driver waits on real processes
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ims_tests::ImsCore;
+use serde_json::Value;
+
+const USERS: u64 = 1000;
+
+fn imsload() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imsload"))
+}
+
+/// The IMPUs in the S-CSCF's usrloc (`Records` of `ulscscf.status`, read with kamcmd). A
+/// de-registered contact goes with its record once the usrloc timer has run (every 2 s in
+/// scripts/peers/ims/scscf.cfg).
+fn scscf_records(core: &ImsCore) -> u64 {
+    let socket = core.control_socket("scscf");
+    let output = Command::new("kamcmd")
+        .arg("-s")
+        .arg(format!("unix:{}", socket.display()))
+        .arg("ulscscf.status")
+        .output()
+        .expect("run kamcmd (scripts/test installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "kamcmd ulscscf.status: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("Records:"))
+        .map(|n| n.trim().parse::<u64>().expect("Records: a number"))
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| panic!("no Records in ulscscf.status: {text}"))
+}
+
+fn check_output(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+fn summary(report: &Path) -> Value {
+    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+/// `expected` attempts of `kind`, each ended by a 200 and nothing else.
+fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
+    let t = &summary["transactions"][kind];
+    assert_eq!(t["started"], expected, "{kind} started: {t:#}");
+    assert_eq!(t["succeeded"], expected, "{kind} succeeded: {t:#}");
+    assert_eq!(t["failed"], 0, "{kind} failed: {t:#}");
+    assert_eq!(t["timeouts"], 0, "{kind} timeouts: {t:#}");
+    assert_eq!(
+        t["by_code"],
+        serde_json::json!({ "200": expected }),
+        "{kind}: every final answer a 200: {t:#}"
+    );
+    let p50 = t["latency_ms"]["p50"].as_f64().unwrap_or(0.0);
+    let p99 = t["latency_ms"]["p99"].as_f64().unwrap_or(0.0);
+    assert!(p50 > 0.0 && p99 >= p50, "{kind}: {t:#}");
+}
+
+#[test]
+fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
+    let started = Instant::now();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    assert_eq!(scscf_records(&core), 0, "no user registered before the run");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("register");
+    let child = imsload()
+        .arg("register")
+        .arg("--target")
+        .arg(core.pcscf().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", USERS - 1))
+        .arg("--aka-derived")
+        .args([
+            "--rate",
+            "250",
+            "--duration",
+            "2s",
+            "--seed",
+            "12",
+            "--progress-interval",
+            "1s",
+            "--no-tui",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start imsload");
+    // 1,000 at 250/s: registered after about 4 s, held 2 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut peak = 0;
+    while peak < USERS && Instant::now() < deadline {
+        peak = peak.max(scscf_records(&core));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().expect("imsload register");
+    check_output(&output, "imsload register with AKA");
+    assert_eq!(peak, USERS, "users in the S-CSCF's usrloc while registered");
+
+    let summary = summary(&report);
+    assert_eq!(summary["ending"], "completed");
+    assert_eq!(summary["users"], USERS);
+    assert_eq!(summary["failures"], 0);
+    assert_all_ok(&summary, "register", USERS);
+    // Each registration challenged exactly once: twice as many REGISTERs as attempts (the
+    // S-CSCF challenges every REGISTER without credentials, so an attempt sends at least
+    // 2: a 401, then the 200 for the AKA answer).
+    let register = &summary["transactions"]["register"];
+    assert_eq!(register["requests"], 2 * USERS, "{register:#}");
+    assert_all_ok(&summary, "deregister", USERS);
+    // The S-CSCF reuses no nonce (ims_auth max_nonce_reuse 0): a de-registration is
+    // challenged too, so in all 4 REGISTERs per user went out, and no other request.
+    let engine = &summary["engine"];
+    let sent = engine["messages_sent"].as_u64().unwrap_or(0);
+    let retransmitted = engine["retransmissions"].as_u64().unwrap_or(0);
+    assert_eq!(sent - retransmitted, 4 * USERS, "{engine:#}");
+    // A 401 or a 200 for each, plus at most one more answer per retransmission.
+    let received = engine["messages_received"].as_u64().unwrap_or(0);
+    assert!(
+        (4 * USERS..=4 * USERS + retransmitted).contains(&received),
+        "{engine:#}"
+    );
+    assert!(
+        summary["transactions"].get("refresh").is_none()
+            || summary["transactions"]["refresh"]["started"] == 0,
+        "no refresh within the 600 s lifetime: {:#}",
+        summary["transactions"]
+    );
+    assert_eq!(summary["engine"]["timeouts"], 0, "{:#}", summary["engine"]);
+
+    // De-registered contacts leave usrloc at the S-CSCF's next timer runs.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut left = scscf_records(&core);
+    while left > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        left = scscf_records(&core);
+    }
+    assert_eq!(
+        left, 0,
+        "users left in the S-CSCF's usrloc after de-registering"
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(90), "took {elapsed:?}");
+}
