@@ -7,9 +7,12 @@
 
 pub mod config;
 pub mod controller;
+mod events;
+pub mod html;
 pub mod metrics;
 pub mod profile;
 pub mod report;
+pub mod shared;
 pub mod worker;
 
 pub use controller::main;

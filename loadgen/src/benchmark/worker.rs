@@ -8,19 +8,18 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ims_core::engine::{Command, Engine, EngineConfig, Event};
+use ims_core::engine::{Command, Engine, EngineConfig};
 use ims_core::transport::Transport;
-use ims_core::ua::{
-    AccountConfig, AccountId, ImsConfig, MessageError, OutgoingMessage, RegistrationError,
-};
+use ims_core::ua::{AccountConfig, AccountId, ImsConfig, OutgoingMessage};
 
 use super::config::Config;
 use super::metrics::{BenchMetrics, End};
 use super::profile::{Poisson, ScenarioType};
+pub use super::shared::{BenchShared, NO_STEP, Stage};
 
 /// Longest the loop sleeps: also how often attempts in flight are checked against their
 /// thresholds.
@@ -28,117 +27,9 @@ const TICK: Duration = Duration::from_millis(10);
 /// An attempt with no outcome after this long is given up (Timer F is 32 s).
 const GIVE_UP: Duration = Duration::from_secs(40);
 
-/// The stages of a benchmark, in order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stage {
-    /// The preamble registers its share of the population.
-    Preamble,
-    /// The steps run.
-    Steps,
-    /// No more arrivals: attempts in flight end, then every user de-registers.
-    Stop,
-}
-
-/// No step is running (between the last step and the stop).
-pub const NO_STEP: usize = usize::MAX;
-
-/// What the controller and the workers share.
-#[derive(Debug)]
-pub struct BenchShared {
-    /// When the run started.
-    pub start: Instant,
-    stage: AtomicU8,
-    /// Microseconds since `start` when the stage began.
-    stage_began: AtomicU64,
-    step: AtomicUsize,
-    /// Microseconds since `start` when the step began.
-    step_began: AtomicU64,
-    /// Preamble users registered or failed.
-    pub preamble_settled: AtomicUsize,
-    /// Users the preamble registers, over all workers.
-    pub preamble_users: AtomicUsize,
-    /// Workers done (every user de-registered).
-    pub finished: AtomicUsize,
-    /// Users registered right now.
-    pub registered: AtomicUsize,
-    /// De-register at once, without waiting for attempts in flight (Ctrl-C).
-    pub hurry: AtomicBool,
-    /// Stop at once.
-    pub abort: AtomicBool,
-}
-
-fn micros(since: Duration) -> u64 {
-    u64::try_from(since.as_micros()).unwrap_or(u64::MAX)
-}
-
-impl BenchShared {
-    /// A run starting now, in the preamble.
-    pub fn new(start: Instant) -> BenchShared {
-        BenchShared {
-            start,
-            stage: AtomicU8::new(0),
-            stage_began: AtomicU64::new(0),
-            step: AtomicUsize::new(NO_STEP),
-            step_began: AtomicU64::new(0),
-            preamble_settled: AtomicUsize::new(0),
-            preamble_users: AtomicUsize::new(0),
-            finished: AtomicUsize::new(0),
-            registered: AtomicUsize::new(0),
-            hurry: AtomicBool::new(false),
-            abort: AtomicBool::new(false),
-        }
-    }
-
-    /// The stage and when it began.
-    pub fn stage(&self) -> (Stage, Instant) {
-        let began = self.start + Duration::from_micros(self.stage_began.load(Ordering::Acquire));
-        let stage = match self.stage.load(Ordering::Acquire) {
-            0 => Stage::Preamble,
-            1 => Stage::Steps,
-            _ => Stage::Stop,
-        };
-        (stage, began)
-    }
-
-    /// Moves to `stage` at `now` (never backwards).
-    pub fn enter(&self, stage: Stage, now: Instant) {
-        let code = match stage {
-            Stage::Preamble => 0,
-            Stage::Steps => 1,
-            Stage::Stop => 2,
-        };
-        if self.stage.load(Ordering::Acquire) >= code {
-            return;
-        }
-        if stage == Stage::Stop {
-            self.step.store(NO_STEP, Ordering::Release);
-        }
-        self.stage_began.store(
-            micros(now.saturating_duration_since(self.start)),
-            Ordering::Release,
-        );
-        self.stage.store(code, Ordering::Release);
-    }
-
-    /// The step running and when it began (`NO_STEP`: none).
-    pub fn step(&self) -> (usize, Instant) {
-        let began = self.start + Duration::from_micros(self.step_began.load(Ordering::Acquire));
-        (self.step.load(Ordering::Acquire), began)
-    }
-
-    /// Starts step `step` at `now` (`NO_STEP`: arrivals stop).
-    pub fn begin_step(&self, step: usize, now: Instant) {
-        self.step_began.store(
-            micros(now.saturating_duration_since(self.start)),
-            Ordering::Release,
-        );
-        self.step.store(step, Ordering::Release);
-    }
-}
-
 /// Where a user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum UserState {
+pub(super) enum UserState {
     /// Not registered, in the idle pool.
     Unregistered,
     /// Registered, in the idle pool.
@@ -157,7 +48,7 @@ enum UserState {
 
 /// An attempt in flight.
 #[derive(Debug, Clone, Copy)]
-struct Attempt {
+pub(super) struct Attempt {
     scenario: ScenarioType,
     step: usize,
     since: Instant,
@@ -170,31 +61,31 @@ struct Attempt {
 
 /// One worker's share of the benchmark.
 pub struct BenchWorker {
-    index: usize,
-    config: Arc<Config>,
-    shared: Arc<BenchShared>,
-    metrics: Arc<Mutex<BenchMetrics>>,
-    engine: Engine,
-    accounts: Vec<AccountId>,
-    states: Vec<UserState>,
+    pub(super) index: usize,
+    pub(super) config: Arc<Config>,
+    pub(super) shared: Arc<BenchShared>,
+    pub(super) metrics: Arc<Mutex<BenchMetrics>>,
+    pub(super) engine: Engine,
+    pub(super) accounts: Vec<AccountId>,
+    pub(super) states: Vec<UserState>,
     /// Counted in `BenchShared::registered`.
-    counted: Vec<bool>,
+    pub(super) counted: Vec<bool>,
     /// Global index of local user 0.
-    first: usize,
-    unregistered: Vec<usize>,
-    registered: Vec<usize>,
+    pub(super) first: usize,
+    pub(super) unregistered: Vec<usize>,
+    pub(super) registered: Vec<usize>,
     /// Registration-type attempts by user, messages by id.
-    attempts: HashMap<usize, Attempt>,
-    messages: HashMap<u64, Attempt>,
-    next_message: u64,
-    process: Poisson,
+    pub(super) attempts: HashMap<usize, Attempt>,
+    pub(super) messages: HashMap<u64, Attempt>,
+    pub(super) next_message: u64,
+    pub(super) process: Poisson,
     /// The step the next arrival belongs to, and when it is due.
-    arrival: Option<(usize, Instant)>,
-    preamble: Vec<usize>,
-    preamble_sent: usize,
-    final_sent: usize,
-    udp: UdpSocket,
-    local: SocketAddr,
+    pub(super) arrival: Option<(usize, Instant)>,
+    pub(super) preamble: Vec<usize>,
+    pub(super) preamble_sent: usize,
+    pub(super) final_sent: usize,
+    pub(super) udp: UdpSocket,
+    pub(super) local: SocketAddr,
 }
 
 /// Why a worker could not start.
@@ -529,7 +420,7 @@ impl BenchWorker {
             .skipped(step, scenario);
     }
 
-    fn command(&mut self, now: Instant, command: Command) -> bool {
+    pub(super) fn command(&mut self, now: Instant, command: Command) -> bool {
         match self.engine.command(now, command) {
             Ok(()) => true,
             Err(error) => {
@@ -539,14 +430,19 @@ impl BenchWorker {
         }
     }
 
-    fn send(&mut self, now: Instant, user: usize, command: impl FnOnce(AccountId) -> Command) {
+    pub(super) fn send(
+        &mut self,
+        now: Instant,
+        user: usize,
+        command: impl FnOnce(AccountId) -> Command,
+    ) {
         if let Some(&account) = self.accounts.get(user) {
             self.command(now, command(account));
         }
     }
 
     /// Records the end of `attempt` and puts its users where the outcome leaves them.
-    fn end(&mut self, attempt: Attempt, end: End, now: Instant) {
+    pub(super) fn end(&mut self, attempt: Attempt, end: End, now: Instant) {
         let latency = now.saturating_duration_since(attempt.since);
         let threshold = self.config.threshold(attempt.scenario);
         self.metrics
@@ -584,7 +480,7 @@ impl BenchWorker {
 
     /// Puts an idle user back in its pool (or, once stopping, leaves it for the final
     /// de-registration).
-    fn release(&mut self, user: usize, registered: bool) {
+    pub(super) fn release(&mut self, user: usize, registered: bool) {
         if self.states.get(user) != Some(&UserState::Busy)
             && self.states.get(user) != Some(&UserState::Cleaning)
             && self.states.get(user) != Some(&UserState::Preamble)
@@ -603,7 +499,7 @@ impl BenchWorker {
 
     /// Keeps `Shared::registered` (the count) in step; a user counts while registered,
     /// busy included.
-    fn set_registered(&mut self, user: usize, registered: bool) {
+    pub(super) fn set_registered(&mut self, user: usize, registered: bool) {
         let Some(counted) = self.counted.get_mut(user) else {
             return;
         };
@@ -699,165 +595,6 @@ impl BenchWorker {
                 .states
                 .iter()
                 .all(|state| matches!(state, UserState::Unregistered | UserState::Done))
-    }
-
-    /// Turns one engine event into attempt outcomes and user states.
-    fn handle_event(&mut self, now: Instant, event: Event) {
-        match event {
-            Event::Registered { account, .. } => {
-                let user = account.index();
-                match self.states.get(user) {
-                    Some(UserState::Preamble) => {
-                        self.metrics
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .preamble_registered += 1;
-                        self.shared.preamble_settled.fetch_add(1, Ordering::AcqRel);
-                        self.release(user, true);
-                    }
-                    Some(UserState::Busy) => {
-                        if let Some(attempt) = self.attempts.remove(&user) {
-                            self.end(attempt, End::Status(200), now);
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Event::RegistrationFailed {
-                account, reason, ..
-            } => {
-                let user = account.index();
-                let end = registration_end(&reason);
-                match self.states.get(user) {
-                    Some(UserState::Preamble) => {
-                        tracing::debug!(worker = self.index, user, %reason, "preamble registration failed");
-                        self.metrics
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .preamble_failed += 1;
-                        self.shared.preamble_settled.fetch_add(1, Ordering::AcqRel);
-                        self.states[user] = UserState::Cleaning;
-                        self.send(now, user, |account| Command::Unregister { account });
-                    }
-                    Some(UserState::Busy) => {
-                        if let Some(attempt) = self.attempts.remove(&user) {
-                            self.end(attempt, end, now);
-                        }
-                    }
-                    Some(UserState::Registered) => {
-                        // A refresh of the engine's own failed: out of the pool, cleaned.
-                        self.registered.retain(|u| *u != user);
-                        self.set_registered(user, false);
-                        self.states[user] = UserState::Cleaning;
-                        self.send(now, user, |account| Command::Unregister { account });
-                    }
-                    Some(UserState::Final) => {
-                        self.metrics
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .final_failed += 1;
-                        self.set_registered(user, false);
-                        self.states[user] = UserState::Done;
-                    }
-                    _ => {}
-                }
-            }
-            Event::Unregistered { account } => {
-                let user = account.index();
-                match self.states.get(user) {
-                    Some(UserState::Busy) => {
-                        if let Some(attempt) = self.attempts.remove(&user) {
-                            self.end(attempt, End::Status(200), now);
-                        }
-                    }
-                    Some(UserState::Cleaning) => self.release(user, false),
-                    Some(UserState::Final) => {
-                        self.metrics
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .final_deregistered += 1;
-                        self.set_registered(user, false);
-                        self.states[user] = UserState::Done;
-                    }
-                    Some(UserState::Registered) => {
-                        // The registrar dropped the binding: stop the engine registering
-                        // again by itself; the user is not registered.
-                        self.registered.retain(|u| *u != user);
-                        self.states[user] = UserState::Cleaning;
-                        self.set_registered(user, false);
-                        self.send(now, user, |account| Command::Unregister { account });
-                    }
-                    _ => {}
-                }
-            }
-            Event::MessageAccepted { id, status, .. } => {
-                if let Some(attempt) = self.messages.remove(&id) {
-                    self.end(attempt, End::Status(status), now);
-                }
-            }
-            Event::MessageFailed { id, reason, .. } => {
-                if let Some(attempt) = self.messages.remove(&id) {
-                    self.end(attempt, message_end(&reason), now);
-                }
-            }
-            Event::MessageReceived(incoming) => {
-                self.metrics
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .messages_received += 1;
-                self.respond(now, incoming.transaction, 200);
-            }
-            Event::IncomingRequest(request) => {
-                let status = if matches!(request.method.as_str(), "OPTIONS" | "NOTIFY") {
-                    200
-                } else {
-                    501
-                };
-                self.respond(now, request.transaction, status);
-            }
-            _ => {}
-        }
-    }
-
-    fn respond(
-        &mut self,
-        now: Instant,
-        transaction: ims_core::transaction::TransactionKey,
-        status: u16,
-    ) {
-        self.command(
-            now,
-            Command::Respond {
-                transaction,
-                status,
-                reason: None,
-                headers: Vec::new(),
-                body: Vec::new(),
-            },
-        );
-    }
-}
-
-/// How a failed registration ends its attempt.
-fn registration_end(error: &RegistrationError) -> End {
-    match error {
-        RegistrationError::Rejected { status, .. }
-        | RegistrationError::Unavailable { status, .. }
-        | RegistrationError::NoUsableChallenge { status } => End::Status(*status),
-        RegistrationError::AuthenticationFailed { .. } | RegistrationError::ChallengeLoop => {
-            End::Status(401)
-        }
-        RegistrationError::IntervalTooBrief => End::Status(423),
-        RegistrationError::Timeout { .. } => End::Timeout,
-        _ => End::Error,
-    }
-}
-
-fn message_end(error: &MessageError) -> End {
-    match error {
-        MessageError::Rejected { status, .. } => End::Status(*status),
-        MessageError::Timeout => End::Timeout,
-        _ => End::Error,
     }
 }
 
