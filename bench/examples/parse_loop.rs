@@ -10,7 +10,8 @@
 //! The difference of the two totals over 2000 is the cost of one parse without process
 //! start-up. Parsers: `ims-core`, `ims-core+via+cseq` (also reads the top Via's branch
 //! and the CSeq, like the benches' `+Via+CSeq` rows), `rsip`, `rsipstack`, `httparse`
-//! (give it an HTTP request) and `memchr` (the LF scan the benches use as the floor).
+//! (give it an HTTP request), `memchr` (the LF scan the benches use as the floor) and
+//! `memchr-crlf` (memchr's substring searcher for CRLF, the floor the issue measured).
 
 use std::hint::black_box;
 use std::process::ExitCode;
@@ -44,6 +45,10 @@ fn main() -> ExitCode {
             ))
         }),
         "memchr" => Box::new(|bytes| memchr::memchr_iter(b'\n', bytes).count()),
+        "memchr-crlf" => {
+            let crlf = memchr::memmem::Finder::new(b"\r\n");
+            Box::new(move |bytes| crlf.find_iter(bytes).count())
+        }
         other => {
             eprintln!("unknown parser {other}");
             return ExitCode::FAILURE;

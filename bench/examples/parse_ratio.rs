@@ -106,6 +106,12 @@ fn main() -> ExitCode {
             &mut || memchr::memchr_iter(b'\n', black_box(&bytes)).count(),
             &mut ours,
         );
+        let crlf = memchr::memmem::Finder::new(b"\r\n");
+        row(
+            "memchr-crlf-floor",
+            &mut || crlf.find_iter(black_box(&bytes)).count(),
+            &mut ours,
+        );
         let http = Path::new(path).with_file_name("http-post.http");
         if name == "invite.sip"
             && let Ok(http) = std::fs::read(http)
