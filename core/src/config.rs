@@ -445,6 +445,7 @@ impl AccountSettings {
                 .unwrap_or(if self.ims.is_some() { 600_000 } else { 600 }),
             instance_id: self.instance_id.clone(),
             contact_user: None,
+            local: None,
             // Checked by `Config::from_toml`; a config built by hand with bad keys gets
             // no IMS part rather than a panic.
             ims: self

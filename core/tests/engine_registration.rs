@@ -847,3 +847,96 @@ fn an_answer_too_big_for_udp_goes_over_tcp_as_the_same_request() {
             .any(|e| matches!(e, Event::Registered { .. }))
     );
 }
+
+/// An account with its own local address (`AccountConfig::local`, one socket per virtual
+/// user in a load generator) sends from it and puts it in Via and Contact; the other
+/// account keeps the engine's first address; an address the engine lacks is refused.
+#[test]
+fn an_account_sends_from_its_own_local_address() {
+    const BOB_LOCAL: &str = "127.0.0.1:5064";
+    let start = Instant::now();
+    let mut network = SimNetwork::new(start, 1);
+    network.record = true;
+    let registrar = network.add_peer(addr(REGISTRAR), Registrar::new("ims.test"));
+    for user in ["alice", "bob"] {
+        network
+            .peer_mut::<Registrar>(registrar)
+            .unwrap()
+            .add_user(user, "secret");
+    }
+    // The engine's first UDP address is PHONE; BOB_LOCAL is its second.
+    let phone = network.add_engine(&[
+        (Transport::Udp, addr(PHONE)),
+        (Transport::Udp, addr(BOB_LOCAL)),
+    ]);
+    let config = AccountConfig::new(
+        "sip:alice@ims.test",
+        "secret",
+        addr(REGISTRAR),
+        Transport::Udp,
+    );
+    let alice = network.add_account_with(phone, config).unwrap();
+    let mut s = Setup {
+        network,
+        registrar,
+        phone,
+        alice,
+        start,
+    };
+    let mut config = AccountConfig::new(
+        "sip:bob@ims.test",
+        "secret",
+        addr(REGISTRAR),
+        Transport::Udp,
+    );
+    config.local = Some(addr(BOB_LOCAL));
+    let bob = s.network.add_account_with(s.phone, config).unwrap();
+    s.register();
+    s.network
+        .command(s.phone, Command::Register { account: bob })
+        .unwrap();
+    s.network.run_for(Duration::from_secs(1));
+    assert_eq!(s.registered_events(), 2, "{:?}", s.network.events(s.phone));
+    let from = |user: &str| -> Vec<SocketAddr> {
+        s.network
+            .wire()
+            .iter()
+            .filter(|r| {
+                r.bytes.starts_with(b"REGISTER ")
+                    && String::from_utf8_lossy(&r.bytes).contains(&format!("From: <sip:{user}@"))
+            })
+            .map(|r| r.from)
+            .collect()
+    };
+    let (alice_from, bob_from) = (from("alice"), from("bob"));
+    assert_eq!(alice_from.len(), 2, "challenge and answer");
+    assert!(
+        alice_from.iter().all(|a| *a == addr(PHONE)),
+        "{alice_from:?}"
+    );
+    assert_eq!(bob_from.len(), 2, "challenge and answer");
+    assert!(
+        bob_from.iter().all(|a| *a == addr(BOB_LOCAL)),
+        "{bob_from:?}"
+    );
+    let bob_register = s
+        .network
+        .wire()
+        .iter()
+        .find(|r| r.from == addr(BOB_LOCAL))
+        .map(|r| String::from_utf8_lossy(&r.bytes).into_owned())
+        .unwrap();
+    assert!(
+        bob_register.contains("Via: SIP/2.0/UDP 127.0.0.1:5064;"),
+        "{bob_register}"
+    );
+    assert!(
+        bob_register.contains("<sip:bob@127.0.0.1:5064>"),
+        "{bob_register}"
+    );
+    // A local address the engine was not given.
+    let mut config = AccountConfig::new("sip:carol@ims.test", "x", addr(REGISTRAR), Transport::Udp);
+    config.local = Some(addr("127.0.0.1:5099"));
+    let error = s.network.add_account_with(s.phone, config).unwrap_err();
+    assert!(error.to_string().contains("127.0.0.1:5099"), "{error}");
+}

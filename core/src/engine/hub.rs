@@ -226,14 +226,37 @@ impl Engine {
             .map(|(_, a)| *a)
     }
 
+    /// The local address of an account that asked for `wanted` (its
+    /// [`AccountConfig::local`]): that one when the engine has it for `transport`, else
+    /// the engine's first of the transport and `remote`'s family.
+    pub(super) fn account_local(
+        &self,
+        wanted: Option<SocketAddr>,
+        transport: Transport,
+        remote: SocketAddr,
+    ) -> Option<SocketAddr> {
+        wanted
+            .filter(|local| self.locals.contains(&(transport, *local)))
+            .or_else(|| self.local_for(transport, remote))
+    }
+
     /// Adds an account. It does nothing until [`Command::Register`].
     pub fn add_account(&mut self, config: AccountConfig) -> Result<AccountId, AccountError> {
-        let local =
-            self.local_for(config.transport, config.proxy)
-                .ok_or(AccountError::NoLocalAddress {
+        let local = match config.local {
+            Some(local) if self.locals.contains(&(config.transport, local)) => local,
+            Some(local) => {
+                return Err(AccountError::UnknownLocalAddress {
+                    transport: config.transport,
+                    local,
+                });
+            }
+            None => self.local_for(config.transport, config.proxy).ok_or(
+                AccountError::NoLocalAddress {
                     transport: config.transport,
                     proxy: config.proxy,
-                })?;
+                },
+            )?,
+        };
         let index = u32::try_from(self.accounts.len()).map_err(|_| AccountError::InvalidExpires)?;
         let id = AccountId(index);
         let call_id = self.token(16);

@@ -289,14 +289,14 @@ impl Engine {
                 let Some((remote, transport)) = account.target_at(0) else {
                     return false;
                 };
-                let local = self.local_for(transport, remote);
+                let local = self.account_local(account.config.local, transport, remote);
                 self.use_target(id, 0, remote, transport, local, 0);
                 return false;
             }
             let Some((remote, transport)) = account.target_at(index) else {
                 return false;
             };
-            if let Some(local) = self.local_for(transport, remote) {
+            if let Some(local) = self.account_local(account.config.local, transport, remote) {
                 self.use_target(id, index, remote, transport, Some(local), failovers);
                 return true;
             }

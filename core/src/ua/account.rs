@@ -55,6 +55,12 @@ pub struct AccountConfig {
     pub instance_id: Option<String>,
     /// User part of the Contact URI; defaults to the AOR's user.
     pub contact_user: Option<String>,
+    /// The local address this account sends from and puts in its Via and Contact: one the
+    /// engine was given with `Engine::add_local` for this transport. `None` takes the
+    /// engine's first local address of the transport and the proxy's address family.
+    /// A load generator gives each virtual user its own port this way, as a P-CSCF
+    /// tells UEs apart by address and port.
+    pub local: Option<SocketAddr>,
     /// IMS behaviour (TS 24.229 §5.1.1); `None` for a plain SIP account. Boxed: with the
     /// AKA keys and SQN state it is about 1 KiB, which a plain account should not carry.
     pub ims: Option<Box<ImsConfig>>,
@@ -100,6 +106,7 @@ impl std::fmt::Debug for AccountConfig {
             .field("expires", &self.expires)
             .field("instance_id", &self.instance_id)
             .field("contact_user", &self.contact_user)
+            .field("local", &self.local)
             .field("ims", &self.ims)
             .finish()
     }
@@ -126,6 +133,7 @@ impl AccountConfig {
             expires: 600,
             instance_id: None,
             contact_user: None,
+            local: None,
             ims: None,
         }
     }
@@ -160,6 +168,14 @@ pub enum AccountError {
         transport: Transport,
         /// The proxy.
         proxy: SocketAddr,
+    },
+    /// The account asks for a local address the engine was not given for its transport.
+    #[error("local {transport} address {local} is not one of the engine's")]
+    UnknownLocalAddress {
+        /// The transport.
+        transport: Transport,
+        /// The address asked for.
+        local: SocketAddr,
     },
     /// Expires must be 1..=(2^31 - 1) seconds... within reason.
     #[error("expires must be between 1 and 2147483647 seconds")]
