@@ -276,9 +276,11 @@ async fn control(
                 while let Some(&(_, Some(ended))) = spans.get(decided.len()) {
                     let index = decided.len();
                     let (attempts, inadequate, known) = totals(metrics, index);
-                    let overdue =
-                        now.saturating_duration_since(ended) > largest_threshold + DECIDE_SLACK;
-                    if known < attempts && !overdue {
+                    let since_end = now.saturating_duration_since(ended);
+                    let overdue = since_end > largest_threshold + DECIDE_SLACK;
+                    // One poll after the end at least: an arrival a worker was starting
+                    // as the step ended is counted by then.
+                    if since_end < POLL || (known < attempts && !overdue) {
                         break;
                     }
                     let outcome = StepOutcome {
