@@ -262,3 +262,67 @@ fn an_impossible_zero_threshold_makes_the_first_step_fail() {
     assert_eq!(s["final_deregistration"]["left_registered"], 0);
     assert_eq!(statistic(&kamailio, "location_contacts"), 0);
 }
+
+/// Ctrl-C (SIGINT) in the preamble and in a step: the run stops, every registered user
+/// is de-registered within the stop timeout, and the summary says it was interrupted.
+#[test]
+fn ctrl_c_stops_the_benchmark_and_de_registers_everyone() {
+    let kamailio = kamailio();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Preamble at 100/s: 240 users take 2.4 s, the signal comes after 1 s; then in the
+    // first step (30 s long) 3 s in.
+    for (name, wait) in [("preamble", 1.0), ("step", 5.5)] {
+        let report = dir.path().join(name);
+        let child = Command::new(env!("CARGO_BIN_EXE_imsload"))
+            .arg("benchmark")
+            .arg("--target")
+            .arg(kamailio.addr().to_string())
+            .arg("--users")
+            .arg(format!("vu{{0..{}}}@ims.test", USERS - 1))
+            .arg("--password")
+            .arg(PASSWORD)
+            .args(["--workers", "2", "--seed", "7", "--register-rate", "100"])
+            .args([
+                "--base-saps",
+                "20",
+                "--step-duration",
+                "30s",
+                "--stop-timeout",
+                "10s",
+            ])
+            .arg("--report")
+            .arg(&report)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start imsload benchmark");
+        std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+        let status = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success());
+        let interrupted = std::time::Instant::now();
+        let output = child.wait_with_output().expect("imsload after Ctrl-C");
+        let what = describe(&output);
+        assert!(
+            interrupted.elapsed() < std::time::Duration::from_secs(12),
+            "{name}: took {:?} after SIGINT\n{what}",
+            interrupted.elapsed()
+        );
+        assert_eq!(output.status.code(), Some(1), "{name}: no DOC\n{what}");
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains("Ctrl-C: stopping"),
+            "{what}"
+        );
+        let s = summary(&report);
+        assert_eq!(s["ending"], "interrupted", "{name}: {s:#}");
+        assert_eq!(s["final_deregistration"]["left_registered"], 0, "{s:#}");
+        assert_eq!(s["final_deregistration"]["failed"], 0, "{s:#}");
+        assert_eq!(
+            statistic(&kamailio, "location_contacts"),
+            0,
+            "{name}: contacts left"
+        );
+    }
+}

@@ -573,6 +573,13 @@ impl BenchWorker {
     /// de-registers at the registration rate. True once all are done.
     fn stop(&mut self, now: Instant, began: Instant) -> bool {
         self.arrival = None;
+        // A preamble stopped early (Ctrl-C): its users not sent yet stay unregistered.
+        while let Some(&user) = self.preamble.get(self.preamble_sent) {
+            self.preamble_sent += 1;
+            if self.states.get(user) == Some(&UserState::Preamble) {
+                self.states[user] = UserState::Unregistered;
+            }
+        }
         let hurry = self.shared.hurry.load(Ordering::Relaxed);
         let idle = self.attempts.is_empty() && self.messages.is_empty();
         if !hurry && !idle {
