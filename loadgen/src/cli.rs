@@ -33,6 +33,11 @@ EXAMPLES:
   derived from each number as imshss's --pattern subscribers have them, IMPI vuN@ims.test:
     imsload register -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived -r 200
 
+  The same with one UDP port per user, as the P-CSCF tells UEs apart by address and port
+  (users sharing a port would share one registration there), then MESSAGEs in pairs:
+    imsload message -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived \\
+        --port-per-user -r 100 --duration 30s
+
 Every scenario registers its users first (at --register-rate), runs, and de-registers them
 at the end; Ctrl-C (or SIGTERM) de-registers too (a second one stops at once).
 Exit status: 0 when every transaction succeeded, 1 when some failed or timed out or the
@@ -130,9 +135,13 @@ pub struct Args {
     /// the first user). Provision them at the core network for --group-mode network.
     #[arg(long, value_name = "PATTERN")]
     pub group_uri: Option<String>,
-    /// Worker threads, each with one engine and one socket (default: number of cores).
+    /// Worker threads, each with one engine and one socket, or one socket per user with
+    /// --port-per-user (default: number of cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// One socket per user (--port-per-user, --local-ports).
+    #[command(flatten)]
+    pub ports: crate::udp::PortArgs,
     /// Write summary.json, timeseries.csv (per second), latency.hlog (HdrHistogram interval
     /// log, per second and transaction type) and report.html (self-contained, with plots)
     /// into this directory.
@@ -244,6 +253,8 @@ pub struct Plan {
     pub group_uri: String,
     /// Worker threads.
     pub workers: usize,
+    /// One socket per worker or per user.
+    pub ports: crate::udp::PortMode,
     /// Report directory.
     pub report: Option<PathBuf>,
     /// Progress line interval.
@@ -382,6 +393,12 @@ impl Plan {
         };
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let workers = args.workers.unwrap_or(cores).clamp(1, users.len().max(1));
+        let ports = crate::udp::PortMode::from_args(
+            &args.ports,
+            users.len(),
+            args.transport == TransportArg::Udp,
+        )
+        .map_err(|e| PlanError::Invalid(e.to_string()))?;
         let duration = match (args.scenario, args.duration, args.count) {
             (Scenario::Register, None, _) => Some(Duration::ZERO),
             (_, None, None) => Some(Duration::from_secs(10)),
@@ -408,6 +425,7 @@ impl Plan {
             group_mode: args.group_mode,
             group_uri,
             workers,
+            ports,
             report: args.report,
             progress_interval: args.progress_interval.max(Duration::from_millis(100)),
             no_tui: args.no_tui,
@@ -526,6 +544,11 @@ mod tests {
             (&["--vus", "11"][..], "--vus 11"),
             (&["--vus", "1"][..], "at least 2 users"),
             (&["--group-uri", "sip:g@ims.test"][..], "{g}"),
+            (
+                &["--local-ports", "20000-20004"][..],
+                "5 ports for 10 users",
+            ),
+            (&["--port-per-user", "--transport", "tcp"][..], "for UDP"),
         ] {
             let error = plan(extra).unwrap_err().to_string();
             assert!(error.contains(needle), "{extra:?}: {error}");

@@ -1,6 +1,7 @@
 //! imsload: many virtual IMS users from one process against an IMS core (or any SIP
 //! registrar/proxy), with latency histograms per transaction type. Each worker thread runs
-//! one sans-IO engine of ims-core holding its share of the users, on one socket.
+//! one sans-IO engine of ims-core holding its share of the users, on one socket (or one
+//! per user, `--port-per-user`).
 
 mod benchmark;
 mod cli;
@@ -12,6 +13,7 @@ mod net;
 mod report;
 mod run;
 mod shared;
+mod udp;
 mod users;
 mod vu;
 mod worker;

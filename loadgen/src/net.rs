@@ -1,6 +1,6 @@
-//! Sockets: one UDP socket per worker (and a TCP listener on the same port), TCP
-//! connections with one reader and one writer task each, and the OPTIONS probe that checks
-//! the target answers before a run.
+//! Sockets: one UDP socket per worker (and a TCP listener on the same port) or one per
+//! user (crate::udp), TCP connections with one reader and one writer task each, and the
+//! OPTIONS probe that checks the target answers before a run.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -10,15 +10,44 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
+use crate::udp::{PortError, PortMode, UdpEndpoint};
+
 /// A worker's sockets, bound before its thread starts (so bind errors are reported at once).
 #[derive(Debug)]
 pub struct Sockets {
-    /// The UDP socket.
-    pub udp: UdpSocket,
+    /// The UDP socket(s).
+    pub udp: UdpEndpoint,
     /// The TCP listener on the same port (TCP runs only).
     pub listener: Option<TcpListener>,
-    /// The bound address.
+    /// The bound address (the first user's with a port per user).
     pub local: SocketAddr,
+}
+
+/// The sockets of a worker holding the global users `users`: shared ones as [`bind`] makes
+/// them, or one UDP socket per user (no TCP).
+pub fn bind_worker(
+    ip: IpAddr,
+    tcp: bool,
+    mode: PortMode,
+    users: std::ops::Range<usize>,
+) -> Result<Sockets, PortError> {
+    if !mode.per_user() {
+        return bind(ip, tcp).map_err(|source| PortError::Bind {
+            address: SocketAddr::new(ip, 0),
+            source,
+        });
+    }
+    let udp = UdpEndpoint::per_user(ip, mode, users)?;
+    let local = udp
+        .locals()
+        .first()
+        .copied()
+        .unwrap_or(SocketAddr::new(ip, 0));
+    Ok(Sockets {
+        udp,
+        listener: None,
+        local,
+    })
 }
 
 /// Asked size of each UDP socket buffer.
@@ -44,7 +73,7 @@ pub fn bind(ip: IpAddr, tcp: bool) -> std::io::Result<Sockets> {
         let local = udp.local_addr()?;
         if !tcp {
             return Ok(Sockets {
-                udp,
+                udp: UdpEndpoint::shared(udp, local),
                 listener: None,
                 local,
             });
@@ -52,7 +81,7 @@ pub fn bind(ip: IpAddr, tcp: bool) -> std::io::Result<Sockets> {
         match TcpListener::bind(local) {
             Ok(listener) => {
                 return Ok(Sockets {
-                    udp,
+                    udp: UdpEndpoint::shared(udp, local),
                     listener: Some(listener),
                     local,
                 });

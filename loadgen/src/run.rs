@@ -67,14 +67,17 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
         ),
         None => None,
     };
+    if plan.ports.per_user() {
+        crate::udp::raise_file_limit(total).map_err(|e| RunError::Input(e.into()))?;
+    }
     let mut metrics = Vec::with_capacity(workers);
     let mut threads = Vec::with_capacity(workers);
     for index in 0..workers {
-        // TCP is always there: a request too large for UDP (a fan-out with its member
-        // list) goes over TCP (RFC 3261 §18.1.1).
-        let sockets = crate::net::bind(local_ip, true).map_err(|e| {
-            RunError::Input(anyhow::anyhow!("cannot bind a socket on {local_ip}: {e}"))
-        })?;
+        let range = index * total / workers..(index + 1) * total / workers;
+        // TCP is always there with a shared socket: a request too large for UDP (a
+        // fan-out with its member list) goes over TCP (RFC 3261 §18.1.1).
+        let sockets = crate::net::bind_worker(local_ip, true, plan.ports, range.clone())
+            .map_err(|e| RunError::Input(e.into()))?;
         let seed = match plan.seed {
             Some(seed) => {
                 let mut bytes = [0u8; 32];
@@ -84,7 +87,6 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
             }
             None => ims_core::driver::os_seed().map_err(|e| RunError::Runtime(e.into()))?,
         };
-        let range = index * total / workers..(index + 1) * total / workers;
         let worker_metrics = Arc::new(Mutex::new(Metrics::default()));
         let worker = Worker::new(
             index,

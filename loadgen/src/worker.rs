@@ -1,6 +1,6 @@
 //! One worker thread: one sans-IO engine holding its share of the virtual users, one UDP
-//! socket (and TCP connections), and the loop that feeds the engine, paces arrivals and
-//! turns engine events into measurements.
+//! socket or one per user (crate::udp) and TCP connections, and the loop that feeds the
+//! engine, paces arrivals and turns engine events into measurements.
 #![allow(clippy::disallowed_methods)] // the worker is a driver: it owns the clock
 
 use std::collections::VecDeque;
@@ -68,7 +68,7 @@ pub struct Worker {
     deregister_queue: Option<VecDeque<usize>>,
     deregistered: usize,
     traffic_done: bool,
-    udp: Option<std::net::UdpSocket>,
+    udp: Option<crate::udp::UdpEndpoint>,
     listener: Option<std::net::TcpListener>,
     local: SocketAddr,
 }
@@ -94,14 +94,23 @@ impl Worker {
             ..EngineConfig::default()
         };
         let mut engine = Engine::new(config).map_err(|e| setup(e.to_string()))?;
-        engine.add_local(Transport::Udp, sockets.local);
+        for &local in sockets.udp.locals() {
+            engine.add_local(Transport::Udp, local);
+        }
         if sockets.listener.is_some() {
             engine.add_local(Transport::Tcp, sockets.local);
         }
         let mut vus = Vec::with_capacity(users.len());
-        for user in plan.users.get(users.clone()).unwrap_or_default() {
+        for (index, user) in plan
+            .users
+            .get(users.clone())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let mut account =
                 AccountConfig::new(&user.aor(), &user.password, plan.target, plan.transport);
+            account.local = sockets.udp.user_local(index);
             account.auth_username.clone_from(&user.auth_username);
             account.expires = plan.expires;
             if let Some(aka) = &user.aka {
@@ -157,8 +166,10 @@ impl Worker {
                 // Over UDP, a register or message run sends nothing big enough for the
                 // TCP fallback (RFC 3261 §18.1.1; a group fan-out can be): it needs no
                 // runtime. Should the engine still ask for TCP, that transaction fails.
-                if self.plan.transport == Transport::Udp
-                    && self.plan.scenario != crate::cli::Scenario::GroupChat
+                // Sockets per user (UDP only) have no TCP side at all.
+                if self.plan.ports.per_user()
+                    || (self.plan.transport == Transport::Udp
+                        && self.plan.scenario != crate::cli::Scenario::GroupChat)
                 {
                     self.run_udp();
                     return;
@@ -278,15 +289,16 @@ impl Worker {
         shared.finished.fetch_add(1, Ordering::AcqRel);
     }
 
-    /// A UDP-only run: the thread blocks in `recv_from` with a read timeout up to the
-    /// next due time (a timer of the engine, an arrival, or [`TICK`]). Per wake-up that is
-    /// one `recvfrom` (and a `setsockopt` when the wait changes), where the tokio loop of
-    /// [`Worker::run`] costs an `epoll_wait`, a `recvfrom`, a `recvfrom` that finds
+    /// A UDP-only run: the thread blocks up to the next due time (a timer of the engine,
+    /// an arrival, or [`TICK`]) in `recv_from` on the shared socket, or in `epoll_wait` on
+    /// the users' sockets (`UdpEndpoint::receive`). Per wake-up on the shared socket that
+    /// is one `recvfrom` (and a `setsockopt` when the wait changes), where the tokio loop
+    /// of [`Worker::run`] costs an `epoll_wait`, a `recvfrom`, a `recvfrom` that finds
     /// nothing, and often an eventfd write plus a second `epoll_wait` when its timer
     /// wheel is re-armed.
     fn run_udp(mut self) {
         let shared = Arc::clone(&self.shared);
-        let Some(udp) = self.udp.take() else {
+        let Some(mut udp) = self.udp.take() else {
             tracing::error!(worker = self.index, "no UDP socket");
             shared.abort.store(true, Ordering::Release);
             shared.finished.fetch_add(1, Ordering::AcqRel);
@@ -294,7 +306,6 @@ impl Worker {
         };
         let mut buffer = vec![0u8; 65_536];
         let mut last_publish = Instant::now();
-        let mut read_timeout = None;
         loop {
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|at| at <= now) {
@@ -313,35 +324,17 @@ impl Worker {
                 .into_iter()
                 .flatten()
                 .fold(now + TICK, Instant::min);
-            // Whole milliseconds, at least one (a zero timeout would block for ever): the
-            // same granularity as tokio's timer, and fewer setsockopt calls. Never skip the
-            // receive: a due time can stay in the past (a de-registration paced while its
-            // user's registration is still in flight), and the responses that end it must
-            // still be read.
-            let wait = wake.saturating_duration_since(Instant::now()).as_millis();
-            let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX).max(1));
-            if read_timeout != Some(wait) {
-                if let Err(error) = udp.set_read_timeout(Some(wait)) {
-                    tracing::error!(worker = self.index, %error, "cannot set the UDP read timeout");
-                    shared.abort.store(true, Ordering::Release);
-                    break;
-                }
-                read_timeout = Some(wait);
-            }
-            match udp.recv_from(&mut buffer) {
-                Ok((n, remote)) => {
-                    let bytes = buffer.get(..n).unwrap_or_default();
-                    self.engine
-                        .handle_datagram(Instant::now(), remote, self.local, bytes);
-                }
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
-                Err(error) => tracing::debug!(%error, "UDP receive error"),
+            // Never skip the receive: a due time can stay in the past (a de-registration
+            // paced while its user's registration is still in flight), and the responses
+            // that end it must still be read.
+            let engine = &mut self.engine;
+            let received = udp.receive(wake, &mut buffer, |local, remote, bytes| {
+                engine.handle_datagram(Instant::now(), remote, local, bytes);
+            });
+            if let Err(error) = received {
+                tracing::error!(worker = self.index, %error, "cannot wait on the UDP socket(s)");
+                shared.abort.store(true, Ordering::Release);
+                break;
             }
         }
         self.publish_counters();
@@ -354,7 +347,8 @@ impl Worker {
         let udp = self
             .udp
             .take()
-            .ok_or_else(|| std::io::Error::other("no UDP socket"))?;
+            .and_then(crate::udp::UdpEndpoint::into_shared)
+            .ok_or_else(|| std::io::Error::other("no shared UDP socket"))?;
         udp.set_nonblocking(true)?;
         let udp = tokio::net::UdpSocket::from_std(udp)?;
         let listener = match self.listener.take() {
@@ -416,7 +410,7 @@ impl Worker {
 
     fn send(&mut self, transmit: Transmit, udp: Udp<'_>, streams: Option<&mut Streams>) {
         match transmit.transport {
-            Transport::Udp => match udp.send_to(&transmit.bytes, transmit.remote) {
+            Transport::Udp => match udp.send_to(transmit.local, &transmit.bytes, transmit.remote) {
                 Ok(_) => {}
                 Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
                     // The socket buffer is full: the engine retransmits what is lost.
@@ -670,21 +664,26 @@ impl Worker {
     }
 }
 
-/// The worker's UDP socket: registered with tokio (TCP runs), or blocking with a read
-/// timeout ([`Worker::run_udp`]).
+/// The worker's UDP socket(s): one registered with tokio (TCP runs), or the blocking
+/// kind of [`Worker::run_udp`].
 #[derive(Clone, Copy)]
 enum Udp<'a> {
     Tokio(&'a tokio::net::UdpSocket),
-    Blocking(&'a std::net::UdpSocket),
+    Blocking(&'a crate::udp::UdpEndpoint),
 }
 
 impl Udp<'_> {
-    /// Sends without waiting on the tokio socket; the blocking one waits only while the
-    /// kernel's send buffer is full, which a UDP socket on loopback hardly ever is.
-    fn send_to(self, bytes: &[u8], remote: SocketAddr) -> std::io::Result<usize> {
+    /// Sends from `local` without waiting on the tokio socket (which has only the one
+    /// address); see [`crate::udp::UdpEndpoint::send`] for the others.
+    fn send_to(
+        self,
+        local: SocketAddr,
+        bytes: &[u8],
+        remote: SocketAddr,
+    ) -> std::io::Result<usize> {
         match self {
             Udp::Tokio(socket) => socket.try_send_to(bytes, remote),
-            Udp::Blocking(socket) => socket.send_to(bytes, remote),
+            Udp::Blocking(endpoint) => endpoint.send(local, bytes, remote),
         }
     }
 }

@@ -101,9 +101,13 @@ pub struct Args {
     /// refreshes stay out of the measurement).
     #[arg(long)]
     pub expires: Option<u32>,
-    /// Worker threads, each with one engine and one socket (default: number of cores).
+    /// Worker threads, each with one engine and one socket, or one socket per user with
+    /// --port-per-user (default: number of cores).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// One socket per user (--port-per-user, --local-ports).
+    #[command(flatten)]
+    pub ports: crate::udp::PortArgs,
     /// Write summary.json and report.html into this directory.
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
@@ -144,6 +148,8 @@ pub struct File {
     seed: Option<u64>,
     expires: Option<u32>,
     workers: Option<usize>,
+    port_per_user: Option<bool>,
+    local_ports: Option<String>,
     report: Option<PathBuf>,
     register_timeout: Option<String>,
     stop_timeout: Option<String>,
@@ -177,6 +183,8 @@ pub struct Config {
     pub expires: u32,
     /// Worker threads.
     pub workers: usize,
+    /// One socket per worker or per user.
+    pub ports: crate::udp::PortMode,
     /// Report directory.
     pub report: Option<PathBuf>,
     /// Preamble limit.
@@ -389,6 +397,12 @@ impl Config {
         }
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let workers = workers.unwrap_or(cores).clamp(1, users.len().max(1));
+        let port_args = crate::udp::PortArgs {
+            port_per_user: args.ports.port_per_user || file.port_per_user.unwrap_or(false),
+            local_ports: args.ports.local_ports.or(file.local_ports),
+        };
+        let ports = crate::udp::PortMode::from_args(&port_args, users.len(), true)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let time = |flag: Option<String>, file: Option<String>, what: &str, default: u64| match flag
             .or(file)
         {
@@ -413,6 +427,7 @@ impl Config {
             seed: args.seed.or(file.seed),
             expires,
             workers,
+            ports,
             report: args.report.or(file.report),
             register_timeout: time(
                 args.register_timeout,

@@ -102,14 +102,16 @@ async fn run(config: Config) -> Result<ExitCode, RunError> {
     let shared = Arc::new(BenchShared::new(Instant::now()));
     let mut metrics = Vec::with_capacity(workers);
     let mut threads = Vec::with_capacity(workers);
+    if config.ports.per_user() {
+        crate::udp::raise_file_limit(total).map_err(|e| RunError::Input(e.into()))?;
+    }
     for index in 0..workers {
-        let sockets = crate::net::bind(local_ip, false).map_err(|e| {
-            RunError::Input(anyhow::anyhow!("cannot bind a socket on {local_ip}: {e}"))
-        })?;
+        let range = index * total / workers..(index + 1) * total / workers;
+        let sockets = crate::net::bind_worker(local_ip, false, config.ports, range.clone())
+            .map_err(|e| RunError::Input(e.into()))?;
         let worker_seed = seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut engine_seed = [0u8; 32];
         StdRng::seed_from_u64(worker_seed).fill_bytes(&mut engine_seed);
-        let range = index * total / workers..(index + 1) * total / workers;
         let worker_metrics = Arc::new(Mutex::new(BenchMetrics::default()));
         let worker = BenchWorker::new(
             index,

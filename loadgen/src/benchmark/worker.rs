@@ -1,5 +1,5 @@
 //! One benchmark worker thread: one sans-IO engine holding its share of the subscriber
-//! population on one UDP socket, its share of the Poisson arrivals (SAPS / workers: the
+//! population on one UDP socket (or one per user, crate::udp), its share of the Poisson arrivals (SAPS / workers: the
 //! sum of independent Poisson processes is a Poisson process at the summed rate), and the
 //! users' states, so that each attempt takes a user in the state its scenario needs
 //! (register: not registered; re-register, de-register, message: registered) and no user
@@ -7,7 +7,6 @@
 #![allow(clippy::disallowed_methods)] // the worker is a driver: it owns the clock
 
 use std::collections::HashMap;
-use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -84,8 +83,7 @@ pub struct BenchWorker {
     pub(super) preamble: Vec<usize>,
     pub(super) preamble_sent: usize,
     pub(super) final_sent: usize,
-    pub(super) udp: UdpSocket,
-    pub(super) local: SocketAddr,
+    pub(super) udp: crate::udp::UdpEndpoint,
 }
 
 /// Why a worker could not start.
@@ -120,11 +118,20 @@ impl BenchWorker {
             ..EngineConfig::default()
         };
         let mut engine = Engine::new(engine_config).map_err(|e| setup(e.to_string()))?;
-        engine.add_local(Transport::Udp, sockets.local);
+        for &local in sockets.udp.locals() {
+            engine.add_local(Transport::Udp, local);
+        }
         let mut accounts = Vec::with_capacity(users.len());
-        for user in config.users.get(users.clone()).unwrap_or_default() {
+        for (index, user) in config
+            .users
+            .get(users.clone())
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let mut account =
                 AccountConfig::new(&user.aor(), &user.password, config.target, Transport::Udp);
+            account.local = sockets.udp.user_local(index);
             account.auth_username.clone_from(&user.auth_username);
             account.expires = config.expires;
             if let Some(aka) = &user.aka {
@@ -176,7 +183,6 @@ impl BenchWorker {
             preamble_sent: 0,
             final_sent: 0,
             udp: sockets.udp,
-            local: sockets.local,
         })
     }
 
@@ -191,7 +197,6 @@ impl BenchWorker {
     fn run(mut self) {
         let shared = Arc::clone(&self.shared);
         let mut buffer = vec![0u8; 65_536];
-        let mut read_timeout = None;
         loop {
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|at| at <= now) {
@@ -206,31 +211,14 @@ impl BenchWorker {
                 .into_iter()
                 .flatten()
                 .fold(now + TICK, Instant::min);
-            // Whole milliseconds, at least one (zero would block for ever).
-            let wait = wake.saturating_duration_since(Instant::now()).as_millis();
-            let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX).max(1));
-            if read_timeout != Some(wait) {
-                if let Err(error) = self.udp.set_read_timeout(Some(wait)) {
-                    tracing::error!(worker = self.index, %error, "cannot set the UDP read timeout");
-                    shared.abort.store(true, Ordering::Release);
-                    break;
-                }
-                read_timeout = Some(wait);
-            }
-            match self.udp.recv_from(&mut buffer) {
-                Ok((n, remote)) => {
-                    let bytes = buffer.get(..n).unwrap_or_default();
-                    self.engine
-                        .handle_datagram(Instant::now(), remote, self.local, bytes);
-                }
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        std::io::ErrorKind::WouldBlock
-                            | std::io::ErrorKind::TimedOut
-                            | std::io::ErrorKind::Interrupted
-                    ) => {}
-                Err(error) => tracing::debug!(%error, "UDP receive error"),
+            let engine = &mut self.engine;
+            let received = self.udp.receive(wake, &mut buffer, |local, remote, bytes| {
+                engine.handle_datagram(Instant::now(), remote, local, bytes);
+            });
+            if let Err(error) = received {
+                tracing::error!(worker = self.index, %error, "cannot wait on the UDP socket(s)");
+                shared.abort.store(true, Ordering::Release);
+                break;
             }
         }
         let stats = self.engine.stats();
@@ -253,7 +241,10 @@ impl BenchWorker {
                         .handle_transport_error(now, transmit.transport, transmit.remote);
                     continue;
                 }
-                match self.udp.send_to(&transmit.bytes, transmit.remote) {
+                match self
+                    .udp
+                    .send(transmit.local, &transmit.bytes, transmit.remote)
+                {
                     Ok(_) => {}
                     Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
                         tracing::debug!(remote = %transmit.remote, "UDP send buffer full; dropped");

@@ -1,0 +1,571 @@
+//! The UDP side of a worker: one socket shared by all its virtual users (the default), or
+//! one socket, and so one local port, per user (`--port-per-user`, `--local-ports`).
+//!
+//! A P-CSCF such as Kamailio's (ims_registrar_pcscf) tells UEs apart by source address and
+//! port. Users behind one socket share one P-CSCF contact: when one de-registers, the
+//! others are no longer registered there (their requests get 403 "register first"), and
+//! the identity asserted for them is that of whoever registered last. With a port per user
+//! each has its own contact. The worker's loop then waits on all its sockets at once
+//! (mio, the epoll layer under tokio), and sends each datagram out of the socket of the
+//! local address the engine chose for it.
+#![allow(clippy::disallowed_methods)] // a driver: it waits on sockets against the clock
+
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+/// File descriptors kept free beside the users' sockets: stdio, the workers' epoll and
+/// event descriptors, the TCP side, report files, the probe.
+const RESERVED_DESCRIPTORS: u64 = 256;
+/// Readiness events taken per wait.
+const EVENTS: usize = 1024;
+
+/// The command-line options of the port mode, shared by the scenarios and `benchmark`.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct PortArgs {
+    /// Give every user its own UDP socket (local port) instead of one socket per worker:
+    /// needed by a P-CSCF that tells UEs apart by address and port (Kamailio's IMS
+    /// P-CSCF), where users sharing a port share one registration. UDP only; one file
+    /// descriptor per user (the soft limit is raised up to the hard one).
+    #[arg(long)]
+    pub port_per_user: bool,
+    /// With a port per user, on fixed ports: user k (from 0) sends from port FIRST+k. The
+    /// range must hold a port for every user. Implies --port-per-user.
+    #[arg(long, value_name = "FIRST-LAST")]
+    pub local_ports: Option<String>,
+}
+
+/// How the users' UDP traffic is spread over local ports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortMode {
+    /// One socket per worker, shared by its users.
+    Shared,
+    /// One socket per user, on a port the system picks.
+    PerUser,
+    /// One socket per user, user k on port `first + k`.
+    Range {
+        /// The first port of the range.
+        first: u16,
+        /// The last port of the range.
+        last: u16,
+    },
+}
+
+/// Why the users' sockets could not be set up (bad input: exit status 2).
+#[derive(Debug, thiserror::Error)]
+pub enum PortError {
+    /// `--local-ports` is not a range of ports, or holds too few.
+    #[error("--local-ports {text:?}: {reason}")]
+    Range {
+        /// As given.
+        text: String,
+        /// Why.
+        reason: &'static str,
+    },
+    /// `--local-ports` holds fewer ports than there are users.
+    #[error("--local-ports {first}-{last}: {ports} ports for {users} users (one port each)")]
+    TooFewPorts {
+        /// The first port.
+        first: u16,
+        /// The last port.
+        last: u16,
+        /// How many the range holds.
+        ports: usize,
+        /// How many are needed.
+        users: usize,
+    },
+    /// A port per user over TCP.
+    #[error("--port-per-user and --local-ports are for UDP (--transport udp)")]
+    NotUdp,
+    /// The users need more descriptors than the hard limit allows.
+    #[error(
+        "{users} users with a port each need about {needed} file descriptors, but the hard limit (ulimit -Hn) is {hard}: raise it, or run fewer users per process"
+    )]
+    TooManyDescriptors {
+        /// The users.
+        users: usize,
+        /// Descriptors needed.
+        needed: u64,
+        /// The hard limit.
+        hard: u64,
+    },
+    /// Raising the soft limit failed.
+    #[error("cannot raise the file descriptor limit to {wanted}: {source}")]
+    Limit {
+        /// The limit asked for.
+        wanted: u64,
+        /// Why.
+        source: io::Error,
+    },
+    /// A socket could not be bound.
+    #[error("cannot bind UDP {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The readiness poll could not be set up.
+    #[error("cannot wait on the users' sockets: {0}")]
+    Poll(io::Error),
+}
+
+impl PortMode {
+    /// The mode the options ask for, checked against the number of users and the
+    /// transport.
+    pub fn from_args(args: &PortArgs, users: usize, udp: bool) -> Result<PortMode, PortError> {
+        let mode = match &args.local_ports {
+            Some(text) => parse_range(text)?,
+            None if args.port_per_user => PortMode::PerUser,
+            None => PortMode::Shared,
+        };
+        if mode != PortMode::Shared && !udp {
+            return Err(PortError::NotUdp);
+        }
+        if let PortMode::Range { first, last } = mode {
+            let ports = usize::from(last - first) + 1;
+            if ports < users {
+                return Err(PortError::TooFewPorts {
+                    first,
+                    last,
+                    ports,
+                    users,
+                });
+            }
+        }
+        Ok(mode)
+    }
+
+    /// Whether every user has its own socket.
+    pub fn per_user(self) -> bool {
+        self != PortMode::Shared
+    }
+
+    /// The port of global user `user` (0: any free one).
+    fn port(self, user: usize) -> u16 {
+        match self {
+            PortMode::Range { first, .. } => u16::try_from(user)
+                .ok()
+                .and_then(|user| first.checked_add(user))
+                .unwrap_or(0),
+            PortMode::Shared | PortMode::PerUser => 0,
+        }
+    }
+}
+
+/// `FIRST-LAST`, 1 <= FIRST <= LAST.
+fn parse_range(text: &str) -> Result<PortMode, PortError> {
+    let error = |reason| PortError::Range {
+        text: text.to_owned(),
+        reason,
+    };
+    let (first, last) = text
+        .split_once('-')
+        .ok_or_else(|| error("expected FIRST-LAST, e.g. 20000-29999"))?;
+    let port = |part: &str| {
+        part.trim()
+            .parse::<u16>()
+            .map_err(|_| error("ports are numbers from 1 to 65535"))
+    };
+    let (first, last) = (port(first)?, port(last)?);
+    if first == 0 || first > last {
+        return Err(error("give 1 <= FIRST <= LAST"));
+    }
+    Ok(PortMode::Range { first, last })
+}
+
+/// Raises the soft limit of open files as far as the hard limit allows, for `users`
+/// sockets and the process's own descriptors; an error when the hard limit is too low.
+pub fn raise_file_limit(users: usize) -> Result<(), PortError> {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let needed = users as u64 + RESERVED_DESCRIPTORS;
+    let limit = getrlimit(Resource::Nofile);
+    if let Some(hard) = limit.maximum
+        && hard < needed
+    {
+        return Err(PortError::TooManyDescriptors {
+            users,
+            needed,
+            hard,
+        });
+    }
+    let wanted = limit
+        .maximum
+        .unwrap_or(needed.max(limit.current.unwrap_or(0)));
+    if limit.current.is_some_and(|current| current >= wanted) {
+        return Ok(());
+    }
+    setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(wanted),
+            maximum: limit.maximum,
+        },
+    )
+    .map_err(|error| PortError::Limit {
+        wanted,
+        source: error.into(),
+    })?;
+    tracing::debug!(wanted, "raised the open file limit");
+    Ok(())
+}
+
+/// One socket per user, all registered with one readiness poll.
+pub struct UserSockets {
+    poll: mio::Poll,
+    events: mio::Events,
+    sockets: Vec<mio::net::UdpSocket>,
+    locals: Vec<SocketAddr>,
+    by_local: HashMap<SocketAddr, usize>,
+}
+
+impl std::fmt::Debug for UserSockets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserSockets")
+            .field("sockets", &self.sockets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A worker's UDP side.
+#[derive(Debug)]
+pub enum UdpEndpoint {
+    /// One socket for all the worker's users.
+    Shared {
+        /// The socket.
+        socket: UdpSocket,
+        /// Its address.
+        local: SocketAddr,
+        /// The read timeout last set on it.
+        read_timeout: Option<Duration>,
+    },
+    /// One socket per user.
+    PerUser(UserSockets),
+}
+
+impl UdpEndpoint {
+    /// A shared socket, already bound.
+    pub fn shared(socket: UdpSocket, local: SocketAddr) -> UdpEndpoint {
+        UdpEndpoint::Shared {
+            socket,
+            local,
+            read_timeout: None,
+        }
+    }
+
+    /// One socket for each of the global users `users`, on `ip`, ports as `mode` says.
+    pub fn per_user(ip: IpAddr, mode: PortMode, users: Range<usize>) -> Result<Self, PortError> {
+        let poll = mio::Poll::new().map_err(PortError::Poll)?;
+        let mut sockets = Vec::with_capacity(users.len());
+        let mut locals = Vec::with_capacity(users.len());
+        let mut by_local = HashMap::with_capacity(users.len());
+        for (index, user) in users.enumerate() {
+            let address = SocketAddr::new(ip, mode.port(user));
+            let bind = |source| PortError::Bind { address, source };
+            let socket = UdpSocket::bind(address).map_err(bind)?;
+            socket.set_nonblocking(true).map_err(bind)?;
+            let local = socket.local_addr().map_err(bind)?;
+            let mut socket = mio::net::UdpSocket::from_std(socket);
+            poll.registry()
+                .register(&mut socket, mio::Token(index), mio::Interest::READABLE)
+                .map_err(PortError::Poll)?;
+            sockets.push(socket);
+            locals.push(local);
+            by_local.insert(local, index);
+        }
+        Ok(UdpEndpoint::PerUser(UserSockets {
+            poll,
+            events: mio::Events::with_capacity(EVENTS),
+            sockets,
+            locals,
+            by_local,
+        }))
+    }
+
+    /// Every local address (one when shared); each goes to the engine's `add_local`.
+    pub fn locals(&self) -> &[SocketAddr] {
+        match self {
+            UdpEndpoint::Shared { local, .. } => std::slice::from_ref(local),
+            UdpEndpoint::PerUser(users) => &users.locals,
+        }
+    }
+
+    /// The address of the worker's user `index` (from 0) when each has its own socket.
+    pub fn user_local(&self, index: usize) -> Option<SocketAddr> {
+        match self {
+            UdpEndpoint::Shared { .. } => None,
+            UdpEndpoint::PerUser(users) => users.locals.get(index).copied(),
+        }
+    }
+
+    /// The shared socket, for a loop that registers it with tokio (`None` per user).
+    pub fn into_shared(self) -> Option<UdpSocket> {
+        match self {
+            UdpEndpoint::Shared { socket, .. } => Some(socket),
+            UdpEndpoint::PerUser(_) => None,
+        }
+    }
+
+    /// Sends `bytes` to `remote` from `local` (the shared socket ignores it). Never waits
+    /// on a socket per user (`WouldBlock` when its buffer is full); the shared one waits
+    /// only while the kernel's send buffer is full, which on loopback it hardly ever is.
+    pub fn send(&self, local: SocketAddr, bytes: &[u8], remote: SocketAddr) -> io::Result<usize> {
+        match self {
+            UdpEndpoint::Shared { socket, .. } => socket.send_to(bytes, remote),
+            UdpEndpoint::PerUser(users) => match users.by_local.get(&local) {
+                Some(&index) => match users.sockets.get(index) {
+                    Some(socket) => socket.send_to(bytes, remote),
+                    None => Err(io::ErrorKind::AddrNotAvailable.into()),
+                },
+                None => Err(io::ErrorKind::AddrNotAvailable.into()),
+            },
+        }
+    }
+
+    /// Waits until a datagram arrives or `until` (whole milliseconds, at least one: the
+    /// granularity of tokio's timer), and hands what arrived to `handle(local, remote,
+    /// bytes)`: one datagram on the shared socket (a blocking `recvfrom` with a read
+    /// timeout, changed only when the wait changes), every queued one on the ready sockets
+    /// of the users. An `Err` means the wait itself cannot be set up; receive errors are
+    /// logged. Callers must not skip the wait when `until` has passed: the answers that
+    /// end what is due must still be read.
+    pub fn receive(
+        &mut self,
+        until: Instant,
+        buffer: &mut [u8],
+        mut handle: impl FnMut(SocketAddr, SocketAddr, &[u8]),
+    ) -> io::Result<()> {
+        let wait = until.saturating_duration_since(Instant::now()).as_millis();
+        let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX).max(1));
+        match self {
+            UdpEndpoint::Shared {
+                socket,
+                local,
+                read_timeout,
+            } => {
+                if *read_timeout != Some(wait) {
+                    socket.set_read_timeout(Some(wait))?;
+                    *read_timeout = Some(wait);
+                }
+                match socket.recv_from(buffer) {
+                    Ok((n, remote)) => handle(*local, remote, buffer.get(..n).unwrap_or_default()),
+                    Err(error) if transient(&error) => {}
+                    Err(error) => tracing::debug!(%error, "UDP receive error"),
+                }
+            }
+            UdpEndpoint::PerUser(users) => {
+                match users.poll.poll(&mut users.events, Some(wait)) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
+                    Err(error) => return Err(error),
+                }
+                for event in users.events.iter() {
+                    let index = event.token().0;
+                    let (Some(socket), Some(&local)) =
+                        (users.sockets.get(index), users.locals.get(index))
+                    else {
+                        continue;
+                    };
+                    // Readiness is edge-triggered: read until the socket is empty.
+                    loop {
+                        match socket.recv_from(buffer) {
+                            Ok((n, remote)) => {
+                                handle(local, remote, buffer.get(..n).unwrap_or_default());
+                            }
+                            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                            Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(error) => {
+                                tracing::debug!(%error, %local, "UDP receive error");
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A wait that ended without data.
+fn transient(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn args(port_per_user: bool, local_ports: Option<&str>) -> PortArgs {
+        PortArgs {
+            port_per_user,
+            local_ports: local_ports.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_options_choose_the_mode() {
+        let mode = |a: &PortArgs, users, udp| PortMode::from_args(a, users, udp);
+        assert_eq!(
+            mode(&args(false, None), 10, true).unwrap(),
+            PortMode::Shared
+        );
+        assert_eq!(
+            mode(&args(false, None), 10, false).unwrap(),
+            PortMode::Shared
+        );
+        assert_eq!(
+            mode(&args(true, None), 10, true).unwrap(),
+            PortMode::PerUser
+        );
+        assert_eq!(
+            mode(&args(false, Some("20000-20009")), 10, true).unwrap(),
+            PortMode::Range {
+                first: 20000,
+                last: 20009
+            }
+        );
+        for (given, users, udp, needle) in [
+            (args(true, None), 10, false, "for UDP"),
+            (
+                args(false, Some("20000-20008")),
+                10,
+                true,
+                "9 ports for 10 users",
+            ),
+            (args(false, Some("20000")), 1, true, "FIRST-LAST"),
+            (args(false, Some("0-10")), 1, true, "1 <= FIRST"),
+            (args(false, Some("30-10")), 1, true, "1 <= FIRST"),
+            (args(false, Some("1-70000")), 1, true, "numbers from 1"),
+        ] {
+            let error = mode(&given, users, udp).unwrap_err().to_string();
+            assert!(error.contains(needle), "{given:?}: {error}");
+        }
+    }
+
+    #[test]
+    fn each_user_gets_its_own_socket_and_datagrams_come_back_with_their_local_address() {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let mut endpoint = UdpEndpoint::per_user(ip, PortMode::PerUser, 5..9).unwrap();
+        let locals = endpoint.locals().to_vec();
+        assert_eq!(locals.len(), 4);
+        let mut ports: Vec<u16> = locals.iter().map(SocketAddr::port).collect();
+        ports.dedup();
+        assert_eq!(ports.len(), 4, "distinct ports: {locals:?}");
+        assert_eq!(endpoint.user_local(2), Some(locals[2]));
+        assert_eq!(endpoint.user_local(4), None);
+
+        // A peer sees each datagram come from the user's own port, and its answers reach
+        // the socket they were sent to.
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let peer_address = peer.local_addr().unwrap();
+        peer.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        for (i, local) in locals.iter().enumerate() {
+            endpoint.send(*local, &[i as u8], peer_address).unwrap();
+            let mut byte = [0u8; 8];
+            let (n, from) = peer.recv_from(&mut byte).unwrap();
+            assert_eq!((n, byte[0], from), (1, i as u8, *local));
+            peer.send_to(&[i as u8, 1, 2], from).unwrap();
+        }
+        let unknown = SocketAddr::new(ip, 9);
+        assert!(endpoint.send(unknown, b"x", peer_address).is_err());
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 64];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while received.len() < 4 && Instant::now() < deadline {
+            endpoint
+                .receive(
+                    Instant::now() + Duration::from_millis(50),
+                    &mut buffer,
+                    |local, remote, bytes| received.push((local, remote, bytes.to_vec())),
+                )
+                .unwrap();
+        }
+        received.sort_by_key(|(_, _, bytes)| bytes[0]);
+        let expected: Vec<_> = locals
+            .iter()
+            .enumerate()
+            .map(|(i, local)| (*local, peer_address, vec![i as u8, 1, 2]))
+            .collect();
+        assert_eq!(received, expected);
+    }
+
+    #[test]
+    fn a_range_puts_user_k_on_first_plus_k() {
+        let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        // Find a free stretch: bind a probe port and use the ones above it.
+        let probe = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let base = probe
+            .local_addr()
+            .unwrap()
+            .port()
+            .saturating_sub(200)
+            .max(1024);
+        drop(probe);
+        let mode = PortMode::Range {
+            first: base,
+            last: base + 99,
+        };
+        match UdpEndpoint::per_user(ip, mode, 10..13) {
+            Ok(endpoint) => {
+                let ports: Vec<u16> = endpoint.locals().iter().map(SocketAddr::port).collect();
+                assert_eq!(ports, [base + 10, base + 11, base + 12]);
+            }
+            // Someone else holds one of them: the error names the address.
+            Err(error) => assert!(error.to_string().contains("cannot bind UDP"), "{error}"),
+        }
+    }
+
+    #[test]
+    fn the_shared_socket_waits_and_receives() {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let local = socket.local_addr().unwrap();
+        let mut endpoint = UdpEndpoint::shared(socket, local);
+        assert_eq!(endpoint.locals(), [local]);
+        assert_eq!(endpoint.user_local(0), None);
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let mut buffer = [0u8; 64];
+        let started = Instant::now();
+        let mut got = Vec::new();
+        endpoint
+            .receive(
+                started + Duration::from_millis(30),
+                &mut buffer,
+                |l, r, b| got.push((l, r, b.to_vec())),
+            )
+            .unwrap();
+        assert!(got.is_empty() && started.elapsed() >= Duration::from_millis(25));
+        peer.send_to(b"hi", local).unwrap();
+        endpoint
+            .receive(
+                Instant::now() + Duration::from_secs(5),
+                &mut buffer,
+                |l, r, b| got.push((l, r, b.to_vec())),
+            )
+            .unwrap();
+        assert_eq!(got, [(local, peer.local_addr().unwrap(), b"hi".to_vec())]);
+    }
+
+    #[test]
+    fn the_file_limit_covers_a_few_users() {
+        raise_file_limit(10).unwrap();
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        assert!(limit.current.is_none_or(|n| n >= 10 + RESERVED_DESCRIPTORS));
+        // Past a finite hard limit: a clear error, and the limit stays as it was.
+        if let Some(hard) = limit.maximum {
+            let users = usize::try_from(hard).unwrap_or(usize::MAX);
+            let error = raise_file_limit(users).unwrap_err().to_string();
+            assert!(error.contains("hard limit (ulimit -Hn) is"), "{error}");
+            assert_eq!(
+                rustix::process::getrlimit(rustix::process::Resource::Nofile).current,
+                limit.current
+            );
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! imsload with one UDP port per user (`--port-per-user`) through the local IMS core
+//! (scripts/ims-core: Kamailio as P-, I- and S-CSCF, imshss, loopback). Kamailio's P-CSCF
+//! tells UEs apart by source address and port: users behind one socket share one P-CSCF
+//! contact, and when one of them de-registers the others' MESSAGEs are refused with 403
+//! ("register first"). With a port each:
+//! - the `message` scenario: 200 AKA users register (the P-CSCF holds 200 contacts more
+//!   than before), exchange 400 MESSAGEs and de-register, every transaction answered 200;
+//! - `imsload benchmark` with a traffic set of de-registration and messaging only: about
+//!   half the users de-register while the others keep messaging, and every MESSAGE is
+//!   answered 200. The same run on shared sockets gets 403s: what the mode is for.
+#![allow(clippy::disallowed_methods)] // a test driver waits on real processes
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ims_tests::ImsCore;
+use serde_json::Value;
+
+const USERS: u64 = 200;
+
+fn imsload() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imsload"))
+}
+
+/// One of a CSCF's statistics (kamcmd on its control socket).
+fn statistic(core: &ImsCore, cscf: &str, name: &str) -> u64 {
+    let socket = core.control_socket(cscf);
+    let output = Command::new("kamcmd")
+        .arg("-s")
+        .arg(format!("unix:{}", socket.display()))
+        .args(["stats.get_statistics", name])
+        .output()
+        .expect("run kamcmd (scripts/test installs it)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(" = ")?;
+            key.trim()
+                .ends_with(&format!(":{name}"))
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no {name} from kamcmd at the {cscf}: {text}"))
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn summary(report: &Path) -> Value {
+    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+fn u(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a count: {value}"))
+}
+
+/// `expected` transactions of `kind` in a scenario run's summary, each ended by a 200.
+fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
+    let t = &summary["transactions"][kind];
+    assert_eq!(t["started"], expected, "{kind} started: {t:#}");
+    assert_eq!(t["succeeded"], expected, "{kind} succeeded: {t:#}");
+    assert_eq!(t["failed"], 0, "{kind} failed: {t:#}");
+    assert_eq!(t["timeouts"], 0, "{kind} timeouts: {t:#}");
+    assert_eq!(
+        t["by_code"],
+        serde_json::json!({ "200": expected }),
+        "{kind}: every final answer a 200: {t:#}"
+    );
+}
+
+#[test]
+fn users_with_a_port_each_register_message_and_deregister_through_the_ims_core() {
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let before = statistic(&core, "pcscf", "registered_contacts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("message");
+    let child = imsload()
+        .arg("message")
+        .arg("--target")
+        .arg(core.pcscf().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", USERS - 1))
+        .args(["--aka-derived", "--port-per-user"])
+        .args([
+            "--workers",
+            "2",
+            "--register-rate",
+            "200",
+            "--rate",
+            "100",
+            "--count",
+            "400",
+            "--seed",
+            "10",
+            "--no-tui",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start imsload");
+    // Registered after about 1 s, texting for about 4 s.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut peak = 0;
+    while peak < before + USERS && Instant::now() < deadline {
+        peak = peak.max(statistic(&core, "pcscf", "registered_contacts"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let output = child.wait_with_output().expect("imsload message");
+    assert!(output.status.success(), "{}", describe(&output));
+    // One P-CSCF contact per user: with a shared socket it would be one per worker.
+    assert_eq!(
+        peak - before,
+        USERS,
+        "contacts at the P-CSCF while registered"
+    );
+
+    let s = summary(&report);
+    assert_eq!(s["ending"], "completed", "{s:#}");
+    assert_eq!(s["users"], USERS);
+    assert_eq!(s["failures"], 0, "{s:#}");
+    assert_all_ok(&s, "register", USERS);
+    assert_all_ok(&s, "message", 400);
+    assert_all_ok(&s, "deregister", USERS);
+    // Every MESSAGE reached its callee, on the callee's own port.
+    assert_eq!(s["received"]["messages"], 400, "{:#}", s["received"]);
+    assert_eq!(s["engine"]["timeouts"], 0, "{:#}", s["engine"]);
+}
+
+/// `imsload benchmark` with every user registered by the preamble and a traffic set of
+/// de-registration and messaging only (2 steps of 5 s at 20 and 21 SAPS, thresholds wide
+/// enough that only the answers count), with or without a port per user.
+fn deregister_while_messaging(core: &ImsCore, report: &Path, port_per_user: bool) -> Value {
+    let mut command = imsload();
+    command
+        .arg("benchmark")
+        .arg("--target")
+        .arg(core.pcscf().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", USERS - 1))
+        .arg("--aka-derived")
+        .args([
+            "--registered-share",
+            "100",
+            "--traffic",
+            "de-register=1,message=1",
+            "--threshold",
+            "de-register=5s,message=5s",
+            "--base-saps",
+            "20",
+            "--step-saps",
+            "1",
+            "--step-duration",
+            "5s",
+            "--max-steps",
+            "2",
+            "--workers",
+            "2",
+            "--seed",
+            "7",
+        ])
+        .arg("--report")
+        .arg(report);
+    if port_per_user {
+        command.arg("--port-per-user");
+    }
+    let output = command.output().expect("run imsload benchmark");
+    let s = summary(report);
+    if port_per_user {
+        assert_eq!(output.status.code(), Some(0), "{}", describe(&output));
+    }
+    s
+}
+
+#[test]
+fn with_a_port_each_half_the_users_deregister_while_the_others_still_message() {
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    let s = deregister_while_messaging(&core, &dir.path().join("per-user"), true);
+    assert_eq!(s["ending"], "completed", "{s:#}");
+    assert_eq!(s["preamble"]["registered"], USERS, "{s:#}");
+    assert_eq!(s["preamble"]["failed"], 0);
+    let steps = s["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 2, "{s:#}");
+    let (mut deregistered, mut messages) = (0, 0);
+    for step in steps {
+        assert_eq!(step["evaluated"], true, "{step:#}");
+        assert_eq!(step["passed"], true, "{step:#}");
+        assert_eq!(step["inadequate"], 0, "{step:#}");
+        assert_eq!(step["skipped"], 0, "{step:#}");
+        let mut sum = 0;
+        for (name, t) in step["scenarios"].as_object().expect("scenarios") {
+            let (attempts, ok) = (u(&t["attempts"]), u(&t["succeeded"]));
+            assert_eq!(ok, attempts, "{name}: {t:#}");
+            assert_eq!(t["failed"], 0, "{name}: {t:#}");
+            let codes = t["by_code"].as_object().expect("by_code");
+            assert!(
+                ok == 0 || (codes.len() == 1 && u(&t["by_code"]["200"]) == ok),
+                "{name}: every answer a 200 (no 403 'register first'): {t:#}"
+            );
+            sum += attempts;
+            match name.as_str() {
+                "de-register" => deregistered += ok,
+                "message" => messages += ok,
+                other => panic!("unexpected scenario {other}"),
+            }
+        }
+        assert_eq!(u(&step["attempts"]), sum, "{step:#}");
+    }
+    // About 105 of each (Poisson, 5 s at 20 and 21 SAPS, half each): about half the
+    // users de-registered while the rest kept messaging.
+    assert!((70..=140).contains(&deregistered), "{deregistered}: {s:#}");
+    assert!((70..=140).contains(&messages), "{messages}: {s:#}");
+    assert_eq!(u(&s["messages_received"]), messages, "{s:#}");
+    let end = &s["final_deregistration"];
+    assert_eq!(u(&end["deregistered"]), USERS - deregistered, "{s:#}");
+    assert_eq!(end["failed"], 0);
+    assert_eq!(end["left_registered"], 0);
+
+    // The same on one socket per worker: once a user behind a socket de-registers, the
+    // P-CSCF refuses the MESSAGEs of the others behind it.
+    let s = deregister_while_messaging(&core, &dir.path().join("shared"), false);
+    let refused: u64 = s["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|step| {
+            step["scenarios"]["message"]["by_code"]["403"]
+                .as_u64()
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(refused > 0, "no 403 with shared sockets: {s:#}");
+}
