@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::profile::ScenarioType;
-use super::report::{Summary, short};
+use super::report::{Step, Summary, rate, short};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -185,10 +185,10 @@ pub fn render(summary: &Summary) -> String {
         };
         let _ = writeln!(
             page,
-            "<tr class=\"step\"><td>{}</td><td class=\"l\">all ({result})</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{:.2}</td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>",
+            "<tr class=\"step\"><td>{}</td><td class=\"l\">all ({result})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{}>{:.2}</td><td></td><td></td><td></td><td></td><td></td><td></td><td></td></tr>",
             step.step,
             short(step.saps),
-            step.achieved_saps,
+            rate(step.achieved_saps),
             step.attempts,
             step.scenarios.values().map(|s| s.failed).sum::<u64>(),
             step.scenarios
@@ -207,8 +207,8 @@ pub fn render(summary: &Summary) -> String {
             let codes: Vec<String> = s.by_code.iter().map(|(c, n)| format!("{c}: {n}")).collect();
             let _ = writeln!(
                 page,
-                "<tr><td></td><td class=\"l\">{name}</td><td></td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.0}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td class=\"l\">{}</td></tr>",
-                s.saps,
+                "<tr><td></td><td class=\"l\">{name}</td><td></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.0}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td class=\"l\">{}</td></tr>",
+                rate(s.saps),
                 s.attempts,
                 s.failed,
                 s.over_threshold,
@@ -225,21 +225,22 @@ pub fn render(summary: &Summary) -> String {
         }
     }
     page.push_str("</table>\n");
-    let steps = summary.steps.len();
+    // The charts show the evaluated steps (a step cut short is too brief to plot).
+    let charted: Vec<&Step> = summary.steps.iter().filter(|s| s.evaluated).collect();
+    let steps = charted.len();
     page.push_str(&step_chart(
         "SAPS per step",
         "scenario attempts / s",
         steps,
         &[
-            (
-                "asked",
-                COLORS[0],
-                summary.steps.iter().map(|s| s.saps).collect(),
-            ),
+            ("asked", COLORS[0], charted.iter().map(|s| s.saps).collect()),
             (
                 "achieved",
                 COLORS[1],
-                summary.steps.iter().map(|s| s.achieved_saps).collect(),
+                charted
+                    .iter()
+                    .map(|s| s.achieved_saps.unwrap_or(0.0))
+                    .collect(),
             ),
         ],
         None,
@@ -251,7 +252,7 @@ pub fn render(summary: &Summary) -> String {
         &[(
             "IHS %",
             COLORS[3],
-            summary.steps.iter().map(|s| s.ihs_percent).collect(),
+            charted.iter().map(|s| s.ihs_percent).collect(),
         )],
         Some(summary.ihs_limit_percent),
     ));
@@ -259,8 +260,7 @@ pub fn render(summary: &Summary) -> String {
         .into_iter()
         .zip(COLORS)
         .filter(|(s, _)| {
-            summary
-                .steps
+            charted
                 .iter()
                 .any(|step| step.scenarios.contains_key(s.name()))
         })
@@ -268,8 +268,7 @@ pub fn render(summary: &Summary) -> String {
             (
                 s.name(),
                 color,
-                summary
-                    .steps
+                charted
                     .iter()
                     .map(|step| {
                         step.scenarios
@@ -289,4 +288,84 @@ pub fn render(summary: &Summary) -> String {
     ));
     page.push_str("</body></html>\n");
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::benchmark::config::{Args, Config};
+    use crate::benchmark::metrics::{BenchMetrics, End};
+    use crate::benchmark::report::{StepRun, summary, table};
+
+    #[test]
+    fn the_page_and_the_table_open_with_the_doc_and_skip_the_cut_short_step() {
+        let argv = [
+            "b",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "u{0..9}@ims.test",
+            "--password",
+            "p",
+            "--traffic",
+            "message=1,register=1",
+        ];
+        let config = Config::from_args(Args::try_parse_from(argv).unwrap()).unwrap();
+        let mut metrics = BenchMetrics::default();
+        let threshold = Duration::from_millis(500);
+        for step in 0..3 {
+            for n in 0..100u64 {
+                let scenario = if n % 2 == 0 {
+                    ScenarioType::Message
+                } else {
+                    ScenarioType::Register
+                };
+                metrics.started(step, scenario);
+                // Step 2 (index 1) answers one message in 600 ms: IHS 1 %.
+                let latency = if step == 1 && n == 0 {
+                    Duration::from_millis(600)
+                } else {
+                    Duration::from_micros(800 + n * 10)
+                };
+                metrics.ended(step, scenario, End::Status(200), latency, threshold, false);
+            }
+        }
+        let run = |evaluated, completed| StepRun {
+            began_s: 0.0,
+            duration_s: if completed { 10.0 } else { 0.02 },
+            completed,
+            evaluated,
+        };
+        let runs = [run(true, true), run(true, true), run(false, false)];
+        let summary = summary(&config, &metrics, &runs, 8, 1.0, 0, "completed", 30.0);
+        assert_eq!(
+            summary.headline,
+            "DOC: 10 SAPS (step 1 of 10; IHS 0.00 % <= 0.10 %; step 2 at 20 SAPS exceeded it with IHS 1.00 %)"
+        );
+        let text = table(&summary);
+        assert_eq!(text.lines().next(), Some(summary.headline.as_str()));
+        assert!(text.contains("cut short, not evaluated"), "{text}");
+        let page = render(&summary);
+        assert!(
+            page.contains("<h1>DOC: 10 SAPS (step 1 of 10; IHS 0.00 % &lt;= 0.10 %;"),
+            "{page}"
+        );
+        assert_eq!(page.matches("<svg").count(), 3);
+        // The charts plot the two evaluated steps only: x ticks 1 and 2.
+        assert!(
+            page.contains(">2</text>") && !page.contains(">3</text>"),
+            "{page}"
+        );
+        assert!(
+            page.contains(
+                "<td>3</td><td class=\"l\">all (not evaluated)</td><td>30</td><td>-</td>"
+            ),
+            "{page}"
+        );
+        assert!(!page.contains("NaN") && !page.contains("inf") && !page.contains("<script"));
+    }
 }

@@ -88,8 +88,9 @@ pub struct Step {
     pub step: usize,
     /// SAPS asked.
     pub saps: f64,
-    /// Attempts per second started over the step's real duration.
-    pub achieved_saps: f64,
+    /// Attempts per second started over the step's real duration (`None` for a step cut
+    /// short, too brief to say).
+    pub achieved_saps: Option<f64>,
     /// Seconds since the run started when it began.
     pub began_s: f64,
     /// Seconds it ran.
@@ -117,8 +118,9 @@ pub struct Step {
 pub struct ScenarioSummary {
     /// Attempts started.
     pub attempts: u64,
-    /// SAPS of this type: attempts over the step's real duration.
-    pub saps: f64,
+    /// SAPS of this type: attempts over the step's real duration (`None` for a step cut
+    /// short).
+    pub saps: Option<f64>,
     /// Ended with a 2xx.
     pub succeeded: u64,
     /// Ended otherwise.
@@ -175,11 +177,7 @@ fn scenario_summary(
 ) -> ScenarioSummary {
     ScenarioSummary {
         attempts: stats.attempts,
-        saps: if duration_s > 0.0 {
-            round(stats.attempts as f64 / duration_s)
-        } else {
-            0.0
-        },
+        saps: (duration_s > 0.0).then(|| round(stats.attempts as f64 / duration_s)),
         succeeded: stats.succeeded,
         failed: stats.failed,
         timeouts: stats.timeouts,
@@ -279,11 +277,8 @@ pub fn summary(
             Step {
                 step: i + 1,
                 saps: outcome.saps,
-                achieved_saps: if run.duration_s > 0.0 {
-                    round(outcome.attempts as f64 / run.duration_s)
-                } else {
-                    0.0
-                },
+                achieved_saps: (run.completed && run.duration_s > 0.0)
+                    .then(|| round(outcome.attempts as f64 / run.duration_s)),
                 began_s: round(run.began_s),
                 duration_s: round(run.duration_s),
                 completed: run.completed,
@@ -299,7 +294,12 @@ pub fn summary(
                     .map(|s| {
                         (
                             s.name(),
-                            scenario_summary(&stats[s.index()], run.duration_s, config, s),
+                            scenario_summary(
+                                &stats[s.index()],
+                                if run.completed { run.duration_s } else { 0.0 },
+                                config,
+                                s,
+                            ),
                         )
                     })
                     .collect(),
@@ -350,13 +350,18 @@ pub fn summary(
     }
 }
 
+/// An achieved rate, or `-` for a step cut short.
+pub(super) fn rate(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.1}"))
+}
+
 /// The progress line of one evaluated step.
 pub fn step_line(step: &Step, planned: usize, limit: f64) -> String {
     let mut line = format!(
-        "step {}/{planned}: {} SAPS asked, {:.1} achieved, {} attempts, {} inadequate, IHS {:.2} % {} {limit:.2} %",
+        "step {}/{planned}: {} SAPS asked, {} achieved, {} attempts, {} inadequate, IHS {:.2} % {} {limit:.2} %",
         step.step,
         short(step.saps),
-        step.achieved_saps,
+        rate(step.achieved_saps),
         step.attempts,
         step.inadequate,
         step.ihs_percent,
@@ -422,11 +427,11 @@ pub fn table(summary: &Summary) -> String {
         };
         let _ = writeln!(
             out,
-            "{:<5} {:<12} {:>8} {:>9.1} {:>8} {:>7} {:>7} {:>8.2} {:>8} {:>9} {:>9} {:>9}  {result}",
+            "{:<5} {:<12} {:>8} {:>9} {:>8} {:>7} {:>7} {:>8.2} {:>8} {:>9} {:>9} {:>9}  {result}",
             step.step,
             "all",
             short(step.saps),
-            step.achieved_saps,
+            rate(step.achieved_saps),
             step.attempts,
             step.scenarios.values().map(|s| s.failed).sum::<u64>(),
             step.scenarios
@@ -442,11 +447,11 @@ pub fn table(summary: &Summary) -> String {
         for (name, s) in &step.scenarios {
             let _ = writeln!(
                 out,
-                "{:<5} {:<12} {:>8} {:>9.1} {:>8} {:>7} {:>7} {:>8.2} {:>8.0} {:>9.2} {:>9.2} {:>9.2}",
+                "{:<5} {:<12} {:>8} {:>9} {:>8} {:>7} {:>7} {:>8.2} {:>8.0} {:>9.2} {:>9.2} {:>9.2}",
                 "",
                 name,
                 "",
-                s.saps,
+                rate(s.saps),
                 s.attempts,
                 s.failed,
                 s.over_threshold,
