@@ -208,6 +208,13 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// All the bytes as text, when they were checked as UTF-8 ([`Scanner::for_value`]) or
+    /// given as text.
+    #[inline]
+    pub(crate) fn as_text(&self) -> Option<&'a str> {
+        self.text
+    }
+
     /// The current offset.
     #[inline]
     pub(crate) fn pos(&self) -> usize {
@@ -294,18 +301,21 @@ impl<'a> Scanner<'a> {
         }
         let start = self.pos;
         loop {
+            // Jump to the next quote or backslash (a nonce is tens of bytes).
+            let skip = super::find::find2(b'"', b'\\', self.rest())?;
+            self.advance_to(self.pos.saturating_add(skip));
             match self.peek()? {
                 b'"' => {
                     let content = self.slice(start, self.pos);
                     self.bump();
                     return Some(content);
                 }
-                b'\\' => {
+                _ => {
+                    // A backslash: it and the byte it escapes.
                     self.bump();
                     self.peek()?;
                     self.bump();
                 }
-                _ => self.bump(),
             }
         }
     }

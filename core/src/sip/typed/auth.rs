@@ -20,13 +20,14 @@ pub struct AuthParam<'a> {
 /// The comma-separated auth-params after the scheme, validated once and looked up lazily.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuthParams<'a> {
-    raw: &'a [u8],
+    /// Checked as UTF-8 once, when the header was parsed; lookups slice it.
+    raw: &'a str,
 }
 
 impl<'a> AuthParams<'a> {
     /// Every parameter in order.
     pub fn iter(&self) -> impl Iterator<Item = AuthParam<'a>> + 'a {
-        let mut scanner = Scanner::new(self.raw);
+        let mut scanner = Scanner::for_text(self.raw);
         std::iter::from_fn(move || next_auth_param(&mut scanner).ok().flatten())
     }
 
@@ -39,7 +40,7 @@ impl<'a> AuthParams<'a> {
 
     /// The parameters as received.
     pub fn as_bytes(&self) -> &'a [u8] {
-        self.raw
+        self.raw.as_bytes()
     }
 }
 
@@ -48,8 +49,9 @@ fn next_auth_param<'a>(scanner: &mut Scanner<'a>) -> Result<Option<AuthParam<'a>
     if scanner.at_end() {
         return Ok(None);
     }
-    let name = scanner.take_while(is_token);
-    if name.is_empty() {
+    let name_start = scanner.pos();
+    let name_len = scanner.take_while(is_token).len();
+    if name_len == 0 {
         return Err(unexpected(scanner));
     }
     scanner.skip_ws();
@@ -58,27 +60,32 @@ fn next_auth_param<'a>(scanner: &mut Scanner<'a>) -> Result<Option<AuthParam<'a>
     }
     scanner.skip_ws();
     let offset = scanner.pos();
-    let (value, quoted) = if scanner.peek() == Some(b'"') {
+    let (value_start, value_len, quoted) = if scanner.peek() == Some(b'"') {
         let content = scanner
             .quoted_string()
             .ok_or_else(|| value_error(HeaderErrorKind::UnterminatedQuote, offset))?;
-        (content, true)
+        (offset.saturating_add(1), content.len(), true)
     } else {
         let token = scanner.take_while(is_token);
         if token.is_empty() {
             return Err(unexpected(scanner));
         }
-        (token, false)
+        (offset, token.len(), false)
     };
     scanner.skip_ws();
     if !scanner.at_end() && !scanner.eat(b',') {
         return Err(unexpected(scanner));
     }
-    let to_str =
-        |b: &'a [u8]| as_str(b).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, offset));
+    // Pieces of text checked once (a scanner from `for_value`/`for_text`), else checked
+    // here; a name is a token (ASCII) and the value ends at an ASCII byte.
+    let text = |start: usize, len: usize| {
+        scanner
+            .text(start, start.saturating_add(len))
+            .ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, offset))
+    };
     Ok(Some(AuthParam {
-        name: to_str(name)?,
-        value: to_str(value)?,
+        name: text(name_start, name_len)?,
+        value: text(value_start, value_len)?,
         quoted,
     }))
 }
@@ -96,7 +103,9 @@ fn parse_scheme_and_params(value: &[u8]) -> Result<(&str, AuthParams<'_>), Heade
     }
     scanner.skip_ws();
     let raw = scanner.rest();
-    let mut check = Scanner::new(raw);
+    // UTF-8 checked once for all the parameters (pieces are sliced from it); when it is not
+    // UTF-8, each parameter is checked on its own so the error names the one at fault.
+    let mut check = Scanner::for_value(raw);
     while next_auth_param(&mut check)
         .map_err(|mut e| {
             e.offset = e.offset.saturating_add(scanner.pos());
@@ -106,6 +115,10 @@ fn parse_scheme_and_params(value: &[u8]) -> Result<(&str, AuthParams<'_>), Heade
     {}
     expect_end(&mut check)?;
     let scheme = as_str(scheme).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, 0))?;
+    // Every parameter was text, and what lies between them is ASCII, so this is `Some`.
+    let raw = check
+        .as_text()
+        .ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))?;
     Ok((scheme, AuthParams { raw }))
 }
 
