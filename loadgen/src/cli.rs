@@ -38,6 +38,10 @@ EXAMPLES:
     imsload message -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived \\
         --port-per-user -r 100 --duration 30s
 
+  Each user also subscribes to its own registration state (reg event) at the S-CSCF:
+    imsload reg-event -t 127.0.0.1:15060 --users 'vu{0..199}@ims.test' --aka-derived \\
+        --port-per-user -r 100 --duration 30s
+
 Every scenario registers its users first (at --register-rate), runs, and de-registers them
 at the end; Ctrl-C (or SIGTERM) de-registers too (a second one stops at once).
 Exit status: 0 when every transaction succeeded, 1 when some failed or timed out or the
@@ -182,6 +186,9 @@ pub enum Scenario {
     /// Groups of --group-size users; each text goes to the group, the next from the same
     /// sender only after a 200 for the last.
     GroupChat,
+    /// As register, and each user subscribes to the reg event package of its own AOR
+    /// once registered (RFC 3680; an IMS S-CSCF serves it); NOTIFYs are counted.
+    RegEvent,
 }
 
 impl Scenario {
@@ -191,6 +198,7 @@ impl Scenario {
             Scenario::Register => "register",
             Scenario::Message => "message",
             Scenario::GroupChat => "group-chat",
+            Scenario::RegEvent => "reg-event",
         }
     }
 }
@@ -269,6 +277,8 @@ pub struct Plan {
     pub drain: Duration,
     /// OPTIONS probe limit.
     pub probe_timeout: Duration,
+    /// The users subscribe to their registration state (`reg-event`, run as `register`).
+    pub reg_event: bool,
 }
 
 /// Input the run cannot start with (exit status 2).
@@ -292,7 +302,12 @@ pub enum PlanError {
 
 impl Plan {
     /// Checks the arguments and reads the users.
-    pub fn from_args(args: Args) -> Result<Plan, PlanError> {
+    pub fn from_args(mut args: Args) -> Result<Plan, PlanError> {
+        // reg-event runs as register, with the subscription on every account.
+        let reg_event = args.scenario == Scenario::RegEvent;
+        if reg_event {
+            args.scenario = Scenario::Register;
+        }
         let invalid = |text: String| Err(PlanError::Invalid(text));
         for (name, rate) in [
             ("--rate", args.rate),
@@ -433,6 +448,7 @@ impl Plan {
             stop_timeout: args.stop_timeout,
             drain: args.drain,
             probe_timeout: args.probe_timeout,
+            reg_event,
         })
     }
 
@@ -441,6 +457,15 @@ impl Plan {
         match self.scenario {
             Scenario::Register => self.rate,
             _ => self.register_rate,
+        }
+    }
+
+    /// The scenario's name as given (`reg-event` runs as `register`).
+    pub fn scenario_name(&self) -> &'static str {
+        if self.reg_event {
+            Scenario::RegEvent.name()
+        } else {
+            self.scenario.name()
         }
     }
 
@@ -614,5 +639,33 @@ mod tests {
             Args::try_parse_from(argv).is_err(),
             "--aka-derived is for --users"
         );
+    }
+
+    #[test]
+    fn reg_event_runs_as_register_with_the_subscription() {
+        let argv = [
+            "imsload",
+            "reg-event",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "vu{0..3}@ims.test",
+            "--password",
+            "p",
+        ];
+        let plan = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap();
+        assert_eq!(plan.scenario, Scenario::Register);
+        assert!(plan.reg_event);
+        assert_eq!(plan.scenario_name(), "reg-event");
+        assert_eq!(plan.duration, Some(Duration::ZERO), "held as register is");
+        let plain = plan_of(&["imsload", "register", "-t", "127.0.0.1:5060"]);
+        assert!(!plain.reg_event);
+        assert_eq!(plain.scenario_name(), "register");
+    }
+
+    fn plan_of(head: &[&str]) -> Plan {
+        let mut argv = head.to_vec();
+        argv.extend_from_slice(&["--users", "vu{0..3}@ims.test", "--password", "p"]);
+        Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap()
     }
 }

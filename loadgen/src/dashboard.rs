@@ -581,7 +581,7 @@ pub fn snapshot(view: &RunView<'_>, controls: &Controls, from: usize) -> Snapsho
         .filter(|(_, count)| *count > 0)
         .collect();
     Snapshot {
-        scenario: plan.scenario.name(),
+        scenario: plan.scenario_name(),
         target: plan.target_text.clone(),
         phase: phase.name(),
         elapsed: view.elapsed,

@@ -128,6 +128,36 @@ fn unreachable_bounds() -> Histogram<u64> {
 }
 
 impl KindStats {
+    /// An attempt started `at` (time since the run started).
+    pub fn start(&mut self, at: Duration) {
+        self.started += 1;
+        self.started_span = Some(match self.started_span {
+            Some((first, last)) => (first.min(at), last.max(at)),
+            None => (at, at),
+        });
+    }
+
+    /// An attempt ended after `latency`; whether it succeeded, and the latency in µs.
+    pub fn end(&mut self, outcome: Outcome, latency: Duration) -> (bool, u64) {
+        let success = matches!(outcome, Outcome::Status(200..=299));
+        match outcome {
+            Outcome::Status(code) => *self.by_code.entry(code).or_default() += 1,
+            Outcome::Timeout => self.timeouts += 1,
+            Outcome::Transport => self.transport_errors += 1,
+            Outcome::Local => self.local_errors += 1,
+        }
+        let micros = u64::try_from(latency.as_micros())
+            .unwrap_or(u64::MAX)
+            .clamp(1, HIGHEST_MICROS);
+        if success {
+            self.succeeded += 1;
+            let _ = self.latency.record(micros);
+        } else {
+            self.failed += 1;
+        }
+        (success, micros)
+    }
+
     /// Adds another worker's measurements.
     fn merge(&mut self, other: &KindStats) {
         self.started += other.started;
@@ -217,6 +247,11 @@ pub struct Metrics {
     pub other_requests: u64,
     /// The engine's counters.
     pub engine: EngineCounters,
+    /// The users' reg-event SUBSCRIBEs (RFC 3680), from the 200 for the first REGISTER
+    /// (the engine subscribes then) to the 2xx for the SUBSCRIBE; not in the time series.
+    pub subscribe: KindStats,
+    /// reg-event NOTIFYs with a reginfo document the users took (stale ones not counted).
+    pub reg_notifies: u64,
     /// Transactions in flight when last published.
     pub in_flight: u64,
     /// The time series, one entry per second since the run started.
@@ -231,12 +266,7 @@ impl Metrics {
 
     /// An attempt of `kind` started `at` (time since the run started).
     pub fn started(&mut self, kind: Kind, at: Duration) {
-        let stats = &mut self.kinds[kind.index()];
-        stats.started += 1;
-        stats.started_span = Some(match stats.started_span {
-            Some((first, last)) => (first.min(at), last.max(at)),
-            None => (at, at),
-        });
+        self.kinds[kind.index()].start(at);
         self.second(at).started[kind.index()] += 1;
     }
 
@@ -248,23 +278,7 @@ impl Metrics {
     /// An attempt of `kind` ended `at` after `latency`.
     pub fn ended(&mut self, kind: Kind, outcome: Outcome, latency: Duration, at: Duration) {
         let index = kind.index();
-        let stats = &mut self.kinds[index];
-        let success = matches!(outcome, Outcome::Status(200..=299));
-        match outcome {
-            Outcome::Status(code) => *stats.by_code.entry(code).or_default() += 1,
-            Outcome::Timeout => stats.timeouts += 1,
-            Outcome::Transport => stats.transport_errors += 1,
-            Outcome::Local => stats.local_errors += 1,
-        }
-        let micros = u64::try_from(latency.as_micros())
-            .unwrap_or(u64::MAX)
-            .clamp(1, HIGHEST_MICROS);
-        if success {
-            stats.succeeded += 1;
-            let _ = stats.latency.record(micros);
-        } else {
-            stats.failed += 1;
-        }
+        let (success, micros) = self.kinds[index].end(outcome, latency);
         let second = self.second(at);
         if success {
             second.succeeded[index] += 1;
@@ -289,6 +303,8 @@ impl Metrics {
         for kind in Kind::ALL {
             self.kinds[kind.index()].merge(&other.kinds[kind.index()]);
         }
+        self.subscribe.merge(&other.subscribe);
+        self.reg_notifies += other.reg_notifies;
         self.messages_received += other.messages_received;
         self.group_messages_received += other.group_messages_received;
         self.other_requests += other.other_requests;
@@ -334,9 +350,9 @@ impl Metrics {
         }
     }
 
-    /// Failed attempts of every kind.
+    /// Failed attempts of every kind (reg-event SUBSCRIBEs included).
     pub fn failures(&self) -> u64 {
-        self.kinds.iter().map(|k| k.failed).sum()
+        self.kinds.iter().map(|k| k.failed).sum::<u64>() + self.subscribe.failed
     }
 
     /// (started, succeeded, failed) of one kind.

@@ -110,6 +110,9 @@ pub struct Received {
     pub group_messages: u64,
     /// Other requests.
     pub other_requests: u64,
+    /// reg-event NOTIFYs with a reginfo document (reg-event runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reg_notifies: Option<u64>,
 }
 
 /// The engines' counters in summary.json.
@@ -129,6 +132,9 @@ pub struct EngineSummary {
     pub stray_responses: u64,
 }
 
+/// The name of the reg-event SUBSCRIBEs in the report.
+pub const SUBSCRIBE: &str = "subscribe";
+
 /// The rate a kind was paced at.
 fn requested_rate(plan: &Plan, kind: Kind) -> Option<f64> {
     match kind {
@@ -144,13 +150,25 @@ fn round(value: f64) -> f64 {
 }
 
 fn transaction(plan: &Plan, kind: Kind, stats: &KindStats) -> TransactionSummary {
+    transaction_of(
+        stats,
+        requested_rate(plan, kind),
+        matches!(kind, Kind::Register | Kind::Refresh).then_some(stats.requests),
+    )
+}
+
+fn transaction_of(
+    stats: &KindStats,
+    requested_rate: Option<f64>,
+    requests: Option<u64>,
+) -> TransactionSummary {
     let mut by_class = BTreeMap::new();
     for (code, count) in &stats.by_code {
         *by_class.entry(format!("{}xx", code / 100)).or_default() += count;
     }
     TransactionSummary {
         started: stats.started,
-        requests: matches!(kind, Kind::Register | Kind::Refresh).then_some(stats.requests),
+        requests,
         succeeded: stats.succeeded,
         failed: stats.failed,
         timeouts: stats.timeouts,
@@ -170,21 +188,25 @@ fn transaction(plan: &Plan, kind: Kind, stats: &KindStats) -> TransactionSummary
             max: stats.max_ms(),
             mean: round(stats.mean_ms()),
         },
-        requested_rate: requested_rate(plan, kind),
+        requested_rate,
         achieved_rate: stats.achieved_rate().map(round),
     }
 }
 
 /// Builds the summary of a finished run.
 pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration) -> Summary {
-    let transactions = Kind::ALL
+    let mut transactions: BTreeMap<&'static str, TransactionSummary> = Kind::ALL
         .iter()
         .filter(|kind| metrics.kind(**kind).started > 0 || always_listed(plan, **kind))
         .map(|kind| (kind.name(), transaction(plan, *kind, metrics.kind(*kind))))
         .collect();
+    if plan.reg_event {
+        // One SUBSCRIBE per user as it registers: paced by the registrations.
+        transactions.insert(SUBSCRIBE, transaction_of(&metrics.subscribe, None, None));
+    }
     let engine = metrics.engine;
     Summary {
-        scenario: plan.scenario.name(),
+        scenario: plan.scenario_name(),
         target: plan.target_text.clone(),
         transport: plan.transport.to_string().to_ascii_lowercase(),
         users: plan.users.len(),
@@ -197,6 +219,7 @@ pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration
             messages: metrics.messages_received,
             group_messages: metrics.group_messages_received,
             other_requests: metrics.other_requests,
+            reg_notifies: plan.reg_event.then_some(metrics.reg_notifies),
         },
         engine: EngineSummary {
             retransmissions: engine.retransmissions,
@@ -253,12 +276,12 @@ pub fn table(summary: &Summary) -> String {
         "rate/s",
         "asked/s"
     );
-    for (name, t) in Kind::ALL.iter().filter_map(|kind| {
-        summary
-            .transactions
-            .get(kind.name())
-            .map(|t| (kind.name(), t))
-    }) {
+    for (name, t) in Kind::ALL
+        .iter()
+        .map(|kind| kind.name())
+        .chain([SUBSCRIBE])
+        .filter_map(|name| summary.transactions.get(name).map(|t| (name, t)))
+    {
         let rate = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));
         let _ = writeln!(
             out,
@@ -312,9 +335,14 @@ pub fn table(summary: &Summary) -> String {
             errors.push(format!("{what} x{count}"));
         }
     }
+    let notifies = summary
+        .received
+        .reg_notifies
+        .map(|n| format!(", {n} reg-event NOTIFYs"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
-        "received: {} messages, {} group copies, {} other requests; retransmissions {}, engine timeouts {}",
+        "received: {} messages, {} group copies, {} other requests{notifies}; retransmissions {}, engine timeouts {}",
         summary.received.messages,
         summary.received.group_messages,
         summary.received.other_requests,

@@ -16,6 +16,8 @@ use crate::cli::{GroupModeArg, Scenario};
 use crate::metrics::{Kind, Outcome};
 use crate::worker::Worker;
 
+mod reg_event;
+
 /// Where a virtual user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VuState {
@@ -86,6 +88,8 @@ pub struct Vu {
     pub settled: bool,
     /// Counted in `Shared::registered` now.
     pub counted: bool,
+    /// Its reg-event subscription is awaited since (reg-event runs).
+    pub subscribing: Option<Instant>,
 }
 
 impl Vu {
@@ -96,6 +100,7 @@ impl Vu {
             state: VuState::Idle,
             settled: false,
             counted: false,
+            subscribing: None,
         }
     }
 }
@@ -260,6 +265,13 @@ impl Worker {
                 retry_in,
             } => self.on_registration_failed(now, account, &reason, retry_in.is_some()),
             Event::Unregistered { account } => self.on_unregistered(now, account),
+            Event::RegEventSubscribed { account, .. } => {
+                self.on_reg_event_subscribed(now, account);
+            }
+            Event::RegEventFailed {
+                account, status, ..
+            } => self.on_reg_event_failed(now, account, status),
+            Event::RegInfo { .. } => self.on_reg_info(),
             Event::MessageAccepted { id, status, .. } => {
                 self.on_message_answer(now, id, Outcome::Status(status));
             }
@@ -350,6 +362,9 @@ impl Worker {
         match self.state(index) {
             Some(VuState::Registering { since, kind }) => {
                 self.record_ended(kind, Outcome::Status(200), since, now);
+                if kind == Kind::Register {
+                    self.expect_subscription(now, index);
+                }
             }
             Some(VuState::Refreshing { since }) => {
                 self.record_ended(Kind::Refresh, Outcome::Status(200), since, now);

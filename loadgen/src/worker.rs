@@ -113,9 +113,10 @@ impl Worker {
             account.local = sockets.udp.user_local(index);
             account.auth_username.clone_from(&user.auth_username);
             account.expires = plan.expires;
-            if let Some(aka) = &user.aka {
+            if user.aka.is_some() || plan.reg_event {
                 account.ims = Some(Box::new(ImsConfig {
-                    aka: Some(aka.keys()),
+                    aka: user.aka.as_ref().map(crate::users::AkaCredentials::keys),
+                    reg_event: plan.reg_event,
                     ..ImsConfig::default()
                 }));
             }
@@ -695,7 +696,7 @@ fn senders(plan: &Plan, range: std::ops::Range<usize>) -> Vec<usize> {
     let first = range.start;
     range
         .filter(|&global| match plan.scenario {
-            crate::cli::Scenario::Register => false,
+            crate::cli::Scenario::Register | crate::cli::Scenario::RegEvent => false,
             crate::cli::Scenario::Message => (global ^ 1) < total,
             crate::cli::Scenario::GroupChat => {
                 let size = plan.group_size.max(2);

@@ -3,11 +3,13 @@
 //! imshss's pattern subscribers have them register through the P-CSCF, each challenged
 //! once (401, then 200 for the AKA answer), and de-register. The JSON report's counts must
 //! be exact, and the S-CSCF's usrloc (asked through kamcmd) must hold every user while
-//! they are registered and none at the end.
+//! they are registered and none at the end. And the reg-event scenario: users subscribe
+//! to their own registration state at the S-CSCF and each gets its NOTIFY.
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ims_tests::ImsCore;
@@ -17,6 +19,14 @@ const USERS: u64 = 1000;
 
 fn imsload() -> Command {
     Command::new(env!("CARGO_BIN_EXE_imsload"))
+}
+
+/// One IMS core at a time: two at once on a 2-core machine slow both runs down.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The IMPUs in the S-CSCF's usrloc (`Records` of `ulscscf.status`, read with kamcmd). A
@@ -77,6 +87,7 @@ fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
 
 #[test]
 fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
+    let _serial = one_at_a_time();
     let started = Instant::now();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
     assert_eq!(scscf_records(&core), 0, "no user registered before the run");
@@ -161,4 +172,60 @@ fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
     );
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(90), "took {elapsed:?}");
+}
+
+/// reg-event: 200 users register with AKA (each on its own port: the P-CSCF asserts the
+/// identity registered from the request's address and port, so users sharing one would
+/// subscribe as someone else and be refused), subscribe to their own registration at the
+/// S-CSCF through the P-CSCF, get the NOTIFY with the full state, are held, de-register.
+#[test]
+fn reg_event_users_subscribe_at_the_s_cscf_and_each_gets_a_notify() {
+    const FEW: u64 = 200;
+    let _serial = one_at_a_time();
+    let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("reg-event");
+    let output = imsload()
+        .arg("reg-event")
+        .arg("--target")
+        .arg(core.pcscf().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", FEW - 1))
+        .args([
+            "--aka-derived",
+            "--port-per-user",
+            "--rate",
+            "100",
+            "--duration",
+            "2s",
+            "--seed",
+            "13",
+            "--no-tui",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("run imsload reg-event");
+    check_output(&output, "imsload reg-event");
+    let summary = summary(&report);
+    assert_eq!(summary["scenario"], "reg-event");
+    assert_eq!(summary["ending"], "completed");
+    assert_eq!(summary["failures"], 0);
+    assert_all_ok(&summary, "register", FEW);
+    assert_all_ok(&summary, "deregister", FEW);
+    // One SUBSCRIBE per user once registered, each answered 200 by the S-CSCF.
+    assert_all_ok(&summary, "subscribe", FEW);
+    // Each subscription's first NOTIFY (full state, the user's contact active). The
+    // S-CSCF tells of a de-registered contact only when its usrloc timer removes it (2 s
+    // later), after imsload has finished: no second NOTIFY reaches the users.
+    assert_eq!(
+        summary["received"]["reg_notifies"], FEW,
+        "{:#}",
+        summary["received"]
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains("subscribe") && table.contains(&format!("{FEW} reg-event NOTIFYs")),
+        "{table}"
+    );
 }

@@ -1,0 +1,72 @@
+//! reg-event runs: each user's subscription to its own registration state (RFC 3680), as
+//! the engine makes it once the user is registered. A SUBSCRIBE attempt runs from the 200
+//! for the first REGISTER to the engine's word on the subscription; NOTIFYs are counted.
+
+use std::sync::PoisonError;
+use std::time::Instant;
+
+use ims_core::ua::AccountId;
+
+use crate::metrics::Outcome;
+use crate::worker::Worker;
+
+impl Worker {
+    /// Local user `index` registered for the first time: the engine subscribes now.
+    pub(crate) fn expect_subscription(&mut self, now: Instant, index: usize) {
+        if !self.plan.reg_event {
+            return;
+        }
+        let Some(vu) = self.vus.get_mut(index) else {
+            return;
+        };
+        if vu.subscribing.is_some() {
+            return;
+        }
+        vu.subscribing = Some(now);
+        let at = self.since_start(now);
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .subscribe
+            .start(at);
+    }
+
+    /// The subscription is active (first time: the attempt succeeded; later: a refresh).
+    pub(crate) fn on_reg_event_subscribed(&mut self, now: Instant, account: AccountId) {
+        self.end_subscription(now, account, Outcome::Status(200));
+    }
+
+    /// The subscription was refused or got no answer (408).
+    pub(crate) fn on_reg_event_failed(&mut self, now: Instant, account: AccountId, status: u16) {
+        tracing::debug!(worker = self.index, %account, status, "reg-event subscription failed");
+        let outcome = if status == 408 {
+            Outcome::Timeout
+        } else {
+            Outcome::Status(status)
+        };
+        self.end_subscription(now, account, outcome);
+    }
+
+    /// A NOTIFY brought a reginfo document.
+    pub(crate) fn on_reg_info(&mut self) {
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .reg_notifies += 1;
+    }
+
+    fn end_subscription(&mut self, now: Instant, account: AccountId, outcome: Outcome) {
+        let Some(since) = self
+            .vus
+            .get_mut(account.index())
+            .and_then(|vu| vu.subscribing.take())
+        else {
+            return;
+        };
+        self.metrics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .subscribe
+            .end(outcome, now.saturating_duration_since(since));
+    }
+}
