@@ -38,6 +38,7 @@ even the first step failed or the end did not go cleanly, 2 for bad input.";
 #[derive(Parser, Debug, Default)]
 #[command(
     name = "imsload benchmark",
+    bin_name = "imsload benchmark",
     about = "The IMS/NGN performance benchmark (ETSI TS 186 008): stepwise SAPS until the share of inadequately handled scenarios exceeds its limit; reports the DOC",
     after_help = EXAMPLES
 )]
