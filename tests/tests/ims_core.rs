@@ -85,6 +85,20 @@ fn carol(core: &ImsCore) -> AccountConfig {
     account
 }
 
+/// The Service-Route of a 200 to REGISTER names the S-CSCF of this core (its port), with
+/// `lr`: originating requests go P-CSCF -> S-CSCF along it (TS 24.229 §5.1.1.2).
+#[track_caller]
+fn assert_service_route(core: &ImsCore, service_route: &[String]) {
+    let port = format!(":{};", core.scscf().port());
+    assert!(
+        service_route
+            .iter()
+            .any(|route| route.contains(&port) && route.contains(";lr")),
+        "Service-Route naming the S-CSCF (port {}): {service_route:?}",
+        core.scscf().port()
+    );
+}
+
 /// A phone for `account`, registered through the IMS core.
 #[track_caller]
 fn registered_phone(account: AccountConfig) -> Phone {
@@ -137,7 +151,9 @@ fn engine_registers_with_akav1_through_the_ims_core() {
     phone.register();
     let event = phone.wait_for("registration", Duration::from_secs(15), registered);
     let Event::Registered {
-        associated_uris, ..
+        associated_uris,
+        service_route,
+        ..
     } = &event
     else {
         panic!("{event:?}")
@@ -148,6 +164,7 @@ fn engine_registers_with_akav1_through_the_ims_core() {
             .any(|uri| uri == "sip:alice@ims.test"),
         "P-Associated-URI from the HSS's profile: {event:?}"
     );
+    assert_service_route(&core, service_route);
     assert!(!phone.saw_failure(), "{:#?}", phone.seen());
     // The HSS saw the whole registration: UAR at the I-CSCF, MAR and SAR at the S-CSCF.
     let log = core.hss_log();
@@ -508,7 +525,9 @@ fn engine_registers_with_akav2_through_the_ims_core() {
     phone.register();
     let event = phone.wait_for("registration", Duration::from_secs(15), registered);
     let Event::Registered {
-        associated_uris, ..
+        associated_uris,
+        service_route,
+        ..
     } = &event
     else {
         panic!("{event:?}")
@@ -517,6 +536,7 @@ fn engine_registers_with_akav2_through_the_ims_core() {
         associated_uris.iter().any(|uri| uri == "sip:dave@ims.test"),
         "P-Associated-URI from the HSS's profile: {event:?}"
     );
+    assert_service_route(&core, service_route);
     assert!(!phone.saw_failure(), "{:#?}", phone.seen());
     let log = core.hss_log();
     assert!(

@@ -136,6 +136,9 @@ pub enum Event {
         /// The implicitly registered identities (P-Associated-URI, RFC 3455); the first
         /// is the default public identity.
         associated_uris: Vec<String>,
+        /// The Service-Route the registrar returned (RFC 3608; the S-CSCF in IMS), which
+        /// the engine puts in Route on this account's requests; empty when none.
+        service_route: Vec<String>,
     },
     /// Registration failed. With `retry_in` the engine tries again by itself; without,
     /// it has given up until the next `Register` command.

@@ -351,6 +351,7 @@ impl Engine {
                 registration.wake_at = Some(at);
                 let observed = registration.observed;
                 let associated_uris = registration.associated_uris.clone();
+                let service_route = registration.service_route.clone();
                 tracing::info!(account = %id, expires, bindings, "registered");
                 self.schedule(at, Target::Account(id));
                 self.events.push_back(Event::Registered {
@@ -359,6 +360,7 @@ impl Engine {
                     bindings,
                     observed,
                     associated_uris,
+                    service_route,
                 });
                 let Some(account) = self.accounts.get(id.index()) else {
                     return;
