@@ -28,7 +28,9 @@ struct Args {
     /// Origin-Realm of the HSS.
     #[arg(long, default_value = "ims.test")]
     origin_realm: String,
-    /// Subscribers file (TOML, see the `subscriber` module docs).
+    /// Subscribers file: TOML (`[[subscriber]]` tables), or CSV when the name ends in
+    /// `.csv` (a header row of the same keys: impi,impu,k,op,opc,amf,sqn,algorithm,
+    /// password,ha1,realm; several IMPUs in one cell separated by `;`).
     #[arg(long)]
     subscribers: Option<PathBuf>,
     /// Subscriber pattern, e.g. `vu{0..9999}@ims.test` (K and OPc derived from the index).
@@ -87,9 +89,15 @@ fn run(args: Args) -> Result<(), String> {
     if let Some(path) = &args.subscribers {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("reading {}: {e}", path.display()))?;
-        subscribers
-            .load_toml(&text)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let csv = path
+            .extension()
+            .is_some_and(|ext| ext.eq_ignore_ascii_case("csv"));
+        if csv {
+            subscribers.load_csv(&text)
+        } else {
+            subscribers.load_toml(&text)
+        }
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     if let Some(pattern) = &args.pattern {
         subscribers.set_pattern(Pattern::parse(pattern).map_err(|e| e.to_string())?);

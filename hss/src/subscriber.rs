@@ -18,6 +18,9 @@
 //! realm = "ims.test"        # optional, default: the domain of the IMPI
 //! ```
 //!
+//! The same as CSV ([`Subscribers::load_csv`]): a header row of these keys, one
+//! subscriber per row.
+//!
 //! # Pattern
 //! `vu{0..9999}@ims.test` stands for the IMPIs `vu0@ims.test` .. `vu9999@ims.test`, each
 //! with the IMPU `sip:vuN@ims.test` and AKA credentials derived from the index N:
@@ -196,6 +199,14 @@ pub enum SubscriberError {
     /// More than [`MAX_LISTED`] subscribers.
     #[error("more than {MAX_LISTED} subscribers listed")]
     TooMany,
+    /// A CSV file is not as [`Subscribers::load_csv`] expects.
+    #[error("subscriber file, line {line}: {problem}")]
+    Csv {
+        /// The line (1 = the header row).
+        line: u64,
+        /// What is wrong.
+        problem: String,
+    },
 }
 
 impl Pattern {
@@ -435,6 +446,106 @@ impl Subscribers {
         Ok(())
     }
 
+    /// Adds the subscribers of a CSV file's text. The first row names the columns, with
+    /// the keys of the TOML form (`impi`, `impu`, `k`, `op`, `opc`, `amf`, `sqn`,
+    /// `algorithm`, `password`, `ha1`, `realm`) in any order; each further row is one
+    /// subscriber, an empty cell being an absent key. Several IMPUs share the `impu` cell,
+    /// separated by spaces or `;`. Rows starting with `#` are comments.
+    ///
+    /// ```text
+    /// impi,impu,k,opc,algorithm
+    /// alice@ims.test,sip:alice@ims.test;tel:+15550100,465b5ce8b199b49faa5f0a2ee238a6bc,cd63cb71954a9f4e48a5994e37a02baf,
+    /// dave@ims.test,,9e5944aea94b81165c82fbf9f32db751,a64a507ae1a2a98bb88eb4210135dc87,AKAv2-MD5
+    /// ```
+    pub fn load_csv(&mut self, text: &str) -> Result<(), SubscriberError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let at = |line: u64, problem: String| SubscriberError::Csv { line, problem };
+        let columns: Vec<String> = reader
+            .headers()
+            .map_err(|e| at(1, e.to_string()))?
+            .iter()
+            .map(str::to_ascii_lowercase)
+            .collect();
+        const KEYS: [&str; 11] = [
+            "impi",
+            "impu",
+            "k",
+            "op",
+            "opc",
+            "amf",
+            "sqn",
+            "algorithm",
+            "password",
+            "ha1",
+            "realm",
+        ];
+        if let Some(unknown) = columns.iter().find(|c| !KEYS.contains(&c.as_str())) {
+            return Err(at(
+                1,
+                format!("unknown column {unknown:?} (columns: {})", KEYS.join(", ")),
+            ));
+        }
+        if !columns.iter().any(|c| c == "impi") {
+            return Err(at(1, "no impi column".to_owned()));
+        }
+        let mut record = csv::StringRecord::new();
+        loop {
+            let line = reader.position().line();
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => return Err(at(line, e.to_string())),
+            }
+            let line = record.position().map_or(line, csv::Position::line);
+            if self.listed.len() >= MAX_LISTED {
+                return Err(SubscriberError::TooMany);
+            }
+            let cell = |name: &str| {
+                columns
+                    .iter()
+                    .position(|c| c == name)
+                    .and_then(|i| record.get(i))
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+            };
+            let sqn = match cell("sqn") {
+                Some(text) => text
+                    .parse()
+                    .map_err(|_| at(line, format!("sqn {text:?} is not a number")))?,
+                None => 0,
+            };
+            let entry = Entry {
+                impi: cell("impi").ok_or_else(|| at(line, "empty impi".to_owned()))?,
+                impu: cell("impu")
+                    .map(|cell| {
+                        cell.split([' ', ';'])
+                            .filter(|i| !i.is_empty())
+                            .map(str::to_owned)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                k: cell("k"),
+                op: cell("op"),
+                opc: cell("opc"),
+                amf: cell("amf"),
+                algorithm: cell("algorithm"),
+                sqn,
+                password: cell("password"),
+                ha1: cell("ha1"),
+                realm: cell("realm"),
+            };
+            let profile = entry.profile().map_err(|e| at(line, e.to_string()))?;
+            let id = self.add(profile).map_err(|e| at(line, e.to_string()))?;
+            if sqn != 0 {
+                self.state_mut(id).sqn = sqn;
+            }
+        }
+        Ok(())
+    }
+
     /// Adds one subscriber.
     pub fn add(&mut self, profile: Profile) -> Result<SubscriberId, SubscriberError> {
         let index = self.listed.len();
@@ -598,6 +709,62 @@ mod tests {
             digest_ha1("Mufasa", "testrealm@host.com", "Circle Of Life"),
             "939e7578ed9e3c518a452acee763bce9"
         );
+    }
+
+    #[test]
+    fn csv_lists_aka_and_digest_subscribers() {
+        let mut subscribers = Subscribers::new();
+        subscribers
+            .load_csv(concat!(
+                "# written by hand\n",
+                "IMPI, impu, k, opc, op, algorithm, sqn, password\n",
+                "alice@ims.test,sip:alice@ims.test;tel:+15550100,465b5ce8b199b49faa5f0a2ee238a6bc,cd63cb71954a9f4e48a5994e37a02baf,,,64,\n",
+                "dave@ims.test,,9e5944aea94b81165c82fbf9f32db751,,cdc202d5123e20f62b6d676ac72cb318,AKAv2-MD5,,\n",
+                "\"carol@ims.test\",,,,,,,\"pass,word\"\n",
+            ))
+            .unwrap();
+        let alice = subscribers.by_impi("alice@ims.test").unwrap();
+        assert_eq!(subscribers.by_impu("tel:+15550100"), Some(alice));
+        assert_eq!(subscribers.state_mut(alice).sqn, 64);
+        let dave = subscribers.by_impi("dave@ims.test").unwrap();
+        let profile = subscribers.profile(dave).unwrap();
+        assert_eq!(profile.impus, ["sip:dave@ims.test"]);
+        assert!(matches!(
+            profile.credential,
+            Credential::Aka {
+                version: AkaVersion::V2,
+                ..
+            }
+        ));
+        let carol = subscribers.by_impi("carol@ims.test").unwrap();
+        match &subscribers.profile(carol).unwrap().credential {
+            Credential::Digest { ha1, realm } => {
+                assert_eq!(realm, "ims.test");
+                assert_eq!(*ha1, digest_ha1("carol@ims.test", "ims.test", "pass,word"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_csv_names_the_line() {
+        for (text, line, says) in [
+            ("impi,surname\na@x,b\n", 1, "unknown column \"surname\""),
+            ("impu,k\nsip:a@x,00\n", 1, "no impi column"),
+            ("impi,password\na@x,p\nb@x,\n", 3, "give exactly one of k"),
+            ("impi,k,opc\na@x,zz,00\n", 2, "K"),
+            ("impi,password,sqn\na@x,p,minus\n", 2, "sqn"),
+            ("impi,password\na@x,p\na@x,q\n", 3, "listed twice"),
+            ("impi,password\na@x,p,extra\n", 2, "fields"),
+        ] {
+            let error = Subscribers::new().load_csv(text).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("line {line}:"))
+                    && error.contains(says)
+                    && !error.contains("zz"),
+                "{text:?}: {error}"
+            );
+        }
     }
 
     #[test]
