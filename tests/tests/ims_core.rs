@@ -36,35 +36,33 @@ fn alice(core: &ImsCore) -> AccountConfig {
 
 /// alice with another K, or a USIM that has already seen some SQNs.
 fn alice_with(core: &ImsCore, k: &str, sqn: SqnState) -> AccountConfig {
-    let mut account = AccountConfig::new("sip:alice@ims.test", "", core.pcscf(), Transport::Udp);
-    account.auth_username = Some("alice@ims.test".to_owned());
-    account.expires = 600;
-    account.ims = Some(Box::new(ImsConfig {
-        aka: Some(
-            AkaKeys::from_hex(k, None, Some("cd63cb71954a9f4e48a5994e37a02baf"), "0000")
-                .expect("alice's keys"),
-        ),
-        sqn,
-        ..ImsConfig::default()
-    }));
-    account
+    aka_account(core, "alice", k, "cd63cb71954a9f4e48a5994e37a02baf", sqn)
 }
 
 /// bob of scripts/ims-core: TS 35.208 test set 3 (K, OPc), AMF 0000.
 fn bob(core: &ImsCore) -> AccountConfig {
-    let mut account = AccountConfig::new("sip:bob@ims.test", "", core.pcscf(), Transport::Udp);
-    account.auth_username = Some("bob@ims.test".to_owned());
+    aka_account(
+        core,
+        "bob",
+        "fec86ba6eb707ed08905757b1bb44b8f",
+        "1006020f0a478bf6b699f15c062e42b3",
+        SqnState::default(),
+    )
+}
+
+/// `user`@ims.test (IMPI the same) with IMS AKA keys (AMF 0000), over UDP to the P-CSCF.
+fn aka_account(core: &ImsCore, user: &str, k: &str, opc: &str, sqn: SqnState) -> AccountConfig {
+    let mut account = AccountConfig::new(
+        &format!("sip:{user}@ims.test"),
+        "",
+        core.pcscf(),
+        Transport::Udp,
+    );
+    account.auth_username = Some(format!("{user}@ims.test"));
     account.expires = 600;
     account.ims = Some(Box::new(ImsConfig {
-        aka: Some(
-            AkaKeys::from_hex(
-                "fec86ba6eb707ed08905757b1bb44b8f",
-                None,
-                Some("1006020f0a478bf6b699f15c062e42b3"),
-                "0000",
-            )
-            .expect("bob's keys"),
-        ),
+        aka: Some(AkaKeys::from_hex(k, None, Some(opc), "0000").expect("AKA keys")),
+        sqn,
         ..ImsConfig::default()
     }));
     account
@@ -83,6 +81,40 @@ fn carol(core: &ImsCore) -> AccountConfig {
     // the S-CSCF needs for the MAR.
     account.ims = Some(Box::new(ImsConfig::default()));
     account
+}
+
+/// Registers `account` through the core and checks the 200: P-Associated-URI lists `impu`
+/// (the HSS's profile) and the Service-Route names the S-CSCF.
+#[track_caller]
+fn register_with_profile(core: &ImsCore, account: AccountConfig, impu: &str) -> Phone {
+    let mut phone = Phone::start_with(EngineConfig::default(), account);
+    phone.register();
+    let event = phone.wait_for("registration", Duration::from_secs(15), registered);
+    let Event::Registered {
+        associated_uris,
+        service_route,
+        ..
+    } = &event
+    else {
+        panic!("{event:?}")
+    };
+    assert!(
+        associated_uris.iter().any(|uri| uri == impu),
+        "P-Associated-URI from the HSS's profile: {event:?}"
+    );
+    assert_service_route(core, service_route);
+    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    phone
+}
+
+/// De-registers and waits for it, without a failure on the way.
+#[track_caller]
+fn deregister(phone: &mut Phone) {
+    phone.unregister();
+    phone.wait_for("de-registration", Duration::from_secs(10), |e| {
+        matches!(e, Event::Unregistered { .. })
+    });
+    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
 }
 
 /// The Service-Route of a 200 to REGISTER names the S-CSCF of this core (its port), with
@@ -147,25 +179,7 @@ fn receive(phone: &mut Phone, what: &str) -> ims_core::ua::IncomingMessage {
 fn engine_registers_with_akav1_through_the_ims_core() {
     let _serial = one_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
-    let mut phone = Phone::start_with(EngineConfig::default(), alice(&core));
-    phone.register();
-    let event = phone.wait_for("registration", Duration::from_secs(15), registered);
-    let Event::Registered {
-        associated_uris,
-        service_route,
-        ..
-    } = &event
-    else {
-        panic!("{event:?}")
-    };
-    assert!(
-        associated_uris
-            .iter()
-            .any(|uri| uri == "sip:alice@ims.test"),
-        "P-Associated-URI from the HSS's profile: {event:?}"
-    );
-    assert_service_route(&core, service_route);
-    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    let mut phone = register_with_profile(&core, alice(&core), "sip:alice@ims.test");
     // The HSS saw the whole registration: UAR at the I-CSCF, MAR and SAR at the S-CSCF.
     let log = core.hss_log();
     for command in ["\"UAR\"", "\"MAR\"", "\"SAR\""] {
@@ -175,11 +189,7 @@ fn engine_registers_with_akav1_through_the_ims_core() {
             "imshss logged no {command} for alice:\n{log}"
         );
     }
-    phone.unregister();
-    phone.wait_for("de-registration", Duration::from_secs(10), |e| {
-        matches!(e, Event::Unregistered { .. })
-    });
-    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    deregister(&mut phone);
 }
 
 /// The USIM has seen SEQ 0x8001 in every IND slot, far ahead of the HSS's SQN: it answers
@@ -494,22 +504,13 @@ fn refresh_goes_through_the_ims_core() {
 /// dave of scripts/ims-core: TS 35.208 test set 4 (K, OPc), AMF 0000, challenged with
 /// AKAv2-MD5 because imshss chooses it for him (the S-CSCF leaves the choice to the HSS).
 fn dave(core: &ImsCore) -> AccountConfig {
-    let mut account = AccountConfig::new("sip:dave@ims.test", "", core.pcscf(), Transport::Udp);
-    account.auth_username = Some("dave@ims.test".to_owned());
-    account.expires = 600;
-    account.ims = Some(Box::new(ImsConfig {
-        aka: Some(
-            AkaKeys::from_hex(
-                "9e5944aea94b81165c82fbf9f32db751",
-                None,
-                Some("a64a507ae1a2a98bb88eb4210135dc87"),
-                "0000",
-            )
-            .expect("dave's keys"),
-        ),
-        ..ImsConfig::default()
-    }));
-    account
+    aka_account(
+        core,
+        "dave",
+        "9e5944aea94b81165c82fbf9f32db751",
+        "a64a507ae1a2a98bb88eb4210135dc87",
+        SqnState::default(),
+    )
 }
 
 /// AKAv2-MD5 (RFC 4169) through P -> I -> S: the S-CSCF asks the HSS to choose (MAR
@@ -521,23 +522,7 @@ fn dave(core: &ImsCore) -> AccountConfig {
 fn engine_registers_with_akav2_through_the_ims_core() {
     let _serial = one_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
-    let mut phone = Phone::start_with(EngineConfig::default(), dave(&core));
-    phone.register();
-    let event = phone.wait_for("registration", Duration::from_secs(15), registered);
-    let Event::Registered {
-        associated_uris,
-        service_route,
-        ..
-    } = &event
-    else {
-        panic!("{event:?}")
-    };
-    assert!(
-        associated_uris.iter().any(|uri| uri == "sip:dave@ims.test"),
-        "P-Associated-URI from the HSS's profile: {event:?}"
-    );
-    assert_service_route(&core, service_route);
-    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    let mut phone = register_with_profile(&core, dave(&core), "sip:dave@ims.test");
     let log = core.hss_log();
     assert!(
         log.lines().any(|line| line.contains("AKA vectors issued")
@@ -545,9 +530,5 @@ fn engine_registers_with_akav2_through_the_ims_core() {
             && line.contains("scheme=\"AKAv2-MD5\"")),
         "imshss issued no AKAv2 vectors for dave:\n{log}"
     );
-    phone.unregister();
-    phone.wait_for("de-registration", Duration::from_secs(10), |e| {
-        matches!(e, Event::Unregistered { .. })
-    });
-    assert!(!phone.saw_failure(), "{:#?}", phone.seen());
+    deregister(&mut phone);
 }
