@@ -7,10 +7,10 @@ mod support;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ims_core::auth::aka::{self, AkaAnswer, AkaKeys, AkaVersion, SqnState};
-use ims_hss::RandSource;
 use ims_hss::avp::AvpIter;
 use ims_hss::cx::Akav2Authorization;
 use ims_hss::subscriber::pattern_keys;
+use ims_hss::{Hss, RandSource};
 use support::*;
 
 fn uar(impi: &str, impu: &str, kind: u32) -> Vec<u8> {
@@ -275,12 +275,10 @@ fn auts_resynchronises_and_the_next_vector_is_accepted() {
     assert_eq!(answer.result_code(), Some(5004));
 }
 
-#[test]
-fn akav2_is_answered_with_its_scheme() {
-    let mut hss = hss();
-    hss.rand = RandSource::seeded([5; 32]);
+/// The one item of a MAR for alice asking for Digest-AKAv2-MD5.
+fn alice_akav2_item(hss: &mut Hss) -> Item {
     let answer = Answer::new(reply(
-        &mut hss,
+        hss,
         &mar(
             "alice@ims.test",
             "sip:alice@ims.test",
@@ -289,17 +287,22 @@ fn akav2_is_answered_with_its_scheme() {
             None,
         ),
     ));
-    let (scheme, authenticate, authorization, ck, ik) = items(&answer).remove(0);
+    items(&answer).remove(0)
+}
+
+/// alice's USIM (fresh SQN state) answering a SIP-Authenticate (RAND || AUTN).
+fn usim_answer(version: AkaVersion, authenticate: &[u8]) -> AkaAnswer {
+    let nonce = STANDARD.encode(authenticate);
+    aka::answer(&alice_keys(), version, &nonce, &mut SqnState::default()).unwrap()
+}
+
+#[test]
+fn akav2_is_answered_with_its_scheme() {
+    let mut hss = hss();
+    hss.rand = RandSource::seeded([5; 32]);
+    let (scheme, authenticate, authorization, ck, ik) = alice_akav2_item(&mut hss);
     assert_eq!(scheme, "Digest-AKAv2-MD5");
-    let nonce = STANDARD.encode(&authenticate);
-    match aka::answer(
-        &alice_keys(),
-        AkaVersion::V2,
-        &nonce,
-        &mut SqnState::default(),
-    )
-    .unwrap()
-    {
+    match usim_answer(AkaVersion::V2, &authenticate) {
         AkaAnswer::Respond {
             password,
             ck: ue_ck,
@@ -325,27 +328,9 @@ fn akav2_is_answered_with_its_scheme() {
 #[test]
 fn akav2_with_xres_in_sip_authorization() {
     let mut hss = hss_with(|config| config.akav2_authorization = Akav2Authorization::Xres);
-    let answer = Answer::new(reply(
-        &mut hss,
-        &mar(
-            "alice@ims.test",
-            "sip:alice@ims.test",
-            "Digest-AKAv2-MD5",
-            1,
-            None,
-        ),
-    ));
-    let (scheme, authenticate, authorization, ..) = items(&answer).remove(0);
+    let (scheme, authenticate, authorization, ..) = alice_akav2_item(&mut hss);
     assert_eq!(scheme, "Digest-AKAv2-MD5");
-    let nonce = STANDARD.encode(&authenticate);
-    match aka::answer(
-        &alice_keys(),
-        AkaVersion::V1,
-        &nonce,
-        &mut SqnState::default(),
-    )
-    .unwrap()
-    {
+    match usim_answer(AkaVersion::V1, &authenticate) {
         // AKAv1's password is RES itself: SIP-Authorization is XRES = RES.
         AkaAnswer::Respond { password, .. } => assert_eq!(authorization, password.expose()),
         other => panic!("vector refused: {other:?}"),
