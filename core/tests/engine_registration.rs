@@ -27,15 +27,23 @@ struct Setup {
     start: Instant,
 }
 
-fn setup_with(seed: u64, password: &str, transport: Transport, expires: u32) -> Setup {
-    let start = Instant::now();
+/// A recording network with the registrar (these users, password "secret") at REGISTRAR.
+fn network_with_registrar(start: Instant, seed: u64, users: &[&str]) -> (SimNetwork, NodeId) {
     let mut network = SimNetwork::new(start, seed);
     network.record = true;
     let registrar = network.add_peer(addr(REGISTRAR), Registrar::new("ims.test"));
-    network
-        .peer_mut::<Registrar>(registrar)
-        .unwrap()
-        .add_user("alice", "secret");
+    for user in users {
+        network
+            .peer_mut::<Registrar>(registrar)
+            .unwrap()
+            .add_user(user, "secret");
+    }
+    (network, registrar)
+}
+
+fn setup_with(seed: u64, password: &str, transport: Transport, expires: u32) -> Setup {
+    let start = Instant::now();
+    let (mut network, registrar) = network_with_registrar(start, seed, &["alice"]);
     let phone = network.add_engine(&[(Transport::Udp, addr(PHONE)), (Transport::Tcp, addr(PHONE))]);
     let mut config = AccountConfig::new("sip:alice@ims.test", password, addr(REGISTRAR), transport);
     config.expires = expires;
@@ -855,15 +863,7 @@ fn an_answer_too_big_for_udp_goes_over_tcp_as_the_same_request() {
 fn an_account_sends_from_its_own_local_address() {
     const BOB_LOCAL: &str = "127.0.0.1:5064";
     let start = Instant::now();
-    let mut network = SimNetwork::new(start, 1);
-    network.record = true;
-    let registrar = network.add_peer(addr(REGISTRAR), Registrar::new("ims.test"));
-    for user in ["alice", "bob"] {
-        network
-            .peer_mut::<Registrar>(registrar)
-            .unwrap()
-            .add_user(user, "secret");
-    }
+    let (mut network, registrar) = network_with_registrar(start, 1, &["alice", "bob"]);
     // The engine's first UDP address is PHONE; BOB_LOCAL is its second.
     let phone = network.add_engine(&[
         (Transport::Udp, addr(PHONE)),
