@@ -42,6 +42,12 @@ EXAMPLES:
     imsload reg-event -t 127.0.0.1:15060 --users 'vu{0..199}@ims.test' --aka-derived \\
         --port-per-user -r 100 --duration 30s
 
+  The IMS/NGN performance benchmark (ETSI TS 186 008): SAPS rises step by step until the
+  share of inadequately handled scenario attempts passes its limit; it reports the DOC
+  (options: imsload benchmark --help):
+    imsload benchmark -t 127.0.0.1:5060 --users 'vu{0..9999}@ims.test' --password secret \\
+        --base-saps 100 --step-saps 100 --step-duration 30s --report out
+
 Every scenario registers its users first (at --register-rate), runs, and de-registers them
 at the end; Ctrl-C (or SIGTERM) de-registers too (a second one stops at once).
 Exit status: 0 when every transaction succeeded, 1 when some failed or timed out or the
