@@ -539,6 +539,22 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_is_valid() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benchmark.example.toml");
+        let config =
+            Config::from_args(Args::try_parse_from(["b", "--config", path]).unwrap()).unwrap();
+        assert_eq!(config.users.len(), 10_000);
+        assert_eq!(config.weights, Weights::DEFAULT);
+        assert_eq!(config.profile.saps(9), 1000.0);
+        assert_eq!(config.profile.step_duration, Duration::from_secs(30));
+        assert_eq!(config.seed, Some(186_008));
+        assert_eq!(
+            config.thresholds,
+            ScenarioType::ALL.map(ScenarioType::default_threshold)
+        );
+    }
+
+    #[test]
     fn a_toml_file_gives_settings_and_flags_win() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("bench.toml");
