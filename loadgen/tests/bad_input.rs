@@ -3,29 +3,18 @@
 //! rate, an unreachable target.
 
 use std::net::UdpSocket;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn imsload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imsload"))
-        .args(args)
-        .output()
-        .expect("run imsload")
-}
+mod common;
+use common::*;
 
-fn assert_exit_2(output: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
-    assert!(
-        output.stdout.is_empty(),
-        "nothing on stdout: {:?}",
-        output.stdout
-    );
+fn run(args: &[&str]) -> Output {
+    imsload().args(args).output().expect("run imsload")
 }
 
 #[test]
 fn an_unknown_scenario_is_refused() {
-    let output = imsload(&[
+    let output = run(&[
         "dance",
         "-t",
         "127.0.0.1:5060",
@@ -50,10 +39,10 @@ fn a_malformed_injection_file_names_its_line() {
     )
     .expect("write");
     let file = path.to_str().expect("UTF-8 path");
-    let output = imsload(&["register", "-t", "127.0.0.1:5060", "--inf", file]);
+    let output = run(&["register", "-t", "127.0.0.1:5060", "--inf", file]);
     assert_exit_2(&output, "users.csv:3: field 3 must read [authentication");
     std::fs::write(&path, "alice;ims.test\n").expect("write");
-    let output = imsload(&["register", "-t", "127.0.0.1:5060", "--inf", file]);
+    let output = run(&["register", "-t", "127.0.0.1:5060", "--inf", file]);
     assert_exit_2(
         &output,
         "users.csv:1: the first line must be SEQUENTIAL or RANDOM",
@@ -63,7 +52,7 @@ fn a_malformed_injection_file_names_its_line() {
 #[test]
 fn impossible_rates_are_refused() {
     for rate in ["0", "-3", "inf"] {
-        let output = imsload(&[
+        let output = run(&[
             "message",
             "-t",
             "127.0.0.1:5060",
@@ -86,7 +75,7 @@ fn an_unreachable_target_is_refused_before_the_run() {
         .expect("free port")
         .port();
     let target = format!("127.0.0.1:{port}");
-    let output = imsload(&[
+    let output = run(&[
         "register",
         "-t",
         &target,
@@ -98,7 +87,7 @@ fn an_unreachable_target_is_refused_before_the_run() {
         "1s",
     ]);
     assert_exit_2(&output, &target);
-    let output = imsload(&[
+    let output = run(&[
         "register",
         "-t",
         &target,
@@ -112,7 +101,7 @@ fn an_unreachable_target_is_refused_before_the_run() {
         "1s",
     ]);
     assert_exit_2(&output, "cannot reach");
-    let output = imsload(&[
+    let output = run(&[
         "register",
         "-t",
         "no-such-host.invalid:5060",

@@ -2,10 +2,13 @@
 //! what is wrong, before any traffic: every weight of the traffic set zero, an unknown
 //! scenario type, a zero or negative step duration, an unknown key in the TOML file.
 
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::*;
 
 fn benchmark(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imsload"))
+    imsload()
         .arg("benchmark")
         .args([
             "-t",
@@ -18,17 +21,6 @@ fn benchmark(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run imsload benchmark")
-}
-
-fn assert_exit_2(output: &Output, needle: &str) {
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
-    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
-    assert!(
-        output.stdout.is_empty(),
-        "nothing on stdout: {:?}",
-        output.stdout
-    );
 }
 
 #[test]

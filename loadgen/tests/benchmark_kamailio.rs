@@ -11,6 +11,9 @@ use std::process::{Command, Output};
 use ims_tests::Kamailio;
 use serde_json::Value;
 
+mod common;
+use common::*;
+
 const USERS: usize = 300;
 const PASSWORD: &str = "bench-secret";
 
@@ -23,31 +26,12 @@ fn kamailio() -> Kamailio {
 }
 
 /// One of Kamailio's statistics (kamcmd on its control socket), e.g. `location_contacts`.
-fn statistic(kamailio: &Kamailio, name: &str) -> u64 {
-    let socket = kamailio
-        .db()
-        .parent()
-        .expect("the database lives in the instance's directory")
-        .join("kamailio_ctl");
-    let output = Command::new("kamcmd")
-        .arg("-s")
-        .arg(format!("unix:{}", socket.display()))
-        .args(["stats.get_statistics", name])
-        .output()
-        .expect("run kamcmd (scripts/test installs it)");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find_map(|line| {
-            let (key, value) = line.split_once(" = ")?;
-            key.trim()
-                .ends_with(&format!(":{name}"))
-                .then(|| value.trim().parse().ok())?
-        })
-        .unwrap_or_else(|| panic!("no {name} from kamcmd: {text}"))
+fn kamailio_statistic(kamailio: &Kamailio, name: &str) -> u64 {
+    statistic(&kamailio_socket(kamailio), name)
 }
 
 fn benchmark(kamailio: &Kamailio, report: &Path, extra: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_imsload"))
+    imsload()
         .arg("benchmark")
         .arg("--target")
         .arg(kamailio.addr().to_string())
@@ -68,26 +52,6 @@ fn benchmark(kamailio: &Kamailio, report: &Path, extra: &[&str]) -> Output {
         .args(extra)
         .output()
         .expect("run imsload benchmark")
-}
-
-fn summary(report: &Path) -> Value {
-    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
-    serde_json::from_str(&text).expect("summary.json is JSON")
-}
-
-fn u(value: &Value) -> u64 {
-    value
-        .as_u64()
-        .unwrap_or_else(|| panic!("not a count: {value}"))
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }
 
 #[test]
@@ -187,7 +151,10 @@ fn a_low_rate_stepwise_benchmark_has_its_doc_at_the_last_step_and_counts_every_a
     // Every message reached its callee, and Kamailio relayed exactly those.
     assert_eq!(u(&s["messages_received"]), messages);
     assert_eq!(u(&s["retransmissions"]), 0, "loopback at low rate: {s:#}");
-    assert_eq!(statistic(&kamailio, "rcv_requests_message"), messages);
+    assert_eq!(
+        kamailio_statistic(&kamailio, "rcv_requests_message"),
+        messages
+    );
     // Everyone registered at the end of the steps was de-registered, and Kamailio
     // accepted exactly the REGISTERs counted: preamble + the steps' + the final ones.
     let deregistered = u(&s["final_deregistration"]["deregistered"]);
@@ -195,10 +162,10 @@ fn a_low_rate_stepwise_benchmark_has_its_doc_at_the_last_step_and_counts_every_a
     assert_eq!(s["final_deregistration"]["failed"], 0);
     assert_eq!(s["final_deregistration"]["left_registered"], 0);
     assert_eq!(
-        statistic(&kamailio, "accepted_regs"),
+        kamailio_statistic(&kamailio, "accepted_regs"),
         240 + registrations_ok + deregistered
     );
-    assert_eq!(statistic(&kamailio, "location_contacts"), 0);
+    assert_eq!(kamailio_statistic(&kamailio, "location_contacts"), 0);
     let html = std::fs::read_to_string(report.join("report.html")).expect("report.html");
     assert!(
         html.contains(&format!(
@@ -260,7 +227,7 @@ fn an_impossible_zero_threshold_makes_the_first_step_fail() {
     assert!(steps.len() <= 2, "{s:#}");
     assert!(steps.iter().skip(1).all(|step| step["evaluated"] == false));
     assert_eq!(s["final_deregistration"]["left_registered"], 0);
-    assert_eq!(statistic(&kamailio, "location_contacts"), 0);
+    assert_eq!(kamailio_statistic(&kamailio, "location_contacts"), 0);
 }
 
 /// Ctrl-C (SIGINT) in the preamble and in a step: the run stops, every registered user
@@ -273,7 +240,7 @@ fn ctrl_c_stops_the_benchmark_and_de_registers_everyone() {
     // first step (30 s long) 3 s in.
     for (name, wait) in [("preamble", 1.0), ("step", 5.5)] {
         let report = dir.path().join(name);
-        let child = Command::new(env!("CARGO_BIN_EXE_imsload"))
+        let child = imsload()
             .arg("benchmark")
             .arg("--target")
             .arg(kamailio.addr().to_string())
@@ -320,7 +287,7 @@ fn ctrl_c_stops_the_benchmark_and_de_registers_everyone() {
         assert_eq!(s["final_deregistration"]["left_registered"], 0, "{s:#}");
         assert_eq!(s["final_deregistration"]["failed"], 0, "{s:#}");
         assert_eq!(
-            statistic(&kamailio, "location_contacts"),
+            kamailio_statistic(&kamailio, "location_contacts"),
             0,
             "{name}: contacts left"
         );

@@ -7,19 +7,17 @@
 //! to their own registration state at the S-CSCF and each gets its NOTIFY.
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ims_tests::ImsCore;
 use serde_json::Value;
 
-const USERS: u64 = 1000;
+mod common;
+use common::*;
 
-fn imsload() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imsload"))
-}
+const USERS: u64 = 1000;
 
 /// One IMS core at a time: two at once on a 2-core machine slow both runs down.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -33,39 +31,12 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 /// de-registered contact goes with its record once the usrloc timer has run (every 2 s in
 /// scripts/peers/ims/scscf.cfg).
 fn scscf_records(core: &ImsCore) -> u64 {
-    let socket = core.control_socket("scscf");
-    let output = Command::new("kamcmd")
-        .arg("-s")
-        .arg(format!("unix:{}", socket.display()))
-        .arg("ulscscf.status")
-        .output()
-        .expect("run kamcmd (scripts/test installs it)");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "kamcmd ulscscf.status: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let text = kamcmd(&core.control_socket("scscf"), &["ulscscf.status"]);
     text.lines()
         .filter_map(|line| line.trim().strip_prefix("Records:"))
         .map(|n| n.trim().parse::<u64>().expect("Records: a number"))
         .reduce(|a, b| a + b)
         .unwrap_or_else(|| panic!("no Records in ulscscf.status: {text}"))
-}
-
-fn check_output(output: &Output, what: &str) {
-    assert!(
-        output.status.success(),
-        "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn summary(report: &Path) -> Value {
-    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
-    serde_json::from_str(&text).expect("summary.json is JSON")
 }
 
 /// `expected` attempts of `kind`, each ended by a 200 and nothing else.

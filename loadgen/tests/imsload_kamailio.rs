@@ -7,49 +7,22 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ims_tests::Kamailio;
 use serde_json::Value;
 
+mod common;
+use common::*;
+
 const USERS: usize = 1000;
 const PASSWORD: &str = "load-secret";
 const GROUP_SIZE: usize = 10;
 
-fn imsload() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imsload"))
-}
-
 /// Contacts in Kamailio's location table (its usrloc statistics, read with kamcmd).
 fn contacts(kamailio: &Kamailio) -> u64 {
-    let socket = kamailio
-        .db()
-        .parent()
-        .expect("the database lives in the instance's directory")
-        .join("kamailio_ctl");
-    let output = Command::new("kamcmd")
-        .arg("-s")
-        .arg(format!("unix:{}", socket.display()))
-        .args(["stats.get_statistics", "location_contacts"])
-        .output()
-        .expect("run kamcmd (scripts/test installs it)");
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "kamcmd: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    text.lines()
-        .find_map(|line| line.trim().strip_prefix("usrloc:location_contacts = "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "no location_contacts from kamcmd on {}: {text}{}",
-                socket.display(),
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })
+    statistic(&kamailio_socket(kamailio), "location_contacts")
 }
 
 /// Network-mode groups: group g has users g*10 .. g*10+9 (imsload's --group-size 10).
@@ -95,21 +68,6 @@ fn base_args(command: &mut Command, kamailio: &Kamailio, scenario: &str, report:
         ])
         .arg("--report")
         .arg(report);
-}
-
-fn check_output(output: &Output, what: &str) {
-    assert!(
-        output.status.success(),
-        "{what}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn summary(report: &Path) -> Value {
-    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
-    serde_json::from_str(&text).expect("summary.json is JSON")
 }
 
 /// Asserts `started` = `succeeded` = `expected`, no failure, and a 2xx count to match.

@@ -1,0 +1,97 @@
+//! What the imsload integration tests share: the built binary, its report and exit, and
+//! the statistics of a Kamailio instance through kamcmd on its control socket.
+#![allow(dead_code)] // each test binary uses its own part
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The imsload binary of this build.
+pub fn imsload() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_imsload"))
+}
+
+/// The `summary.json` of a `--report` directory.
+pub fn summary(report: &Path) -> Value {
+    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
+    serde_json::from_str(&text).expect("summary.json is JSON")
+}
+
+/// A count of the report.
+pub fn u(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a count: {value}"))
+}
+
+/// Exit status, stdout and stderr, for assertion messages.
+pub fn describe(output: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Asserts the run exited 0.
+#[track_caller]
+pub fn check_output(output: &Output, what: &str) {
+    assert!(output.status.success(), "{what}: {}", describe(output));
+}
+
+/// Asserts exit status 2 with `needle` on stderr and nothing on stdout (bad input).
+#[track_caller]
+pub fn assert_exit_2(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(needle), "expected {needle:?} in: {stderr}");
+    assert!(
+        output.stdout.is_empty(),
+        "nothing on stdout: {:?}",
+        output.stdout
+    );
+}
+
+/// What `kamcmd -s unix:SOCKET ARGS...` prints; the command must succeed.
+#[track_caller]
+pub fn kamcmd(socket: &Path, args: &[&str]) -> String {
+    let output = Command::new("kamcmd")
+        .arg("-s")
+        .arg(format!("unix:{}", socket.display()))
+        .args(args)
+        .output()
+        .expect("run kamcmd (scripts/test installs it)");
+    assert!(
+        output.status.success(),
+        "kamcmd {args:?} on {}: {}",
+        socket.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// One statistic of the Kamailio behind `socket` (`stats.get_statistics NAME`, printed as
+/// `group:NAME = VALUE`), e.g. `location_contacts`.
+#[track_caller]
+pub fn statistic(socket: &Path, name: &str) -> u64 {
+    let text = kamcmd(socket, &["stats.get_statistics", name]);
+    text.lines()
+        .find_map(|line| {
+            let (key, value) = line.split_once(" = ")?;
+            key.trim()
+                .ends_with(&format!(":{name}"))
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no {name} from kamcmd on {}: {text}", socket.display()))
+}
+
+/// The control socket of a harness Kamailio (in its instance directory).
+pub fn kamailio_socket(kamailio: &ims_tests::Kamailio) -> std::path::PathBuf {
+    kamailio
+        .db()
+        .parent()
+        .expect("the database lives in the instance's directory")
+        .join("kamailio_ctl")
+}
