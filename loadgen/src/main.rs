@@ -13,6 +13,7 @@ mod net;
 mod report;
 mod run;
 mod shared;
+mod signals;
 mod udp;
 mod users;
 mod vu;

@@ -17,6 +17,7 @@ use crate::hlog::HistogramLog;
 use crate::metrics::Metrics;
 use crate::report::{self, Ending};
 use crate::shared::{Phase, Shared};
+use crate::signals::next_signal;
 use crate::worker::{Worker, due};
 
 /// What stops a run.
@@ -328,33 +329,6 @@ async fn control(
             );
             previous = Some((report::started_counts(&snapshot), elapsed));
         }
-    }
-}
-
-/// The next SIGINT or SIGTERM (never, for a stream that could not be set up).
-async fn next_signal(
-    interrupt: &mut Option<tokio::signal::unix::Signal>,
-    terminate: &mut Option<tokio::signal::unix::Signal>,
-) {
-    let one = async {
-        match interrupt.as_mut() {
-            Some(stream) => {
-                stream.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    let other = async {
-        match terminate.as_mut() {
-            Some(stream) => {
-                stream.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        () = one => {}
-        () = other => {}
     }
 }
 

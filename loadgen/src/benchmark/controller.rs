@@ -19,6 +19,7 @@ use super::profile::StepOutcome;
 use super::report::{self, StepRun};
 use super::worker::{BenchShared, BenchWorker, NO_STEP, Stage};
 use crate::run::RunError;
+use crate::signals::next_signal;
 
 /// How often the controller looks at the run.
 const POLL: Duration = Duration::from_millis(20);
@@ -429,32 +430,5 @@ fn progress_line(
             " -> last step"
         });
         eprintln!("{line}");
-    }
-}
-
-/// The next SIGINT or SIGTERM (never, for a stream that could not be set up).
-pub(crate) async fn next_signal(
-    interrupt: &mut Option<tokio::signal::unix::Signal>,
-    terminate: &mut Option<tokio::signal::unix::Signal>,
-) {
-    let one = async {
-        match interrupt.as_mut() {
-            Some(stream) => {
-                stream.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    let other = async {
-        match terminate.as_mut() {
-            Some(stream) => {
-                stream.recv().await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        () = one => {}
-        () = other => {}
     }
 }
