@@ -5,22 +5,25 @@
 //! port. Users behind one socket share one P-CSCF contact: when one de-registers, the
 //! others are no longer registered there (their requests get 403 "register first"), and
 //! the identity asserted for them is that of whoever registered last. With a port per user
-//! each has its own contact. The worker's loop then waits on all its sockets at once
-//! (mio, the epoll layer under tokio), and sends each datagram out of the socket of the
-//! local address the engine chose for it.
+//! each has its own contact. The worker's loop then waits on all its sockets at once (one
+//! level-triggered epoll), and sends each datagram out of the socket of the local address
+//! the engine chose for it.
 #![allow(clippy::disallowed_methods)] // a driver: it waits on sockets against the clock
 
 use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::ops::Range;
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
+
+use rustix::event::{Timespec, epoll};
 
 /// File descriptors kept free beside the users' sockets: stdio, the workers' epoll and
 /// event descriptors, the TCP side, report files, the probe.
 const RESERVED_DESCRIPTORS: u64 = 256;
-/// Readiness events taken per wait.
-const EVENTS: usize = 1024;
+/// Readiness events taken per wait (more ready sockets are reported by the next wait).
+const EVENTS: usize = 256;
 
 /// The command-line options of the port mode, shared by the scenarios and `benchmark`.
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -212,11 +215,10 @@ pub fn raise_file_limit(users: usize) -> Result<(), PortError> {
     Ok(())
 }
 
-/// One socket per user, all registered with one readiness poll.
+/// One socket per user (non-blocking), all in one epoll set.
 pub struct UserSockets {
-    poll: mio::Poll,
-    events: mio::Events,
-    sockets: Vec<mio::net::UdpSocket>,
+    epoll: OwnedFd,
+    sockets: Vec<UdpSocket>,
     locals: Vec<SocketAddr>,
     by_local: HashMap<SocketAddr, usize>,
 }
@@ -257,7 +259,8 @@ impl UdpEndpoint {
 
     /// One socket for each of the global users `users`, on `ip`, ports as `mode` says.
     pub fn per_user(ip: IpAddr, mode: PortMode, users: Range<usize>) -> Result<Self, PortError> {
-        let poll = mio::Poll::new().map_err(PortError::Poll)?;
+        let poll = |error: rustix::io::Errno| PortError::Poll(error.into());
+        let epoll = epoll::create(epoll::CreateFlags::CLOEXEC).map_err(poll)?;
         let mut sockets = Vec::with_capacity(users.len());
         let mut locals = Vec::with_capacity(users.len());
         let mut by_local = HashMap::with_capacity(users.len());
@@ -267,17 +270,21 @@ impl UdpEndpoint {
             let socket = UdpSocket::bind(address).map_err(bind)?;
             socket.set_nonblocking(true).map_err(bind)?;
             let local = socket.local_addr().map_err(bind)?;
-            let mut socket = mio::net::UdpSocket::from_std(socket);
-            poll.registry()
-                .register(&mut socket, mio::Token(index), mio::Interest::READABLE)
-                .map_err(PortError::Poll)?;
+            // Level-triggered: a socket with datagrams left is reported again by the next
+            // wait, so one `recvfrom` per datagram suffices (no read that finds it empty).
+            epoll::add(
+                &epoll,
+                &socket,
+                epoll::EventData::new_u64(index as u64),
+                epoll::EventFlags::IN,
+            )
+            .map_err(poll)?;
             sockets.push(socket);
             locals.push(local);
             by_local.insert(local, index);
         }
         Ok(UdpEndpoint::PerUser(UserSockets {
-            poll,
-            events: mio::Events::with_capacity(EVENTS),
+            epoll,
             sockets,
             locals,
             by_local,
@@ -327,9 +334,9 @@ impl UdpEndpoint {
     /// Waits until a datagram arrives or `until` (whole milliseconds, at least one: the
     /// granularity of tokio's timer), and hands what arrived to `handle(local, remote,
     /// bytes)`: one datagram on the shared socket (a blocking `recvfrom` with a read
-    /// timeout, changed only when the wait changes), every queued one on the ready sockets
-    /// of the users. An `Err` means the wait itself cannot be set up; receive errors are
-    /// logged. Callers must not skip the wait when `until` has passed: the answers that
+    /// timeout, changed only when the wait changes), one from each ready socket of the
+    /// users (an `epoll_wait`, then a `recvfrom` each). An `Err` means the wait itself
+    /// cannot be set up; receive errors are logged. Callers must not skip the wait when `until` has passed: the answers that
     /// end what is due must still be read.
     pub fn receive(
         &mut self,
@@ -356,31 +363,30 @@ impl UdpEndpoint {
                 }
             }
             UdpEndpoint::PerUser(users) => {
-                match users.poll.poll(&mut users.events, Some(wait)) {
-                    Ok(()) => {}
-                    Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(()),
-                    Err(error) => return Err(error),
-                }
-                for event in users.events.iter() {
-                    let index = event.token().0;
+                let timeout = Timespec {
+                    tv_sec: wait.as_secs().try_into().unwrap_or(i64::MAX),
+                    tv_nsec: wait.subsec_nanos().into(),
+                };
+                // On the stack: an epoll event holds a pointer-sized union, not `Send`.
+                let mut events = [std::mem::MaybeUninit::<epoll::Event>::uninit(); EVENTS];
+                let ready = match epoll::wait(&users.epoll, &mut events[..], Some(&timeout)) {
+                    Ok((ready, _)) => ready,
+                    Err(rustix::io::Errno::INTR) => return Ok(()),
+                    Err(error) => return Err(error.into()),
+                };
+                for event in ready.iter() {
+                    let index = usize::try_from(event.data.u64()).unwrap_or(usize::MAX);
                     let (Some(socket), Some(&local)) =
                         (users.sockets.get(index), users.locals.get(index))
                     else {
                         continue;
                     };
-                    // Readiness is edge-triggered: read until the socket is empty.
-                    loop {
-                        match socket.recv_from(buffer) {
-                            Ok((n, remote)) => {
-                                handle(local, remote, buffer.get(..n).unwrap_or_default());
-                            }
-                            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                            Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
-                            Err(error) => {
-                                tracing::debug!(%error, %local, "UDP receive error");
-                                break;
-                            }
+                    match socket.recv_from(buffer) {
+                        Ok((n, remote)) => {
+                            handle(local, remote, buffer.get(..n).unwrap_or_default());
                         }
+                        Err(error) if transient(&error) => {}
+                        Err(error) => tracing::debug!(%error, %local, "UDP receive error"),
                     }
                 }
             }
