@@ -8,24 +8,14 @@
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
 use std::process::Stdio;
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use ims_tests::ImsCore;
-use serde_json::Value;
 
 mod common;
 use common::*;
 
 const USERS: u64 = 1000;
-
-/// One IMS core at a time: two at once on a 2-core machine slow both runs down.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static SERIAL: Mutex<()> = Mutex::new(());
-    SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 /// The IMPUs in the S-CSCF's usrloc (`Records` of `ulscscf.status`, read with kamcmd). A
 /// de-registered contact goes with its record once the usrloc timer has run (every 2 s in
@@ -39,26 +29,9 @@ fn scscf_records(core: &ImsCore) -> u64 {
         .unwrap_or_else(|| panic!("no Records in ulscscf.status: {text}"))
 }
 
-/// `expected` attempts of `kind`, each ended by a 200 and nothing else.
-fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
-    let t = &summary["transactions"][kind];
-    assert_eq!(t["started"], expected, "{kind} started: {t:#}");
-    assert_eq!(t["succeeded"], expected, "{kind} succeeded: {t:#}");
-    assert_eq!(t["failed"], 0, "{kind} failed: {t:#}");
-    assert_eq!(t["timeouts"], 0, "{kind} timeouts: {t:#}");
-    assert_eq!(
-        t["by_code"],
-        serde_json::json!({ "200": expected }),
-        "{kind}: every final answer a 200: {t:#}"
-    );
-    let p50 = t["latency_ms"]["p50"].as_f64().unwrap_or(0.0);
-    let p99 = t["latency_ms"]["p99"].as_f64().unwrap_or(0.0);
-    assert!(p50 > 0.0 && p99 >= p50, "{kind}: {t:#}");
-}
-
 #[test]
 fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
-    let _serial = one_at_a_time();
+    let _serial = one_ims_core_at_a_time();
     let started = Instant::now();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
     assert_eq!(scscf_records(&core), 0, "no user registered before the run");
@@ -103,13 +76,13 @@ fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
     assert_eq!(summary["ending"], "completed");
     assert_eq!(summary["users"], USERS);
     assert_eq!(summary["failures"], 0);
-    assert_all_ok(&summary, "register", USERS);
+    assert_all_200(&summary, "register", USERS);
     // Each registration challenged exactly once: twice as many REGISTERs as attempts (the
     // S-CSCF challenges every REGISTER without credentials, so an attempt sends at least
     // 2: a 401, then the 200 for the AKA answer).
     let register = &summary["transactions"]["register"];
     assert_eq!(register["requests"], 2 * USERS, "{register:#}");
-    assert_all_ok(&summary, "deregister", USERS);
+    assert_all_200(&summary, "deregister", USERS);
     // The S-CSCF reuses no nonce (ims_auth max_nonce_reuse 0): a de-registration is
     // challenged too, so in all 4 REGISTERs per user went out, and no other request.
     let engine = &summary["engine"];
@@ -152,7 +125,7 @@ fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
 #[test]
 fn reg_event_users_subscribe_at_the_s_cscf_and_each_gets_a_notify() {
     const FEW: u64 = 200;
-    let _serial = one_at_a_time();
+    let _serial = one_ims_core_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
     let dir = tempfile::tempdir().expect("temp dir");
     let report = dir.path().join("reg-event");
@@ -182,10 +155,10 @@ fn reg_event_users_subscribe_at_the_s_cscf_and_each_gets_a_notify() {
     assert_eq!(summary["scenario"], "reg-event");
     assert_eq!(summary["ending"], "completed");
     assert_eq!(summary["failures"], 0);
-    assert_all_ok(&summary, "register", FEW);
-    assert_all_ok(&summary, "deregister", FEW);
+    assert_all_200(&summary, "register", FEW);
+    assert_all_200(&summary, "deregister", FEW);
     // One SUBSCRIBE per user once registered, each answered 200 by the S-CSCF.
-    assert_all_ok(&summary, "subscribe", FEW);
+    assert_all_200(&summary, "subscribe", FEW);
     // Each subscription's first NOTIFY (full state, the user's contact active). The
     // S-CSCF tells of a de-registered contact only when its usrloc timer removes it (2 s
     // later), after imsload has finished: no second NOTIFY reaches the users.

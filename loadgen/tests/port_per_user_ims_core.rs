@@ -11,76 +11,27 @@
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ims_tests::ImsCore;
 use serde_json::Value;
 
+mod common;
+use common::*;
+
 const USERS: u64 = 200;
 
-fn imsload() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_imsload"))
-}
-
 /// One of a CSCF's statistics (kamcmd on its control socket).
-fn statistic(core: &ImsCore, cscf: &str, name: &str) -> u64 {
-    let socket = core.control_socket(cscf);
-    let output = Command::new("kamcmd")
-        .arg("-s")
-        .arg(format!("unix:{}", socket.display()))
-        .args(["stats.get_statistics", name])
-        .output()
-        .expect("run kamcmd (scripts/test installs it)");
-    let text = String::from_utf8_lossy(&output.stdout);
-    text.lines()
-        .find_map(|line| {
-            let (key, value) = line.split_once(" = ")?;
-            key.trim()
-                .ends_with(&format!(":{name}"))
-                .then(|| value.trim().parse().ok())?
-        })
-        .unwrap_or_else(|| panic!("no {name} from kamcmd at the {cscf}: {text}"))
-}
-
-fn describe(output: &Output) -> String {
-    format!(
-        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
-fn summary(report: &Path) -> Value {
-    let text = std::fs::read_to_string(report.join("summary.json")).expect("summary.json");
-    serde_json::from_str(&text).expect("summary.json is JSON")
-}
-
-fn u(value: &Value) -> u64 {
-    value
-        .as_u64()
-        .unwrap_or_else(|| panic!("not a count: {value}"))
-}
-
-/// `expected` transactions of `kind` in a scenario run's summary, each ended by a 200.
-fn assert_all_ok(summary: &Value, kind: &str, expected: u64) {
-    let t = &summary["transactions"][kind];
-    assert_eq!(t["started"], expected, "{kind} started: {t:#}");
-    assert_eq!(t["succeeded"], expected, "{kind} succeeded: {t:#}");
-    assert_eq!(t["failed"], 0, "{kind} failed: {t:#}");
-    assert_eq!(t["timeouts"], 0, "{kind} timeouts: {t:#}");
-    assert_eq!(
-        t["by_code"],
-        serde_json::json!({ "200": expected }),
-        "{kind}: every final answer a 200: {t:#}"
-    );
+fn cscf_statistic(core: &ImsCore, cscf: &str, name: &str) -> u64 {
+    statistic(&core.control_socket(cscf), name)
 }
 
 #[test]
 fn users_with_a_port_each_register_message_and_deregister_through_the_ims_core() {
+    let _serial = one_ims_core_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
-    let before = statistic(&core, "pcscf", "registered_contacts");
+    let before = cscf_statistic(&core, "pcscf", "registered_contacts");
     let dir = tempfile::tempdir().expect("temp dir");
     let report = dir.path().join("message");
     let child = imsload()
@@ -113,11 +64,11 @@ fn users_with_a_port_each_register_message_and_deregister_through_the_ims_core()
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut peak = 0;
     while peak < before + USERS && Instant::now() < deadline {
-        peak = peak.max(statistic(&core, "pcscf", "registered_contacts"));
+        peak = peak.max(cscf_statistic(&core, "pcscf", "registered_contacts"));
         std::thread::sleep(Duration::from_millis(100));
     }
     let output = child.wait_with_output().expect("imsload message");
-    assert!(output.status.success(), "{}", describe(&output));
+    check_output(&output, "imsload message --port-per-user");
     // One P-CSCF contact per user: with a shared socket it would be one per worker.
     assert_eq!(
         peak - before,
@@ -129,9 +80,9 @@ fn users_with_a_port_each_register_message_and_deregister_through_the_ims_core()
     assert_eq!(s["ending"], "completed", "{s:#}");
     assert_eq!(s["users"], USERS);
     assert_eq!(s["failures"], 0, "{s:#}");
-    assert_all_ok(&s, "register", USERS);
-    assert_all_ok(&s, "message", 400);
-    assert_all_ok(&s, "deregister", USERS);
+    assert_all_200(&s, "register", USERS);
+    assert_all_200(&s, "message", 400);
+    assert_all_200(&s, "deregister", USERS);
     // Every MESSAGE reached its callee, on the callee's own port.
     assert_eq!(s["received"]["messages"], 400, "{:#}", s["received"]);
     assert_eq!(s["engine"]["timeouts"], 0, "{:#}", s["engine"]);
@@ -184,6 +135,7 @@ fn deregister_while_messaging(core: &ImsCore, report: &Path, port_per_user: bool
 
 #[test]
 fn with_a_port_each_half_the_users_deregister_while_the_others_still_message() {
+    let _serial = one_ims_core_at_a_time();
     let core = ImsCore::start().expect("start the IMS core (scripts/ims-core)");
     let dir = tempfile::tempdir().expect("temp dir");
 

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
 
@@ -94,4 +95,32 @@ pub fn kamailio_socket(kamailio: &ims_tests::Kamailio) -> std::path::PathBuf {
         .parent()
         .expect("the database lives in the instance's directory")
         .join("kamailio_ctl")
+}
+
+/// Asserts `expected` transactions of `kind` in a scenario run's summary, each ended by a
+/// 200 and nothing else, with latencies recorded.
+#[track_caller]
+pub fn assert_all_200(summary: &Value, kind: &str, expected: u64) {
+    let t = &summary["transactions"][kind];
+    assert_eq!(t["started"], expected, "{kind} started: {t:#}");
+    assert_eq!(t["succeeded"], expected, "{kind} succeeded: {t:#}");
+    assert_eq!(t["failed"], 0, "{kind} failed: {t:#}");
+    assert_eq!(t["timeouts"], 0, "{kind} timeouts: {t:#}");
+    assert_eq!(
+        t["by_code"],
+        serde_json::json!({ "200": expected }),
+        "{kind}: every final answer a 200: {t:#}"
+    );
+    let p50 = t["latency_ms"]["p50"].as_f64().unwrap_or(0.0);
+    let p99 = t["latency_ms"]["p99"].as_f64().unwrap_or(0.0);
+    assert!(p50 > 0.0 && p99 >= p50, "{kind}: {t:#}");
+}
+
+/// One local IMS core at a time in a test binary: two at once on a 2-core machine slow
+/// both runs down.
+pub fn one_ims_core_at_a_time() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
