@@ -105,6 +105,30 @@ impl User {
     pub fn aor(&self) -> String {
         format!("sip:{}@{}", self.user, self.domain)
     }
+
+    /// The engine account of this user: Digest, or IMS AKA when it has keys; registering
+    /// through `proxy` over `transport` for `expires` seconds, sending from `local` when
+    /// it has a port of its own.
+    pub fn account(
+        &self,
+        proxy: std::net::SocketAddr,
+        transport: ims_core::transport::Transport,
+        expires: u32,
+        local: Option<std::net::SocketAddr>,
+    ) -> ims_core::ua::AccountConfig {
+        let mut account =
+            ims_core::ua::AccountConfig::new(&self.aor(), &self.password, proxy, transport);
+        account.auth_username.clone_from(&self.auth_username);
+        account.expires = expires;
+        account.local = local;
+        if let Some(aka) = &self.aka {
+            account.ims = Some(Box::new(ims_core::ua::ImsConfig {
+                aka: Some(aka.keys()),
+                ..ims_core::ua::ImsConfig::default()
+            }));
+        }
+        account
+    }
 }
 
 /// Why the users could not be read.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use ims_core::engine::{Command, Engine, EngineConfig, Event};
 use ims_core::transport::{Transmit, Transport};
-use ims_core::ua::{AccountConfig, AccountId, ImsConfig};
+use ims_core::ua::AccountId;
 
 use crate::cli::Plan;
 use crate::metrics::{EngineCounters, Kind, Metrics};
@@ -108,17 +108,14 @@ impl Worker {
             .iter()
             .enumerate()
         {
-            let mut account =
-                AccountConfig::new(&user.aor(), &user.password, plan.target, plan.transport);
-            account.local = sockets.udp.user_local(index);
-            account.auth_username.clone_from(&user.auth_username);
-            account.expires = plan.expires;
-            if user.aka.is_some() || plan.reg_event {
-                account.ims = Some(Box::new(ImsConfig {
-                    aka: user.aka.as_ref().map(crate::users::AkaCredentials::keys),
-                    reg_event: plan.reg_event,
-                    ..ImsConfig::default()
-                }));
+            let mut account = user.account(
+                plan.target,
+                plan.transport,
+                plan.expires,
+                sockets.udp.user_local(index),
+            );
+            if plan.reg_event {
+                account.ims.get_or_insert_with(Box::default).reg_event = true;
             }
             let id = engine
                 .add_account(account)

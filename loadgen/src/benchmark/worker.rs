@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use ims_core::engine::{Command, Engine, EngineConfig};
 use ims_core::transport::Transport;
-use ims_core::ua::{AccountConfig, AccountId, ImsConfig, OutgoingMessage};
+use ims_core::ua::{AccountId, OutgoingMessage};
 
 use super::config::Config;
 use super::metrics::{BenchMetrics, End};
@@ -129,17 +129,12 @@ impl BenchWorker {
             .iter()
             .enumerate()
         {
-            let mut account =
-                AccountConfig::new(&user.aor(), &user.password, config.target, Transport::Udp);
-            account.local = sockets.udp.user_local(index);
-            account.auth_username.clone_from(&user.auth_username);
-            account.expires = config.expires;
-            if let Some(aka) = &user.aka {
-                account.ims = Some(Box::new(ImsConfig {
-                    aka: Some(aka.keys()),
-                    ..ImsConfig::default()
-                }));
-            }
+            let account = user.account(
+                config.target,
+                Transport::Udp,
+                config.expires,
+                sockets.udp.user_local(index),
+            );
             let id = engine
                 .add_account(account)
                 .map_err(|e| setup(format!("{}: {e}", user.aor())))?;
