@@ -539,6 +539,51 @@ mod tests {
     }
 
     #[test]
+    fn a_port_per_user_comes_from_the_flags_or_the_file() {
+        use crate::udp::PortMode;
+        assert_eq!(config(&[]).unwrap().ports, PortMode::Shared);
+        assert_eq!(
+            config(&["--port-per-user"]).unwrap().ports,
+            PortMode::PerUser
+        );
+        assert_eq!(
+            config(&["--local-ports", "20000-20099"]).unwrap().ports,
+            PortMode::Range {
+                first: 20000,
+                last: 20099
+            }
+        );
+        let error = config(&["--local-ports", "20000-20049"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("50 ports for 100 users"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.toml");
+        let file = path.to_str().unwrap();
+        for (text, mode) in [
+            ("port_per_user = true", PortMode::PerUser),
+            (
+                "local_ports = \"30000-30009\"",
+                PortMode::Range {
+                    first: 30000,
+                    last: 30009,
+                },
+            ),
+        ] {
+            std::fs::write(
+                &path,
+                format!(
+                    "target = \"127.0.0.1:5060\"\nusers = \"u{{0..9}}@ims.test\"\npassword = \"x\"\n{text}\n"
+                ),
+            )
+            .unwrap();
+            let config =
+                Config::from_args(Args::try_parse_from(["b", "--config", file]).unwrap()).unwrap();
+            assert_eq!(config.ports, mode, "{text}");
+        }
+    }
+
+    #[test]
     fn the_example_file_is_valid() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benchmark.example.toml");
         let config =
