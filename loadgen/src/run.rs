@@ -43,6 +43,10 @@ const FRAME: Duration = Duration::from_millis(250);
 /// Runs the plan to its end; the exit status is 0 when every transaction succeeded.
 pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
     let plan = Arc::new(plan);
+    // Before anything is sent: too few file descriptors is bad input, like the options.
+    if plan.ports.per_user() {
+        crate::udp::raise_file_limit(plan.users.len()).map_err(|e| RunError::Input(e.into()))?;
+    }
     let local_ip = ims_core::driver::route_address(plan.target)
         .map_err(|e| RunError::Input(anyhow::anyhow!("no route to {}: {e}", plan.target)))?;
     let domain = plan
@@ -68,9 +72,6 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
         ),
         None => None,
     };
-    if plan.ports.per_user() {
-        crate::udp::raise_file_limit(total).map_err(|e| RunError::Input(e.into()))?;
-    }
     let mut metrics = Vec::with_capacity(workers);
     let mut threads = Vec::with_capacity(workers);
     for index in 0..workers {

@@ -1,6 +1,6 @@
 //! Bad input ends imsload with exit status 2 and a message that says what is wrong: an
 //! unknown scenario, a malformed injection file (with its line number), an impossible
-//! rate, an unreachable target.
+//! rate, an unreachable target, more users with a port each than file descriptors allow.
 
 use std::net::UdpSocket;
 use std::process::Output;
@@ -111,4 +111,29 @@ fn an_unreachable_target_is_refused_before_the_run() {
         "p",
     ]);
     assert_exit_2(&output, "--target");
+}
+
+#[test]
+fn users_with_a_port_each_beyond_the_file_limit_are_refused_before_the_run() {
+    // prlimit (util-linux) runs imsload under a hard limit of 300 open files: 100 users
+    // with a port each need about 356. Refused before the target is probed (port 9: none).
+    let output = std::process::Command::new("prlimit")
+        .arg("--nofile=300:300")
+        .arg(env!("CARGO_BIN_EXE_imsload"))
+        .args([
+            "register",
+            "-t",
+            "127.0.0.1:9",
+            "--users",
+            "u{0..99}@ims.test",
+            "--password",
+            "x",
+            "--port-per-user",
+        ])
+        .output()
+        .expect("run prlimit (util-linux)");
+    assert_exit_2(
+        &output,
+        "100 users with a port each need about 356 file descriptors, but the hard limit (ulimit -Hn) is 300",
+    );
 }

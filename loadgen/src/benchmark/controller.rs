@@ -74,6 +74,10 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
 
 async fn run(config: Config) -> Result<ExitCode, RunError> {
     let config = Arc::new(config);
+    // Before anything is sent: too few file descriptors is bad input, like the options.
+    if config.ports.per_user() {
+        crate::udp::raise_file_limit(config.users.len()).map_err(|e| RunError::Input(e.into()))?;
+    }
     let local_ip = ims_core::driver::route_address(config.target)
         .map_err(|e| RunError::Input(anyhow::anyhow!("no route to {}: {e}", config.target)))?;
     let domain = config
@@ -103,9 +107,6 @@ async fn run(config: Config) -> Result<ExitCode, RunError> {
     let shared = Arc::new(BenchShared::new(Instant::now()));
     let mut metrics = Vec::with_capacity(workers);
     let mut threads = Vec::with_capacity(workers);
-    if config.ports.per_user() {
-        crate::udp::raise_file_limit(total).map_err(|e| RunError::Input(e.into()))?;
-    }
     for index in 0..workers {
         let range = index * total / workers..(index + 1) * total / workers;
         let sockets = crate::net::bind_worker(local_ip, false, config.ports, range.clone())
