@@ -190,14 +190,21 @@ pub(crate) fn scan<'a>(
                 label(),
             ));
         }
-        // Trim linear white space (folds included): one walk in from each end.
+        // Trim linear white space (folds included): one walk in from each end. Most
+        // lines are `Name: value\r\n`, which the first test of each end settles.
         let mut value_start = value_from;
+        if rest.get(value_start) == Some(&b' ') {
+            value_start = value_start.wrapping_add(1);
+        }
         while value_start < eol
             && matches!(rest.get(value_start), Some(b' ' | b'\t' | b'\r' | b'\n'))
         {
             value_start = value_start.wrapping_add(1);
         }
         let mut value_end = eol;
+        if value_end > value_start && rest.get(value_end.wrapping_sub(1)) == Some(&b'\r') {
+            value_end = value_end.wrapping_sub(1);
+        }
         while value_end > value_start
             && matches!(
                 rest.get(value_end.wrapping_sub(1)),
@@ -306,8 +313,11 @@ fn header_name(rest: &[u8]) -> Option<(HeaderKind, usize, usize)> {
         return None;
     }
     let mut name_len = colon;
-    while name_len > 0 && matches!(rest.get(name_len.saturating_sub(1)), Some(b' ' | b'\t')) {
-        name_len = name_len.saturating_sub(1);
+    // White space before the colon is rare: test for it once, walk only then.
+    if matches!(rest.get(colon.wrapping_sub(1)), Some(b' ' | b'\t')) {
+        while name_len > 0 && matches!(rest.get(name_len.wrapping_sub(1)), Some(b' ' | b'\t')) {
+            name_len = name_len.wrapping_sub(1);
+        }
     }
     if name_len == 0 {
         return None;
