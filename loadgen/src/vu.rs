@@ -295,11 +295,7 @@ impl Worker {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .other_requests += 1;
-                let status = if matches!(request.method.as_str(), "OPTIONS" | "NOTIFY") {
-                    200
-                } else {
-                    501
-                };
+                let status = status_for_request(request.method.as_str());
                 self.respond(now, request.transaction, status);
             }
             _ => {}
@@ -312,16 +308,7 @@ impl Worker {
         transaction: ims_core::transaction::TransactionKey,
         status: u16,
     ) {
-        self.command(
-            now,
-            Command::Respond {
-                transaction,
-                status,
-                reason: None,
-                headers: Vec::new(),
-                body: Vec::new(),
-            },
-        );
+        self.command(now, plain_response(transaction, status));
     }
 
     fn on_registering(&mut self, now: Instant, account: AccountId) {
@@ -496,6 +483,30 @@ impl Worker {
                 self.shared.registered.fetch_sub(1, Ordering::AcqRel);
             }
         }
+    }
+}
+
+/// The status a virtual user answers a request other than MESSAGE with: 200 to OPTIONS and
+/// NOTIFY (a reg-event NOTIFY included), 501 to anything else.
+pub(crate) fn status_for_request(method: &str) -> u16 {
+    if matches!(method, "OPTIONS" | "NOTIFY") {
+        200
+    } else {
+        501
+    }
+}
+
+/// A response with only a status: no reason phrase of our own, no header, no body.
+pub(crate) fn plain_response(
+    transaction: ims_core::transaction::TransactionKey,
+    status: u16,
+) -> Command {
+    Command::Respond {
+        transaction,
+        status,
+        reason: None,
+        headers: Vec::new(),
+        body: Vec::new(),
     }
 }
 

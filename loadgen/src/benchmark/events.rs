@@ -10,6 +10,7 @@ use ims_core::ua::{MessageError, RegistrationError};
 
 use super::metrics::End;
 use super::worker::{BenchWorker, UserState};
+use crate::vu::{plain_response, status_for_request};
 
 impl BenchWorker {
     /// Turns one engine event into attempt outcomes and user states.
@@ -119,11 +120,7 @@ impl BenchWorker {
                 self.respond(now, incoming.transaction, 200);
             }
             Event::IncomingRequest(request) => {
-                let status = if matches!(request.method.as_str(), "OPTIONS" | "NOTIFY") {
-                    200
-                } else {
-                    501
-                };
+                let status = status_for_request(request.method.as_str());
                 self.respond(now, request.transaction, status);
             }
             _ => {}
@@ -136,16 +133,7 @@ impl BenchWorker {
         transaction: ims_core::transaction::TransactionKey,
         status: u16,
     ) {
-        self.command(
-            now,
-            Command::Respond {
-                transaction,
-                status,
-                reason: None,
-                headers: Vec::new(),
-                body: Vec::new(),
-            },
-        );
+        self.command(now, plain_response(transaction, status));
     }
 }
 
