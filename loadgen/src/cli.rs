@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::mix::MixScenario;
 use crate::users::{self, User};
 
 const EXAMPLES: &str = "\
@@ -37,6 +38,12 @@ EXAMPLES:
   (users sharing a port would share one registration there), then MESSAGEs in pairs:
     imsload message -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived \\
         --port-per-user -r 100 --duration 30s
+
+  A traffic mix at 50 arrivals per second for 60 s, each arrival a MESSAGE, a group text,
+  a re-registration or a re-registration told by the reg event, by weight:
+    imsload mixed -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived \\
+        --port-per-user --weights message=6,group-chat=2,refresh=1,reg-event=1 \\
+        --group-mode fan-out -r 50 --duration 60s
 
   Each user also subscribes to its own registration state (reg event) at the S-CSCF:
     imsload reg-event -t 127.0.0.1:15060 --users 'vu{0..199}@ims.test' --aka-derived \\
@@ -93,7 +100,7 @@ pub struct Args {
     #[arg(long, value_name = "N")]
     pub vus: Option<usize>,
     /// Scenario attempts per second: registrations (register), MESSAGEs (message), group
-    /// texts (group-chat).
+    /// texts (group-chat), arrivals of any scenario (mixed).
     #[arg(
         short = 'r',
         long,
@@ -121,7 +128,7 @@ pub struct Args {
     /// stay registered). Units: ms, s, m, h (default s).
     #[arg(long, value_parser = parse_duration, value_name = "TIME")]
     pub duration: Option<Duration>,
-    /// How many MESSAGEs (message) or group texts (group-chat) to send in all.
+    /// How many MESSAGEs (message), group texts (group-chat) or arrivals (mixed) in all.
     #[arg(long, value_name = "N")]
     pub count: Option<u64>,
     /// Transport to the target.
@@ -134,6 +141,20 @@ pub struct Args {
     /// Registration lifetime asked for, in seconds (refreshes follow from it).
     #[arg(long, default_value_t = 600)]
     pub expires: u32,
+    /// mixed: the weight of each scenario an arrival may run, NAME=WEIGHT,... (whole
+    /// numbers; left out: 0). message: a MESSAGE to the user's peer; group-chat: a text to
+    /// its group (--group-size, --group-mode); refresh: a registered user re-registers;
+    /// reg-event: a user subscribed to its own registration state re-registers, and the
+    /// attempt ends when the NOTIFY telling of it has come too (an S-CSCF serves the reg
+    /// event; users subscribe once registered, in the share reg-event / (refresh +
+    /// reg-event) of the users, the others refresh). Every run of WEIGHTS-SUM arrivals of
+    /// a worker holds each scenario its weight's times.
+    #[arg(long, value_name = "NAME=WEIGHT,...", default_value = crate::mix::Weights::DEFAULT_TEXT)]
+    pub weights: String,
+    /// T1, the round-trip estimate the engine's retransmissions and timeouts scale from
+    /// (RFC 3261 §17.1.1.1): a transaction times out after 64*T1 (Timer F, 32 s at 500ms).
+    #[arg(long, default_value = "500ms", value_parser = parse_duration, value_name = "TIME")]
+    pub t1: Duration,
     /// Members per group (group-chat).
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub group_size: usize,
@@ -195,6 +216,8 @@ pub enum Scenario {
     /// As register, and each user subscribes to the reg event package of its own AOR
     /// once registered (RFC 3680; an IMS S-CSCF serves it); NOTIFYs are counted.
     RegEvent,
+    /// Each arrival runs one of message, group-chat, refresh and reg-event, by --weights.
+    Mixed,
 }
 
 impl Scenario {
@@ -205,6 +228,7 @@ impl Scenario {
             Scenario::Message => "message",
             Scenario::GroupChat => "group-chat",
             Scenario::RegEvent => "reg-event",
+            Scenario::Mixed => "mixed",
         }
     }
 }
@@ -285,6 +309,10 @@ pub struct Plan {
     pub probe_timeout: Duration,
     /// The users subscribe to their registration state (`reg-event`, run as `register`).
     pub reg_event: bool,
+    /// The traffic set of a `mixed` run (`None` for the other scenarios).
+    pub mix: Option<crate::mix::Weights>,
+    /// T1 of the engines.
+    pub t1: Duration,
 }
 
 /// Input the run cannot start with (exit status 2).
@@ -336,9 +364,29 @@ impl Plan {
         }
         if args.scenario == Scenario::Register && args.count.is_some() {
             return invalid(
-                "--count applies to message and group-chat; register runs every user (see --vus) for --duration"
+                "--count applies to message, group-chat and mixed; register runs every user (see --vus) for --duration"
                     .into(),
             );
+        }
+        let mix = match args.scenario {
+            Scenario::Mixed => Some(
+                crate::mix::Weights::parse(&args.weights)
+                    .map_err(|e| PlanError::Invalid(e.to_string()))?,
+            ),
+            _ if args.weights != crate::mix::Weights::DEFAULT_TEXT => {
+                return invalid(format!(
+                    "--weights applies to mixed, not {}",
+                    args.scenario.name()
+                ));
+            }
+            _ => None,
+        };
+        // T2 (4 s) caps the retransmission interval and must not be below T1.
+        if args.t1 < Duration::from_millis(1) || args.t1 > Duration::from_secs(4) {
+            return invalid(format!(
+                "--t1 {:?}: give a round-trip estimate from 1ms to 4s (T2)",
+                args.t1
+            ));
         }
         if let Some(duration) = args.duration
             && args.ramp_up > duration
@@ -378,24 +426,33 @@ impl Plan {
             }
             users.truncate(vus);
         }
-        match args.scenario {
-            Scenario::Message if users.len() < 2 => {
-                return invalid("message needs at least 2 users (they send in pairs)".into());
-            }
-            Scenario::GroupChat if args.group_size < 2 => {
-                return invalid(format!(
-                    "--group-size {}: a group needs 2 members or more",
-                    args.group_size
-                ));
-            }
-            Scenario::GroupChat if users.len() < args.group_size => {
-                return invalid(format!(
-                    "group-chat with --group-size {} needs at least that many users, got {}",
-                    args.group_size,
-                    users.len()
-                ));
-            }
-            _ => {}
+        let (messages, groups) = match (args.scenario, mix) {
+            (Scenario::Message, _) => (true, false),
+            (Scenario::GroupChat, _) => (false, true),
+            (Scenario::Mixed, Some(weights)) => (
+                weights.of(MixScenario::Message) > 0,
+                weights.of(MixScenario::GroupChat) > 0,
+            ),
+            _ => (false, false),
+        };
+        let name = args.scenario.name();
+        if messages && users.len() < 2 {
+            return invalid(format!(
+                "{name} needs at least 2 users for MESSAGEs (they send in pairs)"
+            ));
+        }
+        if groups && args.group_size < 2 {
+            return invalid(format!(
+                "--group-size {}: a group needs 2 members or more",
+                args.group_size
+            ));
+        }
+        if groups && users.len() < args.group_size {
+            return invalid(format!(
+                "{name} with --group-size {} needs at least that many users, got {}",
+                args.group_size,
+                users.len()
+            ));
         }
         let group_uri = match args.group_uri {
             Some(pattern) if pattern.contains("{g}") => pattern,
@@ -455,7 +512,52 @@ impl Plan {
             drain: args.drain,
             probe_timeout: args.probe_timeout,
             reg_event,
+            mix,
+            t1: args.t1,
         })
+    }
+
+    /// Whether global user `index` subscribes to its registration state once registered:
+    /// every user of `reg-event`; in `mixed` with a reg-event weight, the share
+    /// reg-event / (refresh + reg-event) of the users, spread over them (user k when
+    /// k mod (refresh + reg-event) < reg-event), which are the users its reg-event
+    /// arrivals take; the refresh arrivals take the others.
+    pub fn subscribes(&self, index: usize) -> bool {
+        if self.reg_event {
+            return true;
+        }
+        let Some(weights) = self.mix else {
+            return false;
+        };
+        let refresh = u64::from(weights.of(MixScenario::Refresh));
+        let reg_event = u64::from(weights.of(MixScenario::RegEvent));
+        reg_event > 0 && (index as u64) % (refresh + reg_event) < reg_event
+    }
+
+    /// Whether some users subscribe to their registration state (the report shows the
+    /// SUBSCRIBEs and NOTIFYs).
+    pub fn any_subscribes(&self) -> bool {
+        self.reg_event
+            || self
+                .mix
+                .is_some_and(|weights| weights.of(MixScenario::RegEvent) > 0)
+    }
+
+    /// Whether the run sends group texts (a fan-out copy with its member list can be too
+    /// large for UDP and go over TCP, RFC 3261 §18.1.1).
+    pub fn sends_group_texts(&self) -> bool {
+        match self.mix {
+            Some(weights) => weights.of(MixScenario::GroupChat) > 0,
+            None => self.scenario == Scenario::GroupChat,
+        }
+    }
+
+    /// The members of global user `index`'s group: groups of --group-size in user order,
+    /// the last one maybe smaller.
+    pub fn group_of(&self, index: usize) -> std::ops::Range<usize> {
+        let size = self.group_size.max(2);
+        let start = index / size * size;
+        start..self.users.len().min(start + size)
     }
 
     /// The rate of the registration phase: --rate for `register`, else --register-rate.
@@ -667,6 +769,70 @@ mod tests {
         let plain = plan_of(&["imsload", "register", "-t", "127.0.0.1:5060"]);
         assert!(!plain.reg_event);
         assert_eq!(plain.scenario_name(), "register");
+    }
+
+    #[test]
+    fn mixed_takes_weights_and_refuses_bad_ones() {
+        let mixed = plan_of(&[
+            "imsload",
+            "mixed",
+            "-t",
+            "127.0.0.1:5060",
+            "--weights",
+            "message=6,group-chat=2,refresh=1,reg-event=1",
+            "--group-size",
+            "2",
+        ]);
+        assert_eq!(mixed.mix, Some(crate::mix::Weights([6, 2, 1, 1])));
+        assert_eq!(mixed.scenario_name(), "mixed");
+        assert!(mixed.sends_group_texts() && mixed.any_subscribes());
+        // reg-event / (refresh + reg-event) = 1/2 of the users subscribe: 0 and 2.
+        let subscribing: Vec<usize> = (0..4).filter(|&k| mixed.subscribes(k)).collect();
+        assert_eq!(subscribing, [0, 2]);
+        assert_eq!(mixed.duration, Some(Duration::from_secs(10)), "as message");
+        let default = plan_of(&[
+            "imsload",
+            "mixed",
+            "-t",
+            "127.0.0.1:5060",
+            "--group-size",
+            "4",
+        ]);
+        assert_eq!(default.mix, Some(crate::mix::Weights([6, 2, 2, 0])));
+        assert!(!default.any_subscribes() && !default.subscribes(0));
+        assert_eq!(default.t1, Duration::from_millis(500));
+        for (extra, needle) in [
+            (&["--weights", "call=1"][..], "unknown scenario \"call\""),
+            (&["--weights", "message=0"][..], "add up to zero"),
+            (&["--weights", "message=many"][..], "not a weight"),
+            (&["--t1", "0ms"][..], "--t1"),
+            (&["--t1", "5s"][..], "--t1"),
+        ] {
+            let mut argv = vec!["imsload", "mixed", "-t", "127.0.0.1:5060"];
+            argv.extend_from_slice(&["--users", "vu{0..3}@ims.test", "--password", "p"]);
+            argv.extend_from_slice(extra);
+            let error = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap_err();
+            assert!(error.to_string().contains(needle), "{extra:?}: {error}");
+        }
+        let error = plan(&["--weights", "message=1"]).unwrap_err().to_string();
+        assert!(error.contains("--weights applies to mixed"), "{error}");
+        let argv = [
+            "imsload",
+            "mixed",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "vu{0..3}@ims.test",
+            "--password",
+            "p",
+            "--weights",
+            "group-chat=1",
+        ];
+        let error = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap_err();
+        assert!(
+            error.to_string().contains("mixed with --group-size 10"),
+            "{error}"
+        );
     }
 
     fn plan_of(head: &[&str]) -> Plan {

@@ -531,8 +531,7 @@ pub fn progress(view: &RunView<'_>) -> Option<f64> {
         ),
         Phase::Traffic => match (view.plan.count, view.plan.duration) {
             (Some(count), _) => {
-                let sent = view.metrics.kind(Kind::Message).started
-                    + view.metrics.kind(Kind::GroupMessage).started;
+                let sent = view.metrics.counted_attempts();
                 Some(sent as f64 / count.max(1) as f64)
             }
             (None, Some(duration)) if !duration.is_zero() => {

@@ -190,6 +190,23 @@ pub fn render(summary: &Summary, metrics: &Metrics) -> String {
         );
     }
     page.push_str("</table>\n");
+    if let Some(scenarios) = &summary.scenarios {
+        page.push_str("<table><tr><th>scenario</th><th>weight</th><th>started</th><th>share %</th><th>ok</th><th>failed</th><th>timeouts</th></tr>\n");
+        for (name, s) in scenarios {
+            let _ = writeln!(
+                page,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(name),
+                s.weight,
+                s.started,
+                s.share_percent,
+                s.succeeded,
+                s.failed,
+                s.timeouts
+            );
+        }
+        page.push_str("</table>\n");
+    }
     let shown = kinds(metrics);
     let per_second = |value: &dyn Fn(usize, &crate::metrics::Second) -> Option<f64>,
                       index: usize| {

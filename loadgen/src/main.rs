@@ -9,6 +9,7 @@ mod dashboard;
 mod hlog;
 mod html;
 mod metrics;
+mod mix;
 mod net;
 mod report;
 mod run;

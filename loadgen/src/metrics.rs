@@ -235,6 +235,29 @@ pub struct EngineCounters {
     pub stray_responses: u64,
 }
 
+/// The arrivals of one scenario of a `mixed` run and how they ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScenarioCounts {
+    /// Arrivals that started it.
+    pub started: u64,
+    /// Ended well: the text answered with a 2xx; the re-registration accepted (and, for
+    /// reg-event, told by a NOTIFY).
+    pub succeeded: u64,
+    /// Ended otherwise.
+    pub failed: u64,
+    /// Of the failures: no answer (or no NOTIFY) in time.
+    pub timeouts: u64,
+}
+
+impl ScenarioCounts {
+    fn add(&mut self, other: &ScenarioCounts) {
+        self.started += other.started;
+        self.succeeded += other.succeeded;
+        self.failed += other.failed;
+        self.timeouts += other.timeouts;
+    }
+}
+
 /// Everything one worker (or, merged, the whole run) measured.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
@@ -254,6 +277,8 @@ pub struct Metrics {
     pub reg_notifies: u64,
     /// Transactions in flight when last published.
     pub in_flight: u64,
+    /// A `mixed` run's arrivals by scenario ([`crate::mix::MixScenario::index`]).
+    pub scenarios: [ScenarioCounts; 4],
     /// The time series, one entry per second since the run started.
     pub seconds: Vec<Second>,
 }
@@ -304,6 +329,9 @@ impl Metrics {
             self.kinds[kind.index()].merge(&other.kinds[kind.index()]);
         }
         self.subscribe.merge(&other.subscribe);
+        for (mine, theirs) in self.scenarios.iter_mut().zip(&other.scenarios) {
+            mine.add(theirs);
+        }
         self.reg_notifies += other.reg_notifies;
         self.messages_received += other.messages_received;
         self.group_messages_received += other.group_messages_received;
@@ -337,6 +365,9 @@ impl Metrics {
             mine.succeeded += theirs.succeeded;
             mine.failed += theirs.failed;
         }
+        for (mine, theirs) in self.scenarios.iter_mut().zip(&other.scenarios) {
+            mine.add(theirs);
+        }
         self.in_flight += other.in_flight;
         self.engine.retransmissions += other.engine.retransmissions;
         self.engine.timeouts += other.engine.timeouts;
@@ -353,6 +384,35 @@ impl Metrics {
     /// Failed attempts of every kind (reg-event SUBSCRIBEs included).
     pub fn failures(&self) -> u64 {
         self.kinds.iter().map(|k| k.failed).sum::<u64>() + self.subscribe.failed
+    }
+
+    /// A `mixed` arrival of `scenario` started.
+    pub fn scenario_started(&mut self, scenario: crate::mix::MixScenario) {
+        self.scenarios[scenario.index()].started += 1;
+    }
+
+    /// A `mixed` arrival of `scenario` ended.
+    pub fn scenario_ended(&mut self, scenario: crate::mix::MixScenario, outcome: Outcome) {
+        let counts = &mut self.scenarios[scenario.index()];
+        match outcome {
+            Outcome::Status(200..=299) => counts.succeeded += 1,
+            Outcome::Timeout => {
+                counts.failed += 1;
+                counts.timeouts += 1;
+            }
+            _ => counts.failed += 1,
+        }
+    }
+
+    /// Texts started (message, group-chat) or, in a `mixed` run, arrivals: what --count
+    /// counts.
+    pub fn counted_attempts(&self) -> u64 {
+        let arrivals: u64 = self.scenarios.iter().map(|s| s.started).sum();
+        if arrivals > 0 {
+            arrivals
+        } else {
+            self.kind(Kind::Message).started + self.kind(Kind::GroupMessage).started
+        }
     }
 
     /// (started, succeeded, failed) of one kind.

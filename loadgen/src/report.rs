@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::cli::Plan;
 use crate::metrics::{Kind, KindStats, Metrics};
+use crate::mix::MixScenario;
 
 /// How the run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +47,9 @@ pub struct Summary {
     pub failures: u64,
     /// Per transaction type.
     pub transactions: BTreeMap<&'static str, TransactionSummary>,
+    /// A `mixed` run's arrivals per scenario (absent for the other scenarios).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scenarios: Option<BTreeMap<&'static str, ScenarioSummary>>,
     /// What the users received.
     pub received: Received,
     /// The engines' counters.
@@ -82,6 +86,24 @@ pub struct TransactionSummary {
     pub requested_rate: Option<f64>,
     /// Attempts per second achieved (first to last start).
     pub achieved_rate: Option<f64>,
+}
+
+/// One scenario of a `mixed` run in summary.json.
+#[derive(Debug, Serialize)]
+pub struct ScenarioSummary {
+    /// Its weight in --weights.
+    pub weight: u32,
+    /// Arrivals that ran it.
+    pub started: u64,
+    /// Ended well (the text answered 2xx; the re-registration accepted, and for reg-event
+    /// told by a NOTIFY).
+    pub succeeded: u64,
+    /// Ended otherwise.
+    pub failed: u64,
+    /// Of the failures: nothing (or no NOTIFY) in time.
+    pub timeouts: u64,
+    /// Share of all arrivals, percent.
+    pub share_percent: f64,
 }
 
 /// Latency percentiles, milliseconds.
@@ -135,13 +157,21 @@ pub struct EngineSummary {
 /// The name of the reg-event SUBSCRIBEs in the report.
 pub const SUBSCRIBE: &str = "subscribe";
 
-/// The rate a kind was paced at.
+/// The rate a kind was paced at (in a `mixed` run, its scenario's share of the rate).
 fn requested_rate(plan: &Plan, kind: Kind) -> Option<f64> {
+    let share = |scenario: MixScenario| {
+        plan.mix.map_or(1.0, |weights| {
+            f64::from(weights.of(scenario)) / weights.total().max(1) as f64
+        })
+    };
     match kind {
         Kind::Register => Some(plan.registration_rate()),
         Kind::Deregister => Some(plan.register_rate.max(plan.registration_rate())),
-        Kind::Message | Kind::GroupMessage => Some(plan.rate),
-        Kind::Refresh => None,
+        Kind::Message => Some(plan.rate * share(MixScenario::Message)),
+        Kind::GroupMessage => Some(plan.rate * share(MixScenario::GroupChat)),
+        Kind::Refresh => plan
+            .mix
+            .map(|_| plan.rate * (share(MixScenario::Refresh) + share(MixScenario::RegEvent))),
     }
 }
 
@@ -200,11 +230,37 @@ pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration
         .filter(|kind| metrics.kind(**kind).started > 0 || always_listed(plan, **kind))
         .map(|kind| (kind.name(), transaction(plan, *kind, metrics.kind(*kind))))
         .collect();
-    if plan.reg_event {
+    if plan.any_subscribes() {
         // One SUBSCRIBE per user as it registers: paced by the registrations.
         transactions.insert(SUBSCRIBE, transaction_of(&metrics.subscribe, None, None));
     }
     let engine = metrics.engine;
+    let arrivals: u64 = metrics.scenarios.iter().map(|s| s.started).sum();
+    let scenarios = plan.mix.map(|weights| {
+        MixScenario::ALL
+            .into_iter()
+            .filter(|scenario| weights.of(*scenario) > 0)
+            .map(|scenario| {
+                let counts = metrics.scenarios[scenario.index()];
+                let share = if arrivals == 0 {
+                    0.0
+                } else {
+                    round(100.0 * counts.started as f64 / arrivals as f64)
+                };
+                (
+                    scenario.name(),
+                    ScenarioSummary {
+                        weight: weights.of(scenario),
+                        started: counts.started,
+                        succeeded: counts.succeeded,
+                        failed: counts.failed,
+                        timeouts: counts.timeouts,
+                        share_percent: share,
+                    },
+                )
+            })
+            .collect()
+    });
     Summary {
         scenario: plan.scenario_name(),
         target: plan.target_text.clone(),
@@ -215,11 +271,12 @@ pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration
         elapsed_s: round(elapsed.as_secs_f64()),
         failures: metrics.failures(),
         transactions,
+        scenarios,
         received: Received {
             messages: metrics.messages_received,
             group_messages: metrics.group_messages_received,
             other_requests: metrics.other_requests,
-            reg_notifies: plan.reg_event.then_some(metrics.reg_notifies),
+            reg_notifies: plan.any_subscribes().then_some(metrics.reg_notifies),
         },
         engine: EngineSummary {
             retransmissions: engine.retransmissions,
@@ -236,9 +293,14 @@ pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration
 fn always_listed(plan: &Plan, kind: Kind) -> bool {
     match kind {
         Kind::Register | Kind::Deregister => true,
-        Kind::Message => plan.scenario == crate::cli::Scenario::Message,
-        Kind::GroupMessage => plan.scenario == crate::cli::Scenario::GroupChat,
-        Kind::Refresh => false,
+        Kind::Message => match plan.mix {
+            Some(weights) => weights.of(MixScenario::Message) > 0,
+            None => plan.scenario == crate::cli::Scenario::Message,
+        },
+        Kind::GroupMessage => plan.sends_group_texts(),
+        Kind::Refresh => plan.mix.is_some_and(|weights| {
+            weights.of(MixScenario::Refresh) + weights.of(MixScenario::RegEvent) > 0
+        }),
     }
 }
 
@@ -299,6 +361,18 @@ pub fn table(summary: &Summary) -> String {
             rate(t.achieved_rate),
             rate(t.requested_rate),
         );
+    }
+    if let Some(scenarios) = &summary.scenarios {
+        let parts: Vec<String> = scenarios
+            .iter()
+            .map(|(name, s)| {
+                format!(
+                    "{name} {} ({:.1} %, weight {}): {} ok, {} failed",
+                    s.started, s.share_percent, s.weight, s.succeeded, s.failed
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "scenarios: {}", parts.join("; "));
     }
     let mut codes: BTreeMap<&str, u64> = BTreeMap::new();
     for t in summary.transactions.values() {

@@ -16,7 +16,10 @@ use crate::cli::{GroupModeArg, Scenario};
 use crate::metrics::{Kind, Outcome};
 use crate::worker::Worker;
 
+mod mixed;
 mod reg_event;
+
+pub use mixed::MixState;
 
 /// Where a virtual user is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,10 @@ pub struct Vu {
     pub counted: bool,
     /// Its reg-event subscription is awaited since (reg-event runs).
     pub subscribing: Option<Instant>,
+    /// Its reg-event subscription is active.
+    pub subscribed: bool,
+    /// The re-registration a `mixed` arrival started on it, in flight.
+    pub attempt: Option<mixed::MixAttempt>,
 }
 
 impl Vu {
@@ -101,6 +108,8 @@ impl Vu {
             settled: false,
             counted: false,
             subscribing: None,
+            subscribed: false,
+            attempt: None,
         }
     }
 }
@@ -187,8 +196,13 @@ impl Worker {
         }
     }
 
-    /// Sends the next text from local user `index` (to its peer, or to its group).
+    /// Sends the next text of the scenario from local user `index`.
     pub(crate) fn send_text(&mut self, now: Instant, index: usize) {
+        self.send_text_as(now, index, self.plan.scenario == Scenario::GroupChat);
+    }
+
+    /// Sends a text from local user `index`: to its group (`group`), or to its peer.
+    pub(crate) fn send_text_as(&mut self, now: Instant, index: usize, group: bool) {
         let Some(account) = self.account(index) else {
             return;
         };
@@ -196,36 +210,32 @@ impl Worker {
         let id = self.next_message;
         self.next_message += 1;
         let body = format!("imsload {} #{id} from user {global}", self.index).into_bytes();
-        let (kind, to, group, copies) = match self.plan.scenario {
-            Scenario::GroupChat => {
-                let size = self.plan.group_size.max(2);
-                let group = global / size;
-                let uri = self.plan.group_uri(group);
-                let end = self.plan.users.len().min(group * size + size);
-                let (mode, copies) = match self.plan.group_mode {
-                    GroupModeArg::Network => (GroupMode::Network, 1),
-                    GroupModeArg::FanOut => {
-                        let members: Vec<String> = (group * size..end)
-                            .filter(|&member| member != global)
-                            .filter_map(|member| self.aor(member))
-                            .collect();
-                        let copies = members.len();
-                        (GroupMode::FanOut { members }, copies)
-                    }
-                };
-                let target = GroupTarget {
-                    name: format!("imsload group {group}"),
-                    uri: uri.clone(),
-                    mode,
-                };
-                (Kind::GroupMessage, uri, Some(target), copies)
-            }
-            _ => {
-                let Some(peer) = self.aor(global ^ 1) else {
-                    return;
-                };
-                (Kind::Message, peer, None, 1)
-            }
+        let (kind, to, group, copies) = if group {
+            let members = self.plan.group_of(global);
+            let group = global / self.plan.group_size.max(2);
+            let uri = self.plan.group_uri(group);
+            let (mode, copies) = match self.plan.group_mode {
+                GroupModeArg::Network => (GroupMode::Network, 1),
+                GroupModeArg::FanOut => {
+                    let members: Vec<String> = members
+                        .filter(|&member| member != global)
+                        .filter_map(|member| self.aor(member))
+                        .collect();
+                    let copies = members.len();
+                    (GroupMode::FanOut { members }, copies)
+                }
+            };
+            let target = GroupTarget {
+                name: format!("imsload group {group}"),
+                uri: uri.clone(),
+                mode,
+            };
+            (Kind::GroupMessage, uri, Some(target), copies)
+        } else {
+            let Some(peer) = self.aor(global ^ 1) else {
+                return;
+            };
+            (Kind::Message, peer, None, 1)
         };
         self.record_started(kind, now);
         self.pending.insert(
@@ -271,7 +281,7 @@ impl Worker {
             Event::RegEventFailed {
                 account, status, ..
             } => self.on_reg_event_failed(now, account, status),
-            Event::RegInfo { .. } => self.on_reg_info(),
+            Event::RegInfo { account, .. } => self.on_reg_info(account),
             Event::MessageAccepted { id, status, .. } => {
                 self.on_message_answer(now, id, Outcome::Status(status));
             }
@@ -366,6 +376,7 @@ impl Worker {
             self.count_registered(index, true);
             self.settle(index);
         }
+        self.mixed_registration_ended(index, Outcome::Status(200));
     }
 
     fn on_registration_failed(
@@ -402,6 +413,7 @@ impl Worker {
         if !retrying {
             self.settle(index);
         }
+        self.mixed_registration_ended(index, outcome);
     }
 
     fn on_unregistered(&mut self, now: Instant, account: AccountId) {
@@ -439,8 +451,10 @@ impl Worker {
         }
         if first_success {
             self.record_ended(kind, outcome, since, now);
+            self.mixed_text_ended(kind, outcome);
         } else if finished && let Some(failure) = failure {
             self.record_ended(kind, failure, since, now);
+            self.mixed_text_ended(kind, failure);
         }
     }
 

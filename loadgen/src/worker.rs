@@ -71,6 +71,8 @@ pub struct Worker {
     udp: Option<crate::udp::UdpEndpoint>,
     listener: Option<std::net::TcpListener>,
     local: SocketAddr,
+    /// A `mixed` run's share (crate::vu::mixed).
+    pub(crate) mix: Option<crate::vu::MixState>,
 }
 
 impl Worker {
@@ -91,6 +93,10 @@ impl Worker {
         let config = EngineConfig {
             rng_seed: Some(seed),
             user_agent: Some(concat!("imsload/", env!("CARGO_PKG_VERSION")).to_owned()),
+            timers: ims_core::transaction::TimerConfig {
+                t1: plan.t1,
+                ..Default::default()
+            },
             ..EngineConfig::default()
         };
         let mut engine = Engine::new(config).map_err(|e| setup(e.to_string()))?;
@@ -114,7 +120,7 @@ impl Worker {
                 plan.expires,
                 sockets.udp.user_local(index),
             );
-            if plan.reg_event {
+            if plan.subscribes(users.start + index) {
                 account.ims.get_or_insert_with(Box::default).reg_event = true;
             }
             let id = engine
@@ -128,6 +134,8 @@ impl Worker {
             base + u64::from((index as u64) < count % workers as u64)
         });
         let first = users.start;
+        let mix =
+            crate::vu::MixState::new(&plan, users.clone()).map_err(|e| setup(e.to_string()))?;
         let senders = senders(&plan, users);
         Ok(Worker {
             index,
@@ -152,6 +160,7 @@ impl Worker {
             udp: Some(sockets.udp),
             listener: sockets.listener,
             local: sockets.local,
+            mix,
         })
     }
 
@@ -166,8 +175,7 @@ impl Worker {
                 // runtime. Should the engine still ask for TCP, that transaction fails.
                 // Sockets per user (UDP only) have no TCP side at all.
                 if self.plan.ports.per_user()
-                    || (self.plan.transport == Transport::Udp
-                        && self.plan.scenario != crate::cli::Scenario::GroupChat)
+                    || (self.plan.transport == Transport::Udp && !self.plan.sends_group_texts())
                 {
                     self.run_udp();
                     return;
@@ -482,7 +490,8 @@ impl Worker {
                 self.plan.registration_rate() / workers,
                 self.registration_ramp(),
             ),
-            Phase::Traffic if !self.traffic_finished_sending(now) => {
+            // A mixed arrival waiting for a free user looks again at the next wake-up.
+            Phase::Traffic if !self.traffic_finished_sending(now) && !self.mixed_waiting() => {
                 (self.sent, self.plan.rate / workers, self.plan.ramp_up)
             }
             Phase::Deregister if !self.shared.hurry.load(Ordering::Relaxed) => (
@@ -538,10 +547,19 @@ impl Worker {
             return;
         }
         let rate = self.plan.rate / self.plan.workers.max(1) as f64;
+        self.mixed_expire(now);
         while !self.traffic_finished_sending(now)
             && self.in_flight < self.max_in_flight
             && due(self.sent, rate, self.plan.ramp_up) <= elapsed
         {
+            if self.mix.is_some() {
+                // No user free for the next scenario yet: it waits for the next step.
+                if !self.mixed_arrival(now) {
+                    break;
+                }
+                self.sent += 1;
+                continue;
+            }
             let Some(&sender) = self
                 .senders
                 .get(self.sender_cursor % self.senders.len().max(1))
@@ -552,7 +570,7 @@ impl Worker {
             self.sent += 1;
             self.send_text(now, sender);
         }
-        if self.traffic_finished_sending(now) && self.pending.is_empty() {
+        if self.traffic_finished_sending(now) && self.pending.is_empty() && self.mixed_idle() {
             self.mark_traffic_done();
         }
     }
@@ -687,7 +705,7 @@ impl Udp<'_> {
 }
 
 /// The users of `range` that send texts: in `message`, those with a peer (2k with 2k+1);
-/// in `group-chat`, those whose group has another member.
+/// in `group-chat`, those whose group has another member; in `mixed`, all.
 fn senders(plan: &Plan, range: std::ops::Range<usize>) -> Vec<usize> {
     let total = plan.users.len();
     let first = range.start;
@@ -695,11 +713,9 @@ fn senders(plan: &Plan, range: std::ops::Range<usize>) -> Vec<usize> {
         .filter(|&global| match plan.scenario {
             crate::cli::Scenario::Register | crate::cli::Scenario::RegEvent => false,
             crate::cli::Scenario::Message => (global ^ 1) < total,
-            crate::cli::Scenario::GroupChat => {
-                let size = plan.group_size.max(2);
-                let group_start = global / size * size;
-                total.min(group_start + size) - group_start >= 2
-            }
+            crate::cli::Scenario::GroupChat => plan.group_of(global).len() >= 2,
+            // Each arrival picks its own user (crate::vu::mixed).
+            crate::cli::Scenario::Mixed => true,
         })
         .map(|global| global - first)
         .collect()

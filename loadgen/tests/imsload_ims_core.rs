@@ -17,18 +17,6 @@ use common::*;
 
 const USERS: u64 = 1000;
 
-/// The IMPUs in the S-CSCF's usrloc (`Records` of `ulscscf.status`, read with kamcmd). A
-/// de-registered contact goes with its record once the usrloc timer has run (every 2 s in
-/// scripts/peers/ims/scscf.cfg).
-fn scscf_records(core: &ImsCore) -> u64 {
-    let text = kamcmd(&core.control_socket("scscf"), &["ulscscf.status"]);
-    text.lines()
-        .filter_map(|line| line.trim().strip_prefix("Records:"))
-        .map(|n| n.trim().parse::<u64>().expect("Records: a number"))
-        .reduce(|a, b| a + b)
-        .unwrap_or_else(|| panic!("no Records in ulscscf.status: {text}"))
-}
-
 #[test]
 fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
     let _serial = one_ims_core_at_a_time();
@@ -104,12 +92,7 @@ fn thousand_aka_users_register_through_the_ims_core_and_deregister() {
     assert_eq!(summary["engine"]["timeouts"], 0, "{:#}", summary["engine"]);
 
     // De-registered contacts leave usrloc at the S-CSCF's next timer runs.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut left = scscf_records(&core);
-    while left > 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(250));
-        left = scscf_records(&core);
-    }
+    let left = zero_within(Duration::from_secs(15), || scscf_records(&core));
     assert_eq!(
         left, 0,
         "users left in the S-CSCF's usrloc after de-registering"

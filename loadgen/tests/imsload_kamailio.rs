@@ -5,7 +5,6 @@
 //! registered and none at the end.
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -23,30 +22,6 @@ const GROUP_SIZE: usize = 10;
 /// Contacts in Kamailio's location table (its usrloc statistics, read with kamcmd).
 fn contacts(kamailio: &Kamailio) -> u64 {
     statistic(&kamailio_socket(kamailio), "location_contacts")
-}
-
-/// Network-mode groups: group g has users g*10 .. g*10+9 (imsload's --group-size 10).
-fn provision_groups(db: &Path) {
-    let mut sql = String::from("BEGIN;\n");
-    for user in 0..USERS {
-        sql.push_str(&format!(
-            "INSERT INTO groups VALUES ('sip:group{}@ims.test', 'sip:vu{user}@ims.test');\n",
-            user / GROUP_SIZE
-        ));
-    }
-    sql.push_str("COMMIT;\n");
-    let mut child = Command::new("sqlite3")
-        .arg(db)
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("run sqlite3");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(sql.as_bytes())
-        .expect("write SQL");
-    assert!(child.wait().expect("sqlite3").success());
 }
 
 fn base_args(command: &mut Command, kamailio: &Kamailio, scenario: &str, report: &Path) {
@@ -124,7 +99,7 @@ fn thousand_users_register_message_group_chat_and_deregister() {
         builder = builder.user(&format!("vu{user}"), PASSWORD);
     }
     let kamailio = builder.start().expect("start Kamailio");
-    provision_groups(kamailio.db());
+    provision_groups(kamailio.db(), USERS, GROUP_SIZE);
     let dir = tempfile::tempdir().expect("temp dir");
 
     // 1. register: every contact reaches usrloc while held, none is left after.

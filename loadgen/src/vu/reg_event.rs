@@ -13,7 +13,7 @@ use crate::worker::Worker;
 impl Worker {
     /// Local user `index` registered for the first time: the engine subscribes now.
     pub(crate) fn expect_subscription(&mut self, now: Instant, index: usize) {
-        if !self.plan.reg_event {
+        if !self.plan.subscribes(self.first + index) {
             return;
         }
         let Some(vu) = self.vus.get_mut(index) else {
@@ -33,12 +33,18 @@ impl Worker {
 
     /// The subscription is active (first time: the attempt succeeded; later: a refresh).
     pub(crate) fn on_reg_event_subscribed(&mut self, now: Instant, account: AccountId) {
+        if let Some(vu) = self.vus.get_mut(account.index()) {
+            vu.subscribed = true;
+        }
         self.end_subscription(now, account, Outcome::Status(200));
     }
 
     /// The subscription was refused or got no answer (408).
     pub(crate) fn on_reg_event_failed(&mut self, now: Instant, account: AccountId, status: u16) {
         tracing::debug!(worker = self.index, %account, status, "reg-event subscription failed");
+        if let Some(vu) = self.vus.get_mut(account.index()) {
+            vu.subscribed = false;
+        }
         let outcome = if status == 408 {
             Outcome::Timeout
         } else {
@@ -48,11 +54,12 @@ impl Worker {
     }
 
     /// A NOTIFY brought a reginfo document.
-    pub(crate) fn on_reg_info(&mut self) {
+    pub(crate) fn on_reg_info(&mut self, account: AccountId) {
         self.metrics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .reg_notifies += 1;
+        self.mixed_notified(account.index());
     }
 
     fn end_subscription(&mut self, now: Instant, account: AccountId, outcome: Outcome) {

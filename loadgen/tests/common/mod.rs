@@ -97,6 +97,33 @@ pub fn kamailio_socket(kamailio: &ims_tests::Kamailio) -> std::path::PathBuf {
         .join("kamailio_ctl")
 }
 
+/// Network-mode groups in a harness Kamailio's database: group g
+/// (`sip:group{g}@ims.test`) has users `vu{g*size}` .. `vu{g*size+size-1}`, as imsload's
+/// --group-size `size` forms them.
+pub fn provision_groups(db: &Path, users: usize, size: usize) {
+    use std::io::Write as _;
+    let mut sql = String::from("BEGIN;\n");
+    for user in 0..users {
+        sql.push_str(&format!(
+            "INSERT INTO groups VALUES ('sip:group{}@ims.test', 'sip:vu{user}@ims.test');\n",
+            user / size
+        ));
+    }
+    sql.push_str("COMMIT;\n");
+    let mut child = Command::new("sqlite3")
+        .arg(db)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sqlite3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(sql.as_bytes())
+        .expect("write SQL");
+    assert!(child.wait().expect("sqlite3").success());
+}
+
 /// Asserts `expected` transactions of `kind` in a scenario run's summary, each ended by a
 /// 200 and nothing else, with latencies recorded.
 #[track_caller]
@@ -114,6 +141,31 @@ pub fn assert_all_200(summary: &Value, kind: &str, expected: u64) {
     let p50 = t["latency_ms"]["p50"].as_f64().unwrap_or(0.0);
     let p99 = t["latency_ms"]["p99"].as_f64().unwrap_or(0.0);
     assert!(p50 > 0.0 && p99 >= p50, "{kind}: {t:#}");
+}
+
+/// The IMPUs in the S-CSCF's usrloc (`Records` of `ulscscf.status`, read with kamcmd). A
+/// de-registered contact goes with its record once the usrloc timer has run (every 2 s in
+/// scripts/peers/ims/scscf.cfg).
+pub fn scscf_records(core: &ims_tests::ImsCore) -> u64 {
+    let text = kamcmd(&core.control_socket("scscf"), &["ulscscf.status"]);
+    text.lines()
+        .filter_map(|line| line.trim().strip_prefix("Records:"))
+        .map(|n| n.trim().parse::<u64>().expect("Records: a number"))
+        .reduce(|a, b| a + b)
+        .unwrap_or_else(|| panic!("no Records in ulscscf.status: {text}"))
+}
+
+/// What `read` gives once it has reached 0, or after `within` (a Kamailio timer removes
+/// de-registered contacts a little later).
+#[allow(clippy::disallowed_methods)] // a test driver waits on real processes
+pub fn zero_within(within: std::time::Duration, mut read: impl FnMut() -> u64) -> u64 {
+    let deadline = std::time::Instant::now() + within;
+    let mut left = read();
+    while left > 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        left = read();
+    }
+    left
 }
 
 /// One local IMS core at a time in a test binary: two at once on a 2-core machine slow
