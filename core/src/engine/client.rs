@@ -262,7 +262,7 @@ impl std::fmt::Debug for Branch {
     }
 }
 
-/// The parameters of a response's top Via the engine reads, found in one walk over them
+/// The parameters of a response's top Via the engine reads, noted by the Via's parse
 /// (the first of each name, ignoring case, as [`Via::branch`], [`Via::received`] and
 /// [`Via::rport`] would each find it).
 #[derive(Debug, Default, Clone, Copy)]
@@ -275,21 +275,11 @@ pub(super) struct ViaParams<'a> {
 
 impl<'a> ViaParams<'a> {
     pub(super) fn of(via: &Via<'a>) -> ViaParams<'a> {
-        let (mut branch, mut received, mut rport) = (None, None, None);
-        for param in via.params.iter() {
-            let name = param.name;
-            if name.eq_ignore_ascii_case("branch") {
-                branch.get_or_insert(param.value);
-            } else if name.eq_ignore_ascii_case("received") {
-                received.get_or_insert(param.value);
-            } else if name.eq_ignore_ascii_case("rport") {
-                rport.get_or_insert(param.value.and_then(|v| v.parse().ok()));
-            }
-        }
+        // The Via's parse noted the three in its one walk of the parameters.
         ViaParams {
-            branch: branch.flatten(),
-            received: received.flatten(),
-            rport,
+            branch: via.branch(),
+            received: via.received(),
+            rport: via.rport(),
         }
     }
 }

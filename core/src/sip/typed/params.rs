@@ -112,13 +112,37 @@ impl<'a> Iterator for ParamIter<'a> {
 /// Reads `*( SEMI param )` at the scanner, after optional white space, and returns it as
 /// [`Params`]. Stops before the first byte that does not continue a parameter list.
 pub(crate) fn scan_params<'a>(scanner: &mut Scanner<'a>) -> Result<Params<'a>, HeaderError> {
+    scan_params_noting(scanner, []).map(|(params, [])| params)
+}
+
+/// [`scan_params`], noting on the way the first parameter named by each of `names`
+/// (ignoring ASCII case, as [`Params::get`] finds it), so a typed view can answer for its
+/// usual parameters without walking the list again.
+pub(crate) fn scan_params_noting<'a, const N: usize>(
+    scanner: &mut Scanner<'a>,
+    names: [&str; N],
+) -> Result<(Params<'a>, [Option<Param<'a>>; N]), HeaderError> {
     let mut probe = scanner.clone();
     probe.skip_ws();
     let start = probe.pos();
     let mut end = start;
+    let mut noted: [Option<Found>; N] = [const { None }; N];
     let walked = loop {
         match next_param(&mut probe) {
-            Ok(Some(_)) => end = probe.pos(),
+            Ok(Some(found)) => {
+                end = probe.pos();
+                let name = probe.slice(found.name.0, found.name.1);
+                if let Some(slot) = names
+                    .iter()
+                    .zip(noted.iter_mut())
+                    .find(|(wanted, slot)| {
+                        slot.is_none() && name.eq_ignore_ascii_case(wanted.as_bytes())
+                    })
+                    .map(|(_, slot)| slot)
+                {
+                    *slot = Some(found);
+                }
+            }
             other => break other,
         }
     };
@@ -129,7 +153,21 @@ pub(crate) fn scan_params<'a>(scanner: &mut Scanner<'a>) -> Result<Params<'a>, H
     };
     walked?;
     scanner.advance_to(end);
-    Ok(Params { raw })
+    // The pieces lie inside `raw` (offsets from `start`) and next to ASCII delimiters.
+    let piece =
+        |(from, to): (usize, usize)| raw.get(from.wrapping_sub(start)..to.wrapping_sub(start));
+    let noted = noted.map(|found| {
+        let found = found?;
+        Some(Param {
+            name: piece(found.name)?,
+            value: match found.value {
+                Some(range) => Some(piece(range)?),
+                None => None,
+            },
+            quoted: found.quoted,
+        })
+    });
+    Ok((Params { raw }, noted))
 }
 
 /// The error for a parameter list that is not UTF-8: the grammar error or the

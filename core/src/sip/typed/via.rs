@@ -1,6 +1,6 @@
 //! `Via` (RFC 3261 §20.42, RFC 3581 rport, RFC 5118 IPv6).
 
-use super::params::{Params, scan_params};
+use super::params::{Param, Params, scan_params_noting};
 use super::{TypedHeader, expect_end, token, unexpected, value_error};
 use crate::sip::chars::{Scanner, is_digit, parse_u32};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
@@ -31,12 +31,17 @@ pub struct Via<'a> {
     pub sent_by: SentBy<'a>,
     /// The parameters.
     pub params: Params<'a>,
+    /// `branch`, `received` and `rport` as found by the parse's one walk of the params.
+    usual: [Option<Param<'a>>; 3],
 }
+
+/// The parameters [`Via`] notes while parsing, in the order of `Via::usual`.
+const USUAL: [&str; 3] = ["branch", "received", "rport"];
 
 impl<'a> Via<'a> {
     /// The `branch` parameter.
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.value("branch").flatten()
+        self.usual[0]?.value
     }
 
     /// True when the branch carries the RFC 3261 magic cookie `z9hG4bK` and more.
@@ -47,12 +52,12 @@ impl<'a> Via<'a> {
 
     /// The `received` parameter.
     pub fn received(&self) -> Option<&'a str> {
-        self.params.value("received").flatten()
+        self.usual[1]?.value
     }
 
     /// `rport` (RFC 3581): `None` when absent, `Some(None)` when present without value.
     pub fn rport(&self) -> Option<Option<u16>> {
-        let value = self.params.value("rport")?;
+        let value = self.usual[2]?.value;
         Some(value.and_then(|v| v.parse().ok()))
     }
 
@@ -127,7 +132,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
         slash(&mut scanner)?;
         let transport = token(&mut scanner)?;
         let sent_by = parse_sent_by(&mut scanner)?;
-        let params = scan_params(&mut scanner)?;
+        let (params, usual) = scan_params_noting(&mut scanner, USUAL)?;
         expect_end(&mut scanner)?;
         Ok(Via {
             protocol,
@@ -135,6 +140,57 @@ impl<'a> TypedHeader<'a> for Via<'a> {
             transport,
             sent_by,
             params,
+            usual,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the accessors answered before the parse noted the parameters: a walk of the
+    /// whole list for the first parameter of each name.
+    fn walked<'a>(via: &Via<'a>) -> (Option<&'a str>, Option<&'a str>, Option<Option<u16>>) {
+        (
+            via.params.value("branch").flatten(),
+            via.params.value("received").flatten(),
+            via.params
+                .value("rport")
+                .map(|v| v.and_then(|v| v.parse().ok())),
+        )
+    }
+
+    #[test]
+    fn noted_parameters_equal_a_walk_of_the_list() {
+        let cases: [&[u8]; 9] = [
+            b"SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1;rport=5062;received=10.0.0.9",
+            b"SIP/2.0/UDP host;rport",
+            b"SIP/2.0/TCP [2001:db8::1]:5061 ; BRANCH = z9hG4bKx ; Received=\"10.0.0.1\"",
+            b"SIP/2.0/UDP h;branch=first;branch=second;rport=1;rport=2",
+            b"SIP/2.0/UDP h;branch;received;rport=notaport",
+            b"SIP/2.0/UDP h;ttl=3;maddr=224.0.0.1",
+            b"SIP/2.0/UDP h",
+            b"SIP/2.0/UDP h;branchx=1;xbranch=2;rportx",
+            b"SIP/2.0/UDP h;rport=99999;received=[2001:db8::9]",
+        ];
+        for value in cases {
+            let via = Via::parse(value).expect("a valid Via");
+            assert_eq!(
+                (via.branch(), via.received(), via.rport()),
+                walked(&via),
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+        let via = Via::parse(cases[3]).expect("valid");
+        assert_eq!(via.branch(), Some("first"));
+        assert_eq!(via.rport(), Some(Some(1)));
+        let via = Via::parse(cases[2]).expect("valid");
+        assert_eq!(via.branch(), Some("z9hG4bKx"));
+        assert_eq!(via.received(), Some("10.0.0.1"));
+        assert_eq!(via.rport(), None);
+        let via = Via::parse(cases[4]).expect("valid");
+        assert_eq!((via.branch(), via.rport()), (None, Some(None)));
     }
 }
