@@ -330,3 +330,113 @@ fn users_register_again_after_kamailio_is_down_for_5_seconds() {
     );
     assert_eq!(contacts(&kamailio), 0, "contacts left after the run");
 }
+
+/// Kamailio stops for longer than Timer F while 300 users refresh every 3 s: with
+/// `--t1 50ms` Timer F is 64*T1 = 3.2 s, and the 7 s outage holds each user's next
+/// refresh (3 s apart) and its timeout, so every user has at least one refresh time out.
+/// imsload counts the timeouts (and nothing else fails), keeps running, the engine retries
+/// each user after its back-off (RFC 5626 §4.5: 5 s, then 10 s, each 50-100 %), and once
+/// Kamailio is back every user is registered again within the longest back-off a failure
+/// before the restart can leave (10 s); then every user de-registers.
+#[test]
+fn users_register_again_after_kamailio_is_down_longer_than_timer_f() {
+    const FEW: usize = 300;
+    let started = Instant::now();
+    let mut builder = Kamailio::builder().min_expires(6);
+    for user in 0..FEW {
+        builder = builder.user(&format!("vu{user}"), PASSWORD);
+    }
+    let mut kamailio = builder.start().expect("start Kamailio");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("timer-f");
+    let child = imsload()
+        .arg("register")
+        .arg("--target")
+        .arg(kamailio.addr().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", FEW - 1))
+        .arg("--password")
+        .arg(PASSWORD)
+        .args([
+            "--t1",
+            "50ms",
+            "--rate",
+            "1000",
+            "--expires",
+            "6",
+            "--duration",
+            "24s",
+            "--seed",
+            "14",
+            "--no-tui",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start imsload");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while contacts(&kamailio) < FEW as u64 {
+        assert!(Instant::now() < deadline, "users never all registered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    kamailio.stop();
+    std::thread::sleep(Duration::from_secs(7));
+    kamailio.restart().expect("restart Kamailio");
+    let back = Instant::now();
+    let mut again = contacts(&kamailio);
+    while again < FEW as u64 {
+        assert!(
+            back.elapsed() < Duration::from_secs(12),
+            "only {again} of {FEW} users registered again {:?} after the restart",
+            back.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        again = contacts(&kamailio);
+    }
+    let output = child.wait_with_output().expect("imsload");
+    // The timeouts are failures: exit status 1, and the run still completes.
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    assert_eq!(contacts(&kamailio), 0, "contacts left after the run");
+    let summary = summary(&report);
+    assert_eq!(summary["ending"], "completed");
+    assert_all_ok(&summary, "register", FEW as u64);
+    assert_all_ok(&summary, "deregister", FEW as u64);
+    let refresh = &summary["transactions"]["refresh"];
+    let timeouts = u(&refresh["timeouts"]);
+    assert!(
+        timeouts >= FEW as u64,
+        "a timeout per user at least: {refresh:#}"
+    );
+    assert_eq!(
+        refresh["failed"], timeouts,
+        "every failure a timeout: {refresh:#}"
+    );
+    assert_eq!(refresh["transport_errors"], 0, "{refresh:#}");
+    assert_eq!(
+        refresh["by_class"]
+            .as_object()
+            .map(|classes| classes.keys().map(String::as_str).collect::<Vec<_>>()),
+        Some(vec!["2xx"]),
+        "the answers that came were all 2xx: {refresh:#}"
+    );
+    assert_eq!(
+        u(&refresh["started"]),
+        u(&refresh["succeeded"]) + timeouts,
+        "{refresh:#}"
+    );
+    assert_eq!(summary["failures"], timeouts);
+    assert!(
+        u(&summary["engine"]["timeouts"]) >= timeouts,
+        "the engine's Timer F count: {:#}",
+        summary["engine"]
+    );
+    let table = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        table.contains(&format!("errors by code: timeout x{timeouts}")),
+        "{table}"
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(45), "took {elapsed:?}");
+}
