@@ -83,6 +83,15 @@ macro_rules! known_headers {
         const KNOWN: &[(HeaderKind, &str)] = &[ $( (HeaderKind::$variant, $name), )* ];
 
         impl HeaderKind {
+            /// The canonical name followed by `": "`, as a writer puts it on a header line
+            /// (one copy instead of two); `None` for [`HeaderKind::Other`].
+            pub(crate) const fn canonical_colon(self) -> Option<&'static [u8]> {
+                match self {
+                    $( HeaderKind::$variant => Some(concat!($name, ": ").as_bytes()), )*
+                    HeaderKind::Other => None,
+                }
+            }
+
             /// The [`HeaderName`] of a known kind; `name` is used for `Other`.
             pub fn with_name(self, name: &str) -> HeaderName<'_> {
                 match self {
@@ -451,6 +460,18 @@ impl<'a> Header<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_colon_is_the_name_then_colon_space() {
+        for &(kind, name) in KNOWN {
+            assert_eq!(
+                kind.canonical_colon(),
+                Some(format!("{name}: ").as_bytes()),
+                "{name}"
+            );
+        }
+        assert_eq!(HeaderKind::Other.canonical_colon(), None);
+    }
 
     /// The plain definition: compare against every known name, ignoring ASCII case.
     fn reference(name: &[u8]) -> HeaderKind {

@@ -154,11 +154,20 @@ impl<'b> MessageWriter<'b> {
     }
 
     fn name(&mut self, name: HeaderName<'_>) {
-        match (self.options.compact, name.kind().compact()) {
-            (true, Some(letter)) => self.buffer.push(letter),
-            _ => self.buffer.extend_from_slice(name.as_str().as_bytes()),
+        let kind = name.kind();
+        if self.options.compact
+            && let Some(letter) = kind.compact()
+        {
+            self.buffer.extend_from_slice(&[letter, b':', b' ']);
+            return;
         }
-        self.buffer.extend_from_slice(b": ");
+        match kind.canonical_colon() {
+            Some(name_colon) => self.buffer.extend_from_slice(name_colon),
+            None => {
+                self.buffer.extend_from_slice(name.as_str().as_bytes());
+                self.buffer.extend_from_slice(b": ");
+            }
+        }
     }
 
     /// Adds a header. A Content-Length given here is dropped: [`finish`](Self::finish)
