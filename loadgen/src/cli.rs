@@ -45,6 +45,10 @@ EXAMPLES:
         --port-per-user --weights message=6,group-chat=2,refresh=1,reg-event=1 \\
         --group-mode fan-out -r 50 --duration 60s
 
+  Options from a TOML file (keys as the long options with _ for -, commented example in
+  loadgen/scenario.example.toml); an option on the command line wins:
+    imsload mixed --config scenario.toml -r 100
+
   Each user also subscribes to its own registration state (reg event) at the S-CSCF:
     imsload reg-event -t 127.0.0.1:15060 --users 'vu{0..199}@ims.test' --aka-derived \\
         --port-per-user -r 100 --duration 30s
@@ -73,11 +77,16 @@ pub struct Args {
     /// What the virtual users do.
     #[arg(value_enum)]
     pub scenario: Scenario,
+    /// A TOML file with any of the options below (keys as the long options with _ for -,
+    /// e.g. `register_rate = 200`; times as "500ms"; --weights as a [weights] table). An
+    /// option on the command line wins over the file. Example: loadgen/scenario.example.toml.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The registrar/proxy (P-CSCF) every request goes to, HOST:PORT.
     #[arg(short = 't', long, visible_alias = "proxy", value_name = "HOST:PORT")]
-    pub target: String,
+    pub target: Option<String>,
     /// The users: USER{A..B}@DOMAIN, e.g. 'vu{0..9999}@ims.test' (with --password).
-    #[arg(long, value_name = "PATTERN", required_unless_present = "inf")]
+    #[arg(long, value_name = "PATTERN")]
     pub users: Option<String>,
     /// Digest password for --users (and for injection lines without one).
     #[arg(long, env = "IMSLOAD_PASSWORD", hide_env_values = true)]
@@ -234,7 +243,8 @@ impl Scenario {
 }
 
 /// `--transport`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum TransportArg {
     /// UDP (one socket per worker).
     Udp,
@@ -243,7 +253,8 @@ pub enum TransportArg {
 }
 
 /// `--group-mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum GroupModeArg {
     /// One MESSAGE to the group URI; the core network forks it.
     Network,
@@ -399,7 +410,16 @@ impl Plan {
         if args.workers == Some(0) {
             return invalid("--workers 0: at least one worker is needed".into());
         }
-        let target = resolve_target(&args.target)?;
+        let Some(target_text) = args.target else {
+            return invalid("give --target HOST:PORT (or target in --config)".into());
+        };
+        if args.inf.is_some() && (args.aka_derived || args.impi.is_some()) {
+            return invalid(
+                "--aka-derived and --impi apply to --users; an injection file (--inf) gives each user's keys"
+                    .into(),
+            );
+        }
+        let target = resolve_target(&target_text)?;
         let seed = args.seed;
         let mut users = match (&args.inf, &args.users) {
             (Some(path), _) => {
@@ -485,7 +505,7 @@ impl Plan {
         Ok(Plan {
             scenario: args.scenario,
             target,
-            target_text: args.target,
+            target_text,
             transport: match args.transport {
                 TransportArg::Udp => ims_core::transport::Transport::Udp,
                 TransportArg::Tcp => ims_core::transport::Transport::Tcp,

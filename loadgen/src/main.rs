@@ -5,6 +5,7 @@
 
 mod benchmark;
 mod cli;
+mod config_file;
 mod dashboard;
 mod hlog;
 mod html;
@@ -13,6 +14,7 @@ mod mix;
 mod net;
 mod report;
 mod run;
+mod scenario_file;
 mod shared;
 mod signals;
 mod udp;
@@ -22,15 +24,21 @@ mod worker;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     // `imsload benchmark ...` has its own options (benchmark/config.rs).
     if std::env::args_os().nth(1).is_some_and(|a| a == "benchmark") {
         return benchmark::main(std::env::args_os().collect());
     }
-    // Usage errors (unknown scenario, bad option) exit with status 2 from clap.
-    let args = cli::Args::parse();
+    // Usage errors (unknown scenario, bad option) exit with status 2 from clap; a bad
+    // --config file with status 2 too.
+    let args = match scenario_file::parse(std::env::args_os()) {
+        Ok(args) => args,
+        Err(scenario_file::ArgsError::Usage(error)) => error.exit(),
+        Err(scenario_file::ArgsError::File(error)) => {
+            eprintln!("imsload: {error}");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&args.log))
         .with_writer(dashboard::log_writer)

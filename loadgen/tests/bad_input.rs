@@ -137,3 +137,52 @@ fn users_with_a_port_each_beyond_the_file_limit_are_refused_before_the_run() {
         "100 users with a port each need about 356 file descriptors, but the hard limit (ulimit -Hn) is 300",
     );
 }
+
+#[test]
+fn a_bad_config_file_names_its_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("scenario.toml");
+    let file = path.to_str().expect("UTF-8 path");
+    std::fs::write(
+        &path,
+        "target = \"127.0.0.1:5060\"\nusers = \"u{0..9}@ims.test\"\n\n[weights]\nmessage = 1\ncall = 1\n",
+    )
+    .expect("write");
+    let output = run(&["mixed", "--config", file]);
+    assert_exit_2(&output, "scenario.toml:6: unknown field `call`");
+    std::fs::write(&path, "target = \"127.0.0.1:5060\"\nrate = \"fast\"\n").expect("write");
+    let output = run(&["message", "--config", file]);
+    assert_exit_2(&output, "scenario.toml:2: invalid type: string \"fast\"");
+    let output = run(&["register", "--config", "/nonexistent/scenario.toml"]);
+    assert_exit_2(&output, "--config /nonexistent/scenario.toml: ");
+    // A valid file whose weights add up to zero: refused as the option would be.
+    std::fs::write(
+        &path,
+        "target = \"127.0.0.1:5060\"\nusers = \"u{0..9}@ims.test\"\npassword = \"p\"\n[weights]\nmessage = 0\n",
+    )
+    .expect("write");
+    let output = run(&["mixed", "--config", file]);
+    assert_exit_2(&output, "the weights add up to zero");
+}
+
+#[test]
+fn bad_weights_are_refused() {
+    for (weights, needle) in [
+        ("message=1,invite=2", "unknown scenario \"invite\""),
+        ("message=0,refresh=0", "the weights add up to zero"),
+        ("message=lots", "--weights message=lots: not a weight"),
+    ] {
+        let output = run(&[
+            "mixed",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "u{0..9}@ims.test",
+            "--password",
+            "p",
+            "--weights",
+            weights,
+        ]);
+        assert_exit_2(&output, needle);
+    }
+}

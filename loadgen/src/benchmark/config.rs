@@ -204,14 +204,9 @@ pub enum ConfigError {
     /// A value is out of range or contradicts another.
     #[error("{0}")]
     Invalid(String),
-    /// The TOML file could not be read or parsed.
-    #[error("--config {path}: {reason}")]
-    File {
-        /// The file.
-        path: String,
-        /// Why.
-        reason: String,
-    },
+    /// The TOML file could not be read or parsed (with the line).
+    #[error(transparent)]
+    File(#[from] crate::config_file::FileError),
     /// The users could not be read.
     #[error(transparent)]
     Users(#[from] users::UsersError),
@@ -285,14 +280,7 @@ impl Config {
     /// reads the users.
     pub fn from_args(args: Args) -> Result<Config, ConfigError> {
         let file = match &args.config {
-            Some(path) => {
-                let file_error = |reason: String| ConfigError::File {
-                    path: path.display().to_string(),
-                    reason,
-                };
-                let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-                toml::from_str::<File>(&text).map_err(|e| file_error(e.to_string()))?
-            }
+            Some(path) => crate::config_file::read::<File>(path)?,
             None => File::default(),
         };
         let Some(target_text) = args.target.or(file.target) else {
