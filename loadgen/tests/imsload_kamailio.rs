@@ -2,7 +2,8 @@
 //! users register, hold, exchange MESSAGEs and network-mode group texts, and de-register.
 //! The JSON report's counts must equal the transactions asked for exactly, and Kamailio's
 //! location table (usrloc, asked through kamcmd) must hold every contact while they are
-//! registered and none at the end.
+//! registered and none at the end. And two outages: Kamailio stopped for 5 s, and for longer
+//! than Timer F (transactions time out); the users register again afterwards.
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
 use std::path::Path;
