@@ -7,10 +7,10 @@
 #![allow(clippy::disallowed_methods)] // a test driver waits on real processes
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ims_tests::Kamailio;
+use ims_tests::{Kamailio, KamailioBuilder};
 use serde_json::Value;
 
 mod common;
@@ -95,11 +95,7 @@ fn hlog_counts(report: &Path) -> std::collections::BTreeMap<String, u64> {
 #[test]
 fn thousand_users_register_message_group_chat_and_deregister() {
     let started = Instant::now();
-    let mut builder = Kamailio::builder();
-    for user in 0..USERS {
-        builder = builder.user(&format!("vu{user}"), PASSWORD);
-    }
-    let kamailio = builder.start().expect("start Kamailio");
+    let kamailio = kamailio_with_users(Kamailio::builder(), USERS);
     provision_groups(kamailio.db(), USERS, GROUP_SIZE);
     let dir = tempfile::tempdir().expect("temp dir");
 
@@ -246,18 +242,26 @@ fn thousand_users_register_message_group_chat_and_deregister() {
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
 
-/// Kamailio stops for 5 s while 500 users are registered with a 10 s lifetime, then comes
-/// back empty (usrloc lives in memory): imsload keeps running, its refreshes are
-/// retransmitted through the outage, and every user is registered again within one refresh
-/// interval of the restart.
-#[test]
-fn users_register_again_after_kamailio_is_down_for_5_seconds() {
-    const FEW: usize = 500;
-    let mut builder = Kamailio::builder();
-    for user in 0..FEW {
+/// A harness Kamailio from `builder` with the users vu0 .. vu{users - 1}.
+fn kamailio_with_users(mut builder: KamailioBuilder, users: usize) -> Kamailio {
+    for user in 0..users {
         builder = builder.user(&format!("vu{user}"), PASSWORD);
     }
-    let mut kamailio = builder.start().expect("start Kamailio");
+    builder.start().expect("start Kamailio")
+}
+
+/// An outage test's run: `users` users register (imsload register with `args` added: a
+/// lifetime, a duration, ...); once all are in usrloc, Kamailio stops and restarts `down`
+/// later, empty (usrloc lives in memory); every user must be registered again within
+/// `again` of the restart. Gives imsload's output and summary, and Kamailio to ask usrloc.
+fn through_outage(
+    builder: KamailioBuilder,
+    users: usize,
+    args: &[&str],
+    down: Duration,
+    again: Duration,
+) -> (Output, Value, Kamailio) {
+    let mut kamailio = kamailio_with_users(builder, users);
     let dir = tempfile::tempdir().expect("temp dir");
     let report = dir.path().join("outage");
     let child = imsload()
@@ -265,52 +269,60 @@ fn users_register_again_after_kamailio_is_down_for_5_seconds() {
         .arg("--target")
         .arg(kamailio.addr().to_string())
         .arg("--users")
-        .arg(format!("vu{{0..{}}}@ims.test", FEW - 1))
+        .arg(format!("vu{{0..{}}}@ims.test", users - 1))
         .arg("--password")
         .arg(PASSWORD)
-        .args([
-            "--rate",
-            "1000",
-            "--expires",
-            "10",
-            "--duration",
-            "25s",
-            "--seed",
-            "11",
-        ])
+        .args(["--rate", "1000"])
+        .args(args)
         .arg("--report")
         .arg(&report)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start imsload");
+    let everyone = users as u64;
     let deadline = Instant::now() + Duration::from_secs(15);
-    while contacts(&kamailio) < FEW as u64 {
+    while contacts(&kamailio) < everyone {
         assert!(Instant::now() < deadline, "users never all registered");
         std::thread::sleep(Duration::from_millis(100));
     }
     kamailio.stop();
-    std::thread::sleep(Duration::from_secs(5));
+    std::thread::sleep(down);
     kamailio.restart().expect("restart Kamailio");
     let back = Instant::now();
-    assert!(
-        contacts(&kamailio) < FEW as u64,
-        "usrloc survived the restart"
-    );
-    // Refresh at half the 10 s lifetime; a refresh sent during the outage is retransmitted
-    // (Timer E up to T2) until Kamailio answers.
-    while contacts(&kamailio) < FEW as u64 {
+    let mut registered = contacts(&kamailio);
+    assert!(registered < everyone, "usrloc survived the restart");
+    while registered < everyone {
         assert!(
-            back.elapsed() < Duration::from_secs(12),
-            "only {} of {FEW} users registered again {:?} after the restart",
-            contacts(&kamailio),
+            back.elapsed() < again,
+            "only {registered} of {users} users registered again {:?} after the restart",
             back.elapsed()
         );
         std::thread::sleep(Duration::from_millis(100));
+        registered = contacts(&kamailio);
     }
     let output = child.wait_with_output().expect("imsload");
-    check_output(&output, "register through an outage");
     let summary = summary(&report);
+    (output, summary, kamailio)
+}
+
+/// Kamailio stops for 5 s while 500 users are registered with a 10 s lifetime, then comes
+/// back empty (usrloc lives in memory): imsload keeps running, its refreshes are
+/// retransmitted through the outage, and every user is registered again within one refresh
+/// interval of the restart.
+#[test]
+fn users_register_again_after_kamailio_is_down_for_5_seconds() {
+    const FEW: usize = 500;
+    // Refresh at half the 10 s lifetime; a refresh sent during the outage is retransmitted
+    // (Timer E up to T2) until Kamailio answers.
+    let (output, summary, kamailio) = through_outage(
+        Kamailio::builder(),
+        FEW,
+        &["--expires", "10", "--duration", "25s", "--seed", "11"],
+        Duration::from_secs(5),
+        Duration::from_secs(12),
+    );
+    check_output(&output, "register through an outage");
     assert_eq!(summary["ending"], "completed");
     assert_all_ok(&summary, "register", FEW as u64);
     assert_all_ok(&summary, "deregister", FEW as u64);
@@ -343,26 +355,12 @@ fn users_register_again_after_kamailio_is_down_for_5_seconds() {
 fn users_register_again_after_kamailio_is_down_longer_than_timer_f() {
     const FEW: usize = 300;
     let started = Instant::now();
-    let mut builder = Kamailio::builder().min_expires(6);
-    for user in 0..FEW {
-        builder = builder.user(&format!("vu{user}"), PASSWORD);
-    }
-    let mut kamailio = builder.start().expect("start Kamailio");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let report = dir.path().join("timer-f");
-    let child = imsload()
-        .arg("register")
-        .arg("--target")
-        .arg(kamailio.addr().to_string())
-        .arg("--users")
-        .arg(format!("vu{{0..{}}}@ims.test", FEW - 1))
-        .arg("--password")
-        .arg(PASSWORD)
-        .args([
+    let (output, summary, kamailio) = through_outage(
+        Kamailio::builder().min_expires(6),
+        FEW,
+        &[
             "--t1",
             "50ms",
-            "--rate",
-            "1000",
             "--expires",
             "6",
             "--duration",
@@ -370,37 +368,13 @@ fn users_register_again_after_kamailio_is_down_longer_than_timer_f() {
             "--seed",
             "14",
             "--no-tui",
-        ])
-        .arg("--report")
-        .arg(&report)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start imsload");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while contacts(&kamailio) < FEW as u64 {
-        assert!(Instant::now() < deadline, "users never all registered");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    kamailio.stop();
-    std::thread::sleep(Duration::from_secs(7));
-    kamailio.restart().expect("restart Kamailio");
-    let back = Instant::now();
-    let mut again = contacts(&kamailio);
-    while again < FEW as u64 {
-        assert!(
-            back.elapsed() < Duration::from_secs(12),
-            "only {again} of {FEW} users registered again {:?} after the restart",
-            back.elapsed()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-        again = contacts(&kamailio);
-    }
-    let output = child.wait_with_output().expect("imsload");
+        ],
+        Duration::from_secs(7),
+        Duration::from_secs(12),
+    );
     // The timeouts are failures: exit status 1, and the run still completes.
     assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
     assert_eq!(contacts(&kamailio), 0, "contacts left after the run");
-    let summary = summary(&report);
     assert_eq!(summary["ending"], "completed");
     assert_all_ok(&summary, "register", FEW as u64);
     assert_all_ok(&summary, "deregister", FEW as u64);
