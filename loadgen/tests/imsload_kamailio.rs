@@ -379,10 +379,13 @@ fn users_register_again_after_kamailio_is_down_longer_than_timer_f() {
     assert_all_ok(&summary, "register", FEW as u64);
     assert_all_ok(&summary, "deregister", FEW as u64);
     let refresh = &summary["transactions"]["refresh"];
+    // A timeout per user at least; at most two: a retry comes 2.5 s after a timeout or
+    // later, so a second one times out only if it started 3.2 s before the restart, and
+    // a third comes 5 s after that, once Kamailio is back (1 per user on a quiet machine).
     let timeouts = u(&refresh["timeouts"]);
     assert!(
-        timeouts >= FEW as u64,
-        "a timeout per user at least: {refresh:#}"
+        (FEW as u64..=2 * FEW as u64).contains(&timeouts),
+        "one or two timeouts per user: {refresh:#}"
     );
     assert_eq!(
         refresh["failed"], timeouts,
@@ -402,9 +405,9 @@ fn users_register_again_after_kamailio_is_down_longer_than_timer_f() {
         "{refresh:#}"
     );
     assert_eq!(summary["failures"], timeouts);
-    assert!(
-        u(&summary["engine"]["timeouts"]) >= timeouts,
-        "the engine's Timer F count: {:#}",
+    assert_eq!(
+        summary["engine"]["timeouts"], timeouts,
+        "the engine's Timer F count: only REGISTERs timed out: {:#}",
         summary["engine"]
     );
     let table = String::from_utf8_lossy(&output.stdout);
