@@ -24,6 +24,12 @@ use rustix::event::{Timespec, epoll};
 const RESERVED_DESCRIPTORS: u64 = 256;
 /// Readiness events taken per wait (more ready sockets are reported by the next wait).
 const EVENTS: usize = 256;
+/// The resolution of a worker's timed waits. A wait that no datagram ends lasts a whole
+/// number of these (at least one), so arrivals and engine timers due within one are
+/// served by one wake-up, and the shared socket's read timeout takes a few values only
+/// (no `setsockopt` per wait). SIPp's default `-timer_resol` is the same 10 ms. Datagrams
+/// still end a wait at once: latency is measured as before.
+pub const TIMER_RESOLUTION: Duration = Duration::from_millis(10);
 
 /// The command-line options of the port mode, shared by the scenarios and `benchmark`.
 #[derive(clap::Args, Debug, Default, Clone)]
@@ -331,21 +337,20 @@ impl UdpEndpoint {
         }
     }
 
-    /// Waits until a datagram arrives or `until` (whole milliseconds, at least one: the
-    /// granularity of tokio's timer), and hands what arrived to `handle(local, remote,
-    /// bytes)`: one datagram on the shared socket (a blocking `recvfrom` with a read
-    /// timeout, changed only when the wait changes), one from each ready socket of the
-    /// users (an `epoll_wait`, then a `recvfrom` each). An `Err` means the wait itself
-    /// cannot be set up; receive errors are logged. Callers must not skip the wait when `until` has passed: the answers that
-    /// end what is due must still be read.
+    /// Waits until a datagram arrives or `until` (rounded up to a whole number of
+    /// [`TIMER_RESOLUTION`], at least one), and hands what arrived to `handle(local,
+    /// remote, bytes)`: one datagram on the shared socket (a blocking `recvfrom` with a
+    /// read timeout, changed only when the rounded wait changes), one from each ready
+    /// socket of the users (an `epoll_wait`, then a `recvfrom` each). An `Err` means the
+    /// wait itself cannot be set up; receive errors are logged. Callers must not skip the
+    /// wait when `until` has passed: the answers that end what is due must still be read.
     pub fn receive(
         &mut self,
         until: Instant,
         buffer: &mut [u8],
         mut handle: impl FnMut(SocketAddr, SocketAddr, &[u8]),
     ) -> io::Result<()> {
-        let wait = until.saturating_duration_since(Instant::now()).as_millis();
-        let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(u64::MAX).max(1));
+        let wait = rounded_wait(until.saturating_duration_since(Instant::now()));
         match self {
             UdpEndpoint::Shared {
                 socket,
@@ -393,6 +398,12 @@ impl UdpEndpoint {
         }
         Ok(())
     }
+}
+
+/// `wait` rounded up to a whole number of [`TIMER_RESOLUTION`], at least one.
+fn rounded_wait(wait: Duration) -> Duration {
+    let steps = wait.as_nanos().div_ceil(TIMER_RESOLUTION.as_nanos()).max(1);
+    TIMER_RESOLUTION.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))
 }
 
 /// A wait that ended without data.
@@ -526,6 +537,19 @@ mod tests {
             // Someone else holds one of them: the error names the address.
             Err(error) => assert!(error.to_string().contains("cannot bind UDP"), "{error}"),
         }
+    }
+
+    #[test]
+    fn waits_are_whole_timer_resolutions() {
+        let r = TIMER_RESOLUTION;
+        assert_eq!(rounded_wait(Duration::ZERO), r);
+        assert_eq!(rounded_wait(Duration::from_micros(1)), r);
+        assert_eq!(rounded_wait(r), r);
+        assert_eq!(rounded_wait(r + Duration::from_micros(1)), 2 * r);
+        assert_eq!(
+            rounded_wait(Duration::from_secs(3600)),
+            Duration::from_secs(3600)
+        );
     }
 
     #[test]
