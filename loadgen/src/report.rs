@@ -517,6 +517,16 @@ pub fn progress(
             kind.name()
         );
     }
+    let arrivals: Vec<String> = MixScenario::ALL
+        .into_iter()
+        .filter_map(|scenario| {
+            let started = metrics.scenarios[scenario.index()].started;
+            (started > 0).then(|| format!("{} {started}", scenario.name()))
+        })
+        .collect();
+    if !arrivals.is_empty() {
+        let _ = write!(line, " | arrivals: {}", arrivals.join(", "));
+    }
     let _ = write!(
         line,
         " | in flight {}, retransmissions {}",
@@ -528,4 +538,72 @@ pub fn progress(
 /// The started counts of every kind, for the next progress line's rates.
 pub fn started_counts(metrics: &Metrics) -> [u64; 5] {
     Kind::ALL.map(|kind| metrics.counts(kind).0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Outcome;
+    use clap::Parser as _;
+
+    #[test]
+    fn a_mixed_run_reports_each_scenario() {
+        let args = crate::cli::Args::try_parse_from([
+            "imsload",
+            "mixed",
+            "-t",
+            "127.0.0.1:5060",
+            "--users",
+            "vu{0..9}@ims.test",
+            "--password",
+            "p",
+            "--weights",
+            "message=3,refresh=1",
+            "-r",
+            "40",
+        ])
+        .unwrap();
+        let plan = Plan::from_args(args).unwrap();
+        let mut metrics = Metrics::default();
+        for _ in 0..3 {
+            metrics.scenario_started(MixScenario::Message);
+        }
+        metrics.scenario_ended(MixScenario::Message, Outcome::Status(200));
+        metrics.scenario_ended(MixScenario::Message, Outcome::Status(200));
+        metrics.scenario_ended(MixScenario::Message, Outcome::Status(404));
+        metrics.scenario_started(MixScenario::Refresh);
+        metrics.scenario_ended(MixScenario::Refresh, Outcome::Timeout);
+        let summary = summary(&plan, &metrics, Ending::Completed, Duration::from_secs(3));
+        let json = serde_json::to_value(&summary).unwrap();
+        assert_eq!(
+            json["scenarios"],
+            serde_json::json!({
+                "message": { "weight": 3, "started": 3, "succeeded": 2, "failed": 1,
+                             "timeouts": 0, "share_percent": 75.0 },
+                "refresh": { "weight": 1, "started": 1, "succeeded": 0, "failed": 1,
+                             "timeouts": 1, "share_percent": 25.0 },
+            })
+        );
+        // The rate each type was asked for: its scenario's share of --rate.
+        assert_eq!(json["transactions"]["message"]["requested_rate"], 30.0);
+        assert_eq!(json["transactions"]["refresh"]["requested_rate"], 10.0);
+        assert!(json["transactions"].get("group_message").is_none());
+        let table = table(&summary);
+        assert!(
+            table.contains(
+                "scenarios: message 3 (75.0 %, weight 3): 2 ok, 1 failed; refresh 1 (25.0 %, weight 1): 0 ok, 1 failed"
+            ),
+            "{table}"
+        );
+        let line = progress(Duration::from_secs(2), "traffic", 10, 10, &metrics, None);
+        assert!(
+            line.contains("| arrivals: message 3, refresh 1 |"),
+            "{line}"
+        );
+        let html = crate::html::render(&summary, &metrics);
+        assert!(
+            html.contains("<tr><td>refresh</td><td>1</td><td>1</td><td>25.0</td><td>0</td><td>1</td><td>1</td></tr>"),
+            "{html}"
+        );
+    }
 }
