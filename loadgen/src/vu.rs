@@ -181,7 +181,9 @@ impl Worker {
             return;
         };
         let account = vu.account;
-        if vu.state == VuState::Registered {
+        // A mixed re-registration still waiting (for its NOTIFY) ends unfinished.
+        self.mixed_interrupted(index);
+        if self.state(index) == Some(VuState::Registered) {
             self.set_state(index, VuState::Unregistering { since: now });
             self.record_started(Kind::Deregister, now);
         } else {

@@ -240,6 +240,12 @@ impl Worker {
         }
     }
 
+    /// Local user `index` de-registers (the run ends, or Ctrl-C): a re-registration of a
+    /// `mixed` arrival still waiting ends as failed.
+    pub(crate) fn mixed_interrupted(&mut self, index: usize) {
+        self.end_attempt(index, Outcome::Local);
+    }
+
     fn end_attempt(&mut self, index: usize, outcome: Outcome) {
         let Some(attempt) = self.vus.get_mut(index).and_then(|vu| vu.attempt.take()) else {
             return;
