@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use super::params::{Params, scan_params};
+use super::params::{Params, scan_params_noting};
 use super::{TypedHeader, expect_end, unexpected, unquote, value_error};
 use crate::sip::chars::{Scanner, is_token, is_ws, trim_ws};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
@@ -60,7 +60,13 @@ pub struct NameAddr<'a> {
     pub bracketed: bool,
     /// The header parameters after the address.
     pub params: Params<'a>,
+    /// The values of `tag` and `expires`, as found by the parse's one walk of the
+    /// parameters (`None` when absent or without a value).
+    usual: [Option<&'a str>; 2],
 }
+
+/// The parameters [`NameAddr`] notes while parsing, in the order of `NameAddr::usual`.
+const USUAL: [&str; 2] = ["tag", "expires"];
 
 impl<'a> NameAddr<'a> {
     /// Parses one `name-addr` or `addr-spec` with its header parameters.
@@ -73,7 +79,12 @@ impl<'a> NameAddr<'a> {
 
     /// The `tag` parameter (From/To).
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.value("tag").flatten()
+        self.usual[0]
+    }
+
+    /// The `expires` parameter's value as written (Contact).
+    fn expires_value(&self) -> Option<&'a str> {
+        self.usual[1]
     }
 }
 
@@ -133,12 +144,14 @@ pub(crate) fn parse_address<'a>(scanner: &mut Scanner<'a>) -> Result<NameAddr<'a
         });
     }
     let uri = parse_uri_text(uri_text, uri_start)?;
-    let params = scan_params(scanner)?;
+    let (params, usual) = scan_params_noting(scanner, USUAL)?;
+    let usual = usual.map(|param| param.and_then(|param| param.value));
     Ok(NameAddr {
         display_name,
         uri,
         bracketed: true,
         params,
+        usual,
     })
 }
 
@@ -156,12 +169,14 @@ fn parse_addr_spec<'a>(scanner: &mut Scanner<'a>) -> Result<NameAddr<'a>, Header
     if uri.headers_str().is_some() {
         return Err(value_error(HeaderErrorKind::InvalidUri, uri_start));
     }
-    let params = scan_params(scanner)?;
+    let (params, usual) = scan_params_noting(scanner, USUAL)?;
+    let usual = usual.map(|param| param.and_then(|param| param.value));
     Ok(NameAddr {
         display_name: None,
         uri,
         bracketed: false,
         params,
+        usual,
     })
 }
 
@@ -214,6 +229,10 @@ name_addr_header! {
 
 /// One `Contact` value: `*` or an address with parameters (RFC 3261 §20.10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a borrowed view that lives on the stack while a header is read; boxing the               address would allocate per Contact value, which parsing must not"
+)]
 pub enum ContactValue<'a> {
     /// `Contact: *` (remove all bindings, with `Expires: 0`).
     Wildcard,
@@ -241,7 +260,7 @@ impl<'a> Contact<'a> {
 
     /// The `expires` parameter in seconds, when present and numeric.
     pub fn expires(&self) -> Option<u32> {
-        let value = self.address()?.params.value("expires")??;
+        let value = self.address()?.expires_value()?;
         crate::sip::chars::parse_u32(value.as_bytes())
     }
 
@@ -289,5 +308,45 @@ impl<'a> TypedHeader<'a> for Contact<'a> {
             return Ok(Contact(ContactValue::Wildcard));
         }
         NameAddr::parse(value).map(|address| Contact(ContactValue::Address(address)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noted_tag_and_expires_equal_a_walk_of_the_list() {
+        let cases: [&[u8]; 7] = [
+            b"<sip:a@h>;tag=1;expires=60",
+            b"\"A\" <sip:a@h;expires=5>;EXPIRES=30;Tag=x;tag=y",
+            b"sip:a@h;tag=bare;expires=7",
+            b"<sip:a@h>;tag;expires",
+            b"<sip:a@h>;q=0.5;expires=notanumber",
+            b"<sip:a@h>",
+            b"<sip:a@h>;tagx=1;xexpires=2",
+        ];
+        for value in cases {
+            let address = NameAddr::parse(value).expect("a valid name-addr");
+            let contact = Contact::parse(value).expect("a valid Contact");
+            let text = String::from_utf8_lossy(value);
+            assert_eq!(
+                address.tag(),
+                address.params.value("tag").flatten(),
+                "{text}"
+            );
+            assert_eq!(
+                contact.expires(),
+                address
+                    .params
+                    .value("expires")
+                    .flatten()
+                    .and_then(|v| crate::sip::chars::parse_u32(v.as_bytes())),
+                "{text}"
+            );
+        }
+        let address = NameAddr::parse(cases[1]).expect("valid");
+        assert_eq!(address.tag(), Some("x"));
+        assert_eq!(Contact::parse(cases[1]).expect("valid").expires(), Some(30));
     }
 }

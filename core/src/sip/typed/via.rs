@@ -31,17 +31,20 @@ pub struct Via<'a> {
     pub sent_by: SentBy<'a>,
     /// The parameters.
     pub params: Params<'a>,
-    /// `branch`, `received` and `rport` as found by the parse's one walk of the params.
-    usual: [Option<Param<'a>>; 3],
+    /// `branch` and `received` values, and `rport` (present, with or without a value),
+    /// as found by the parse's one walk of the parameters.
+    branch: Option<&'a str>,
+    received: Option<&'a str>,
+    rport: Option<Option<&'a str>>,
 }
 
-/// The parameters [`Via`] notes while parsing, in the order of `Via::usual`.
+/// The parameters [`Via`] notes while parsing.
 const USUAL: [&str; 3] = ["branch", "received", "rport"];
 
 impl<'a> Via<'a> {
     /// The `branch` parameter.
     pub fn branch(&self) -> Option<&'a str> {
-        self.usual[0]?.value
+        self.branch
     }
 
     /// True when the branch carries the RFC 3261 magic cookie `z9hG4bK` and more.
@@ -52,13 +55,12 @@ impl<'a> Via<'a> {
 
     /// The `received` parameter.
     pub fn received(&self) -> Option<&'a str> {
-        self.usual[1]?.value
+        self.received
     }
 
     /// `rport` (RFC 3581): `None` when absent, `Some(None)` when present without value.
     pub fn rport(&self) -> Option<Option<u16>> {
-        let value = self.usual[2]?.value;
-        Some(value.and_then(|v| v.parse().ok()))
+        Some(self.rport?.and_then(|v| v.parse().ok()))
     }
 
     /// The `maddr` parameter.
@@ -132,7 +134,7 @@ impl<'a> TypedHeader<'a> for Via<'a> {
         slash(&mut scanner)?;
         let transport = token(&mut scanner)?;
         let sent_by = parse_sent_by(&mut scanner)?;
-        let (params, usual) = scan_params_noting(&mut scanner, USUAL)?;
+        let (params, [branch, received, rport]) = scan_params_noting(&mut scanner, USUAL)?;
         expect_end(&mut scanner)?;
         Ok(Via {
             protocol,
@@ -140,7 +142,9 @@ impl<'a> TypedHeader<'a> for Via<'a> {
             transport,
             sent_by,
             params,
-            usual,
+            branch: branch.and_then(|p| p.value),
+            received: received.and_then(|p| p.value),
+            rport: rport.map(|p: Param<'a>| p.value),
         })
     }
 }
