@@ -246,3 +246,69 @@ fn mixed_arrivals_with_reg_event_add_up_exactly_through_the_ims_core() {
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
+
+/// A registrar without the reg event package (the harness Kamailio routes each user's
+/// SUBSCRIBE to the user itself, which answers 501): the subscriptions fail, the reg-event
+/// arrivals fail at once instead of waiting for a subscribed user, and the run still ends
+/// at --count with the failures counted (exit status 1).
+#[test]
+fn reg_event_arrivals_fail_without_a_reg_event_server_and_the_run_ends() {
+    const FEW: usize = 20;
+    let started = Instant::now();
+    let mut builder = Kamailio::builder();
+    for user in 0..FEW {
+        builder = builder.user(&format!("vu{user}"), PASSWORD);
+    }
+    let kamailio = builder.start().expect("start Kamailio");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("mixed");
+    let output = imsload()
+        .arg("mixed")
+        .arg("--target")
+        .arg(kamailio.addr().to_string())
+        .arg("--users")
+        .arg(format!("vu{{0..{}}}@ims.test", FEW - 1))
+        .arg("--password")
+        .arg(PASSWORD)
+        .args([
+            "--weights",
+            "message=1,reg-event=1",
+            "--count",
+            "40",
+            "--rate",
+            "100",
+            "--seed",
+            "22",
+            "--no-tui",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("run imsload mixed");
+    assert_eq!(output.status.code(), Some(1), "{}", describe(&output));
+    let summary = summary(&report);
+    assert_eq!(summary["ending"], "completed");
+    let scenarios = &summary["scenarios"];
+    assert_eq!(scenarios["message"]["succeeded"], 20, "{scenarios:#}");
+    assert_eq!(scenarios["reg-event"]["started"], 20, "{scenarios:#}");
+    assert_eq!(scenarios["reg-event"]["failed"], 20, "{scenarios:#}");
+    // With no refresh weight every user subscribes; each SUBSCRIBE came back 501.
+    let subscribe = &summary["transactions"]["subscribe"];
+    assert_eq!(subscribe["failed"], FEW, "{subscribe:#}");
+    assert_eq!(
+        subscribe["by_code"],
+        serde_json::json!({ "501": FEW }),
+        "{subscribe:#}"
+    );
+    assert_eq!(
+        summary["failures"], FEW,
+        "only the SUBSCRIBEs are failed transactions"
+    );
+    assert_eq!(
+        statistic(&kamailio_socket(&kamailio), "location_contacts"),
+        0,
+        "contacts left after the run"
+    );
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+}

@@ -29,6 +29,16 @@ pub struct MixState {
     waiting: bool,
 }
 
+/// Whether a user can run a scenario.
+enum Availability {
+    /// Now.
+    Free,
+    /// Once its registration (or attempt) in flight has ended.
+    Later,
+    /// Not in this run.
+    Never,
+}
+
 /// A re-registration a `mixed` arrival started on a user.
 #[derive(Debug, Clone, Copy)]
 pub struct MixAttempt {
@@ -96,47 +106,58 @@ impl MixState {
 impl Worker {
     /// Starts the next arrival of a `mixed` run: false when no user can run its scenario
     /// now (a re-registration needs a registered user with none in flight); it is
-    /// tried again at the next step.
+    /// tried again at the next step. When no user ever could (their registrations or
+    /// reg-event subscriptions failed for good), the arrival fails at once rather than
+    /// wait for ever.
     pub(crate) fn mixed_arrival(&mut self, now: Instant) -> bool {
-        let Some(mix) = self.mix.as_mut() else {
+        let Some(mix) = self.mix.as_ref() else {
             return false;
         };
         let Some(scenario) = mix.mixer.peek() else {
             return false;
         };
         let slot = scenario.index();
-        let candidates = mix.users[slot].len();
+        let users = &mix.users[slot];
         let mut chosen = None;
-        for step in 0..candidates {
-            let turn = (mix.cursors[slot] + step) % candidates;
-            let Some(&index) = mix.users[slot].get(turn) else {
+        let mut later = false;
+        for step in 0..users.len() {
+            let turn = (mix.cursors[slot] + step) % users.len();
+            let Some(&index) = users.get(turn) else {
                 break;
             };
-            let free = match scenario {
-                MixScenario::Message | MixScenario::GroupChat => true,
-                MixScenario::Refresh | MixScenario::RegEvent => {
-                    self.vus.get(index).is_some_and(|vu| {
-                        vu.state == VuState::Registered
-                            && vu.attempt.is_none()
-                            && (scenario == MixScenario::Refresh || vu.subscribed)
-                    })
+            match self.availability(scenario, index) {
+                Availability::Free => {
+                    chosen = Some((turn, index));
+                    break;
                 }
-            };
-            if free {
-                chosen = Some((turn, index));
-                break;
+                Availability::Later => later = true,
+                Availability::Never => {}
             }
         }
-        mix.waiting = chosen.is_none();
-        let Some((turn, index)) = chosen else {
+        let Some(mix) = self.mix.as_mut() else {
             return false;
         };
-        mix.cursors[slot] = turn + 1;
+        mix.waiting = chosen.is_none() && later;
+        if mix.waiting {
+            return false;
+        }
         mix.mixer.next();
-        self.metrics
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .scenario_started(scenario);
+        if let Some((turn, _)) = chosen {
+            mix.cursors[slot] = turn + 1;
+        }
+        let mut metrics = self.metrics.lock().unwrap_or_else(PoisonError::into_inner);
+        metrics.scenario_started(scenario);
+        let Some((_, index)) = chosen else {
+            metrics.scenario_ended(scenario, Outcome::Local);
+            drop(metrics);
+            tracing::debug!(
+                worker = self.index,
+                scenario = scenario.name(),
+                "no user can run it"
+            );
+            return true;
+        };
+        drop(metrics);
         match scenario {
             MixScenario::Message => self.send_text_as(now, index, false),
             MixScenario::GroupChat => self.send_text_as(now, index, true),
@@ -145,6 +166,28 @@ impl Worker {
             }
         }
         true
+    }
+
+    /// Whether local user `index` can run `scenario` now, later, or never.
+    fn availability(&self, scenario: MixScenario, index: usize) -> Availability {
+        let Some(vu) = self.vus.get(index) else {
+            return Availability::Never;
+        };
+        match scenario {
+            MixScenario::Message | MixScenario::GroupChat => Availability::Free,
+            _ if matches!(vu.state, VuState::Failed | VuState::Done) => Availability::Never,
+            // Registered, and its subscription neither active nor awaited: refused or
+            // unanswered, which the engine does not try again.
+            MixScenario::RegEvent
+                if vu.state == VuState::Registered
+                    && !vu.subscribed
+                    && vu.subscribing.is_none() =>
+            {
+                Availability::Never
+            }
+            _ if vu.state == VuState::Registered && vu.attempt.is_none() => Availability::Free,
+            _ => Availability::Later,
+        }
     }
 
     /// A registered user registers again now; the engine's refresh does it (its REGISTER
