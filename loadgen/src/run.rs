@@ -31,8 +31,13 @@ pub enum RunError {
     Runtime(anyhow::Error),
 }
 
-/// How often the controller looks at the run.
+/// How often the controller looks at the run while a phase may end (and always with the
+/// dashboard).
 const POLL: Duration = Duration::from_millis(50);
+/// Longest the controller sleeps without the dashboard, even when nothing can end sooner.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+/// How often the controller looks at a paced de-registration before its last user's turn.
+const DEREGISTER_POLL: Duration = Duration::from_millis(250);
 /// After the last text of a timed run, how long answers may still take (64*T1).
 const DRAIN: Duration = Duration::from_secs(32);
 /// Interval of latency.hlog.
@@ -164,14 +169,13 @@ async fn control(
     use tokio::signal::unix::{SignalKind, signal};
     let mut interrupt = signal(SignalKind::interrupt()).ok();
     let mut terminate = signal(SignalKind::terminate()).ok();
-    let mut ticker = tokio::time::interval(POLL);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut next_look = Instant::now() + POLL;
     loop {
         // Stops asked: a signal, or the dashboard's q / Ctrl-C (raw mode turns Ctrl-C
         // into a key), all on the same path.
         let mut stops = 0;
         tokio::select! {
-            _ = ticker.tick() => {}
+            () = tokio::time::sleep_until(next_look.into()) => {}
             () = next_signal(&mut interrupt, &mut terminate) => stops += 1,
         }
         if let Some(live) = live.as_deref_mut() {
@@ -330,7 +334,53 @@ async fn control(
             );
             previous = Some((report::started_counts(&snapshot), elapsed));
         }
+        let now = Instant::now();
+        next_look = if live.is_some() || interrupted {
+            now + POLL
+        } else {
+            let mut next = now + phase_end_earliest(plan, shared, now).max(POLL);
+            next = next.min(last_progress + plan.progress_interval);
+            if hlog.is_some() {
+                next = next.min(last_interval + HLOG_INTERVAL);
+            }
+            next.min(now + IDLE_POLL)
+        };
     }
+}
+
+/// How long the current phase cannot end from now (zero: it may end any time, so the
+/// controller looks every [`POLL`]). Without it, the controller would wake every `POLL`
+/// all run long while the workers pace their arrivals: a register phase cannot end before
+/// its last arrival is due, nor a timed register run's traffic phase before its duration.
+/// A paced de-registration usually ends at its last user's turn, but sooner when users
+/// never registered: there the controller looks every [`DEREGISTER_POLL`] at most.
+fn phase_end_earliest(plan: &Plan, shared: &Shared, now: Instant) -> Duration {
+    let workers = plan.workers.max(1);
+    let per_worker = plan.users.len().div_ceil(workers) as u64;
+    let (phase, began) = shared.phase();
+    let phase_start = shared.start + began;
+    let earliest = match phase {
+        Phase::Register => {
+            // The last user of the fullest worker is due then (later with --max-concurrent).
+            let last = due(
+                per_worker.saturating_sub(1),
+                plan.registration_rate() / workers as f64,
+                ramp(plan),
+            );
+            shared.paced_deadline(last)
+        }
+        Phase::Traffic if plan.scenario == Scenario::Register => {
+            Some(phase_start + plan.duration.unwrap_or_default())
+        }
+        Phase::Traffic => None,
+        Phase::Deregister if shared.hurry.load(Ordering::Acquire) => None,
+        Phase::Deregister => {
+            let rate = plan.register_rate.max(plan.registration_rate()) / workers as f64;
+            let last = phase_start + due(per_worker.saturating_sub(1), rate, Duration::ZERO);
+            Some(last.min(now + DEREGISTER_POLL))
+        }
+    };
+    earliest.map_or(Duration::ZERO, |at| at.saturating_duration_since(now))
 }
 
 fn ramp(plan: &Plan) -> Duration {
