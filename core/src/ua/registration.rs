@@ -8,7 +8,9 @@ use crate::auth::digest::{
     CredentialsHash, DigestChallenge, DigestRequest, Secret, write_authorization_hashed,
 };
 use crate::auth::{AkaError, AkaVersion, aka};
-use crate::sip::typed::{Challenge, Contact, Expires, MinExpires, PAssociatedUri};
+use crate::sip::typed::{
+    Challenge, Contact, Expires, MinExpires, PAssociatedUri, TypedHeader, split_list,
+};
 use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri, WriteOptions};
 use crate::transaction::TransactionKey;
 
@@ -622,7 +624,22 @@ fn granted_expires(response: &SipMessage<'_>, contact: &str, requested: u32) -> 
     let mut bindings = 0;
     let mut found = None;
     let mut listed_any = false;
-    for value in response.header_values::<Contact>().filter_map(Result::ok) {
+    let elements = response
+        .raw_all(HeaderKind::Contact)
+        .flat_map(|value| split_list(value, true));
+    for element in elements {
+        // The usual 2xx echoes our Contact byte for byte: only its parameters are read.
+        if found.is_none()
+            && let Some(expires) = Contact::echoed_expires(element, contact)
+        {
+            bindings += 1;
+            listed_any = true;
+            found = Some(expires);
+            continue;
+        }
+        let Ok(value) = Contact::parse_named(element) else {
+            continue;
+        };
         let Some(address) = value.address() else {
             continue;
         };

@@ -274,6 +274,24 @@ impl<'a> Contact<'a> {
     pub fn instance(&self) -> Option<&'a str> {
         self.address()?.params.value("+sip.instance").flatten()
     }
+
+    /// For a Contact value that is exactly `<` `uri` `>` and header parameters — a
+    /// registrar echoing the Contact we sent — its `expires` (as [`Contact::expires`]),
+    /// read without parsing the URI again. `None` for any other value, or one that does
+    /// not parse: the caller then parses it in full. `uri` must be URI text the parser
+    /// accepts (the Contact this stack wrote), so that the value parses exactly when its
+    /// parameters do.
+    pub(crate) fn echoed_expires(value: &'a [u8], uri: &str) -> Option<Option<u32>> {
+        let params = value
+            .strip_prefix(b"<")?
+            .strip_prefix(uri.as_bytes())?
+            .strip_prefix(b">")?;
+        let mut scanner = Scanner::for_value(params);
+        let (_, [expires]) = scan_params_noting(&mut scanner, ["expires"]).ok()?;
+        expect_end(&mut scanner).ok()?;
+        let value = expires.and_then(|param| param.value);
+        Some(value.and_then(|value| crate::sip::chars::parse_u32(value.as_bytes())))
+    }
 }
 
 /// Parses a qvalue (`0`, `0.5`, `1.000`) into thousandths.
@@ -347,6 +365,51 @@ mod tests {
         }
         let address = NameAddr::parse(cases[1]).expect("valid");
         assert_eq!(address.tag(), Some("x"));
+    }
+
+    #[test]
+    fn echoed_expires_agrees_with_the_full_parse() {
+        let ours = "sip:u1@127.0.0.1:5062;transport=udp";
+        let cases: [&[u8]; 12] = [
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;expires=600",
+            b"<sip:u1@127.0.0.1:5062;transport=udp> ; Expires = 30 ;q=0.5",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;expires",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;expires=x;expires=5",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;expires=5 junk",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;=5",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;+sip.instance=\"<urn:x>\";expires=9",
+            b"<sip:u1@127.0.0.1:5062;transport=udpx>;expires=600",
+            b"\"me\" <sip:u1@127.0.0.1:5062;transport=udp>;expires=600",
+            b"sip:u1@127.0.0.1:5062;expires=600",
+            b"<sip:u1@127.0.0.1:5062;transport=udp>;expires=\"\xff\"",
+        ];
+        for value in cases {
+            let text = String::from_utf8_lossy(value);
+            let full = Contact::parse(value);
+            match Contact::echoed_expires(value, ours) {
+                // Taken: the value parses, its URI is ours, and expires is the same.
+                Some(expires) => {
+                    let contact = full.expect("an echo the fast path takes parses in full");
+                    let address = contact.address().expect("an address");
+                    assert_eq!(address.uri.as_str(), ours, "{text}");
+                    assert_eq!(expires, contact.expires(), "{text}");
+                }
+                // Left to the full parse: not our URI in brackets, or not a valid value.
+                None => assert!(
+                    full.map_or(true, |c| c.address().is_none_or(|a| a.uri.as_str() != ours
+                        || !a.bracketed
+                        || a.display_name.is_some())),
+                    "{text}"
+                ),
+            }
+        }
+        assert_eq!(Contact::echoed_expires(cases[0], ours), Some(Some(600)));
+        assert_eq!(Contact::echoed_expires(cases[1], ours), Some(Some(30)));
+        assert_eq!(Contact::echoed_expires(cases[2], ours), Some(None));
+        assert_eq!(Contact::echoed_expires(cases[4], ours), Some(None));
+        assert_eq!(Contact::echoed_expires(cases[5], ours), None);
+        assert_eq!(Contact::echoed_expires(cases[8], ours), None);
         assert_eq!(Contact::parse(cases[1]).expect("valid").expires(), Some(30));
     }
 }
