@@ -8,6 +8,12 @@
 //!   (reordered), up to 10 ms of delay jitter, no loss, so one packet per frame on
 //!   average; sequence numbers and timestamps wrap during the run. Target: <= 50 ns per
 //!   packet and 0 allocations.
+//! - `jitter/push_units_pull_reordered`: the same, with the arrival time given to
+//!   `JitterProducer::push_units` in 8 kHz units instead of an `Instant` to `push`.
+//! - `jitter/harness_only` and `jitter/harness_only_units`: the same steps without the
+//!   buffer (patch, parse, arrival time and loop; the packet goes to `black_box`), so
+//!   the buffer's share is the whole step minus its harness. The buffer's instructions
+//!   alone come from callgrind (`push` + `pull` inclusive), see bench/RESULTS.md.
 //! - `g711/{mulaw,alaw}_{encode,decode,round_trip}`: one second (8000 samples) of a
 //!   1 kHz tone plus noise, through the `Codec` trait. Target: >= 1 G samples/s.
 //! - `rtp/parse` and `rtp/write`: a 172-byte G.711 packet (12-byte header, 160 bytes of
@@ -23,7 +29,8 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
 use ims_bench::alloc::{CountingAllocator, allocations};
 use ims_bench::cpu::cpu_timed;
 use ims_bench::jitter::{self, Arrival, FRAME, Network, packet_fields};
@@ -124,14 +131,27 @@ impl Stream {
     }
 
     /// Pushes the packets due at the next frame, then pulls once; returns the sequence
-    /// number played, if a packet played. Not inlined, so callgrind can count one call
-    /// (`--toggle-collect='*Stream::step'`).
-    #[inline(never)]
-    fn step(&mut self) -> Option<u16> {
+    /// number played, if a packet played. `MODE` says what runs besides the harness
+    /// (the datagram patch, `RtpPacket::parse`, the arrival time, the loop): the buffer
+    /// through `push(Instant)` ([`WHOLE_INSTANT`]) or `push_units` ([`WHOLE_UNITS`]), or
+    /// nothing ([`HARNESS_INSTANT`], [`HARNESS_UNITS`]: the parsed packet and the arrival
+    /// time go to `black_box` instead), so the harness can be timed alone. Inlined into
+    /// one named function per mode, which callgrind counts per call
+    /// (`--toggle-collect='*Stream::step_whole_instant*'`).
+    #[inline(always)]
+    fn step<const MODE: u8>(&mut self) -> Option<u16> {
+        let by_units = MODE == WHOLE_UNITS || MODE == HARNESS_UNITS;
+        let buffer = MODE == WHOLE_INSTANT || MODE == WHOLE_UNITS;
         let cycle = self.frame / u64::from(CYCLE);
         let in_cycle = (self.frame % u64::from(CYCLE)) as usize;
         let (first, end) = self.frames.get(in_cycle).copied().unwrap_or_default();
-        let now = self.start + Duration::from_millis(20 * self.frame);
+        // 20 ms per frame: 160 units of the 8 kHz clock, or an `Instant`.
+        let units = (self.frame as u32).wrapping_mul(jitter::FRAME_UNITS);
+        let now = if by_units {
+            self.start
+        } else {
+            self.start + Duration::from_millis(20 * self.frame)
+        };
         for &(index, wrapped) in self.arrivals.get(first..end).unwrap_or_default() {
             let Some(cycle) = cycle.checked_sub(u64::from(wrapped)) else {
                 continue; // From the cycle before the first.
@@ -142,10 +162,19 @@ impl Stream {
                 field[2..].copy_from_slice(&timestamp.to_be_bytes());
             }
             if let Ok(packet) = RtpPacket::parse(&self.datagram) {
-                let _ = self.producer.push(now, &packet);
+                if !buffer {
+                    black_box((&packet, now, units));
+                } else if by_units {
+                    let _ = self.producer.push_units(units, &packet);
+                } else {
+                    let _ = self.producer.push(now, &packet);
+                }
             }
         }
         self.frame += 1;
+        if !buffer {
+            return None;
+        }
         match self.consumer.pull() {
             Playout::Packet(packet) => Some(packet.sequence),
             _ => None,
@@ -153,18 +182,54 @@ impl Stream {
     }
 }
 
-fn jitter_buffer_bench(c: &mut Criterion) {
+impl Stream {
+    #[inline(never)]
+    fn step_whole_instant(&mut self) -> Option<u16> {
+        self.step::<WHOLE_INSTANT>()
+    }
+
+    #[inline(never)]
+    fn step_whole_units(&mut self) -> Option<u16> {
+        self.step::<WHOLE_UNITS>()
+    }
+
+    #[inline(never)]
+    fn step_harness_instant(&mut self) -> Option<u16> {
+        self.step::<HARNESS_INSTANT>()
+    }
+
+    #[inline(never)]
+    fn step_harness_units(&mut self) -> Option<u16> {
+        self.step::<HARNESS_UNITS>()
+    }
+}
+
+/// [`Stream::step`] modes: the whole step, with the arrival time as an `Instant` or in
+/// 8 kHz units, and the harness alone with the same arrival time.
+const WHOLE_INSTANT: u8 = 0;
+const WHOLE_UNITS: u8 = 1;
+const HARNESS_INSTANT: u8 = 2;
+const HARNESS_UNITS: u8 = 3;
+
+/// Runs the warm-up and the allocation count of one mode (`step`, `buffer`: whether it
+/// runs the buffer) on a fresh stream, then times it as `name`.
+fn jitter_step(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    mut step: impl FnMut(&mut Stream) -> Option<u16>,
+    buffer: bool,
+) {
     let mut stream = Stream::new();
     // Warm up past the first cycle (buffering) and check playout is healthy.
     let mut played = 0u64;
     for _ in 0..2 * CYCLE {
-        played += u64::from(stream.step().is_some());
+        played += u64::from(step(&mut stream).is_some());
     }
-    let allocations = allocations_per_call(u64::from(4 * CYCLE), || stream.step());
+    let allocations = allocations_per_call(u64::from(4 * CYCLE), || step(&mut stream));
     let statistics = stream.consumer.statistics();
     println!(
-        "jitter/push_pull_reordered: {:.3} allocations per frame; after {} frames: played {}, \
-         late {}, lost {}, duplicates {}, target delay {} frames",
+        "jitter/{name}: {:.3} allocations per frame; after {} frames: played {}, late {}, \
+         lost {}, duplicates {}, target delay {} frames",
         allocations,
         6 * CYCLE,
         statistics.played,
@@ -173,18 +238,48 @@ fn jitter_buffer_bench(c: &mut Criterion) {
         statistics.duplicate,
         statistics.target_delay_frames
     );
-    assert!(played > u64::from(2 * CYCLE) * 9 / 10, "{statistics:?}");
-    let mut group = c.benchmark_group("jitter");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("push_pull_reordered", |b| {
-        b.iter_custom(|n| cpu_timed(n, || stream.step()))
+    if buffer {
+        assert!(played > u64::from(2 * CYCLE) * 9 / 10, "{statistics:?}");
+    }
+    group.bench_function(name, |b| {
+        b.iter_custom(|n| cpu_timed(n, || step(&mut stream)))
     });
-    group.finish();
     let statistics = stream.consumer.statistics();
     assert!(
         statistics.played * 100 >= statistics.received * 95,
         "{statistics:?}"
     );
+}
+
+fn jitter_buffer_bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("jitter");
+    group.throughput(Throughput::Elements(1));
+    // One call each, not a table of function pointers: a direct call per step.
+    jitter_step(
+        &mut group,
+        "push_pull_reordered",
+        Stream::step_whole_instant,
+        true,
+    );
+    jitter_step(
+        &mut group,
+        "push_units_pull_reordered",
+        Stream::step_whole_units,
+        true,
+    );
+    jitter_step(
+        &mut group,
+        "harness_only",
+        Stream::step_harness_instant,
+        false,
+    );
+    jitter_step(
+        &mut group,
+        "harness_only_units",
+        Stream::step_harness_units,
+        false,
+    );
+    group.finish();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -307,11 +307,23 @@ impl JitterProducer {
     /// Hands a received RTP packet to the consumer, updating the receiver statistics
     /// with its arrival time `now`. A new SSRC restarts statistics and playout.
     pub fn push(&mut self, now: Instant, packet: &RtpPacket<'_>) -> Result<(), PushError> {
+        // Checked here too, so a refused packet does not set the epoch.
         if packet.payload().len() > MAX_PAYLOAD {
-            self.rejected = self.rejected.saturating_add(1);
-            return Err(PushError::PayloadTooLarge {
-                length: packet.payload().len(),
-            });
+            return Err(self.too_large(packet.payload().len()));
+        }
+        let arrival = self.arrival_units(now);
+        self.push_units(arrival, packet)
+    }
+
+    /// [`Self::push`] with the arrival time already in units of the stream's RTP clock
+    /// (`clock_rate` Hz) since any fixed instant, modulo 2^32: for a network task that
+    /// keeps such a tick count itself, this skips the `Instant` subtraction and the
+    /// conversion per packet. Only differences between arrivals matter, so the fixed
+    /// instant is the caller's choice; a stream should be pushed with one of the two
+    /// forms, not both, since their instants differ.
+    pub fn push_units(&mut self, arrival: u32, packet: &RtpPacket<'_>) -> Result<(), PushError> {
+        if packet.payload().len() > MAX_PAYLOAD {
+            return Err(self.too_large(packet.payload().len()));
         }
         let new_source = self.ssrc.is_some_and(|ssrc| ssrc != packet.ssrc());
         if new_source {
@@ -320,7 +332,7 @@ impl JitterProducer {
         }
         self.ssrc = Some(packet.ssrc());
         self.publish(
-            now,
+            arrival,
             packet.sequence(),
             packet.timestamp(),
             new_source,
@@ -335,23 +347,42 @@ impl JitterProducer {
         packet: JitterPacket,
         new_source: bool,
     ) -> Result<(), PushError> {
-        self.publish(now, packet.sequence, packet.timestamp, new_source, |slot| {
-            slot.copy_from(&packet);
-            Ok(())
-        })
+        let arrival = self.arrival_units(now);
+        self.publish(
+            arrival,
+            packet.sequence,
+            packet.timestamp,
+            new_source,
+            |slot| {
+                slot.copy_from(&packet);
+                Ok(())
+            },
+        )
     }
 
-    /// Updates the statistics and fills the next ring slot in place with `fill`.
+    /// Counts a refused packet whose payload does not fit a slot.
+    fn too_large(&mut self, length: usize) -> PushError {
+        self.rejected = self.rejected.saturating_add(1);
+        PushError::PayloadTooLarge { length }
+    }
+
+    /// `now` in timestamp units since the first arrival, modulo 2^32: the time base of
+    /// both jitter estimators.
+    fn arrival_units(&mut self, now: Instant) -> u32 {
+        let epoch = *self.epoch.get_or_insert(now);
+        units_since(now.saturating_duration_since(epoch), self.clock_rate)
+    }
+
+    /// Updates the statistics with the arrival time (in timestamp units, see
+    /// [`Self::push_units`]) and fills the next ring slot in place with `fill`.
     fn publish(
         &mut self,
-        now: Instant,
+        arrival: u32,
         sequence: u16,
         timestamp: u32,
         new_source: bool,
         fill: impl FnOnce(&mut JitterPacket) -> Result<(), PushError>,
     ) -> Result<(), PushError> {
-        let epoch = *self.epoch.get_or_insert(now);
-        let arrival = units_since(now.saturating_duration_since(epoch), self.clock_rate);
         // Probation and jumps matter to RTCP only; playout handles them itself.
         self.statistics.update_units(arrival, sequence, timestamp);
         let jitter = self.playout_jitter.update(arrival, timestamp);

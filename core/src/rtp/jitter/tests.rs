@@ -243,6 +243,61 @@ fn a_new_ssrc_restarts_playout() {
 }
 
 #[test]
+fn arrival_units_give_what_the_same_instants_give() {
+    // A reordered, jittered stream pushed once with instants and once with the same
+    // arrival times in 8 kHz units (whole milliseconds, so the conversion is exact).
+    let config = JitterConfig::default();
+    let (mut by_instant, mut instant_consumer) = jitter_buffer(&config);
+    let (mut by_units, mut units_consumer) = jitter_buffer(&config);
+    let start = Instant::now();
+    let mut buffer = Vec::new();
+    let mut outs = (Vec::new(), Vec::new());
+    for frame in 0..300u32 {
+        // Every fifth packet comes one frame late, after its successor.
+        let sequence = match frame % 5 {
+            3 => frame + 1,
+            4 => frame - 1,
+            _ => frame,
+        };
+        let arrival_ms = 20 * frame + (frame * 7) % 30;
+        buffer.clear();
+        RtpHeader {
+            sequence: (65_400 + sequence) as u16,
+            timestamp: sequence.wrapping_mul(160).wrapping_sub(20_000),
+            ssrc: 5,
+            ..RtpHeader::default()
+        }
+        .write(&((65_400 + sequence) as u16).to_be_bytes(), 0, &mut buffer)
+        .unwrap();
+        let packet = RtpPacket::parse(&buffer).unwrap();
+        let now = start + Duration::from_millis(u64::from(arrival_ms));
+        by_instant.push(now, &packet).unwrap();
+        by_units
+            .push_units(arrival_ms * 8 + 1_000, &packet)
+            .unwrap();
+        outs.0.push(pull(&mut instant_consumer));
+        outs.1.push(pull(&mut units_consumer));
+    }
+    assert_eq!(outs.0, outs.1);
+    assert_eq!(
+        plays(&outs.0).len(),
+        298,
+        "{:?}",
+        instant_consumer.statistics()
+    );
+    assert_eq!(instant_consumer.statistics(), units_consumer.statistics());
+    assert!(instant_consumer.statistics().jitter > 0);
+    assert_eq!(
+        by_instant.statistics().jitter(),
+        by_units.statistics().jitter()
+    );
+    assert_eq!(
+        by_instant.statistics().cumulative_lost(),
+        by_units.statistics().cumulative_lost()
+    );
+}
+
+#[test]
 fn a_jump_beyond_the_window_resynchronises() {
     let mut simulation = Simulation::new(&JitterConfig::default());
     let mut outs = Vec::new();
