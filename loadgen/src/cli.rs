@@ -176,7 +176,8 @@ pub struct Args {
     #[arg(long, value_name = "PATTERN")]
     pub group_uri: Option<String>,
     /// Worker threads, each with one engine and one socket, or one socket per user with
-    /// --port-per-user (default: number of cores).
+    /// --port-per-user (default: one per 1,000 arrivals per second asked, the higher of
+    /// --rate and --register-rate, at most one per core).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
     /// One socket per user (--port-per-user, --local-ports).
@@ -490,7 +491,10 @@ impl Plan {
             ),
         };
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
-        let workers = args.workers.unwrap_or(cores).clamp(1, users.len().max(1));
+        let workers = args
+            .workers
+            .unwrap_or_else(|| default_workers(cores, args.rate.max(args.register_rate)))
+            .clamp(1, users.len().max(1));
         let ports = crate::udp::PortMode::from_args(
             &args.ports,
             users.len(),
@@ -619,6 +623,20 @@ fn resolve_target(target: &str) -> Result<SocketAddr, PlanError> {
         .or_else(|| addresses.first())
         .copied()
         .ok_or_else(|| error("the name has no address".into()))
+}
+
+/// Arrivals per second one worker takes when --workers is not given. Below this, one
+/// thread costs less CPU per transaction than one per core: the arrivals and answers of
+/// all users share its wake-ups (bench/RESULTS.md, "Comparison with SIPp").
+const ARRIVALS_PER_WORKER: f64 = 1000.0;
+
+/// The worker count when --workers is not given: one per [`ARRIVALS_PER_WORKER`] of the
+/// highest arrival rate asked, at least one, at most one per core.
+fn default_workers(cores: usize, arrivals_per_second: f64) -> usize {
+    let wanted = (arrivals_per_second / ARRIVALS_PER_WORKER).ceil();
+    // At least 1 (NaN fails the test); `as` saturates past usize::MAX.
+    let wanted = if wanted >= 1.0 { wanted as usize } else { 1 };
+    wanted.min(cores.max(1))
 }
 
 /// `250ms`, `10s`, `5m`, `1h`, or plain seconds (`1.5`).

@@ -29,6 +29,24 @@ fn durations_take_units() {
 }
 
 #[test]
+fn the_default_worker_count_follows_the_asked_rate() {
+    assert_eq!(default_workers(2, 100.0), 1);
+    assert_eq!(default_workers(2, 1000.0), 1);
+    assert_eq!(default_workers(2, 1001.0), 2);
+    assert_eq!(default_workers(2, 50_000.0), 2);
+    assert_eq!(default_workers(8, 2500.0), 3);
+    assert_eq!(default_workers(0, 10.0), 1);
+    assert_eq!(default_workers(4, f64::INFINITY), 4);
+    assert_eq!(default_workers(4, f64::NAN), 1);
+    // --workers wins over the default; the rate of the plan sets the default.
+    assert_eq!(plan(&["--workers", "3"]).unwrap().workers, 3);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let many = plan(&["--rate", "1000", "--register-rate", "4000"]).unwrap();
+    assert_eq!(many.workers, cores.min(4));
+    assert_eq!(plan(&["--rate", "10"]).unwrap().workers, 1);
+}
+
+#[test]
 fn a_plain_plan_has_the_defaults() {
     let plan = plan(&[]).unwrap();
     assert_eq!(plan.users.len(), 10);
