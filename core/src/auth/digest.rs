@@ -255,22 +255,15 @@ impl DigestChallenge {
                 scheme: challenge.scheme.to_owned(),
             });
         }
-        // One pass over the parameters; the first of a repeated name counts, as in
-        // `AuthParams::get`.
-        let (mut realm, mut nonce, mut opaque, mut algorithm, mut qop, mut stale) =
-            (None, None, None, None, None, None);
-        for param in challenge.params.iter() {
-            let slot = match param.name.len() {
-                5 if param.name.eq_ignore_ascii_case("realm") => &mut realm,
-                5 if param.name.eq_ignore_ascii_case("nonce") => &mut nonce,
-                6 if param.name.eq_ignore_ascii_case("opaque") => &mut opaque,
-                9 if param.name.eq_ignore_ascii_case("algorithm") => &mut algorithm,
-                3 if param.name.eq_ignore_ascii_case("qop") => &mut qop,
-                5 if param.name.eq_ignore_ascii_case("stale") => &mut stale,
-                _ => continue,
-            };
-            slot.get_or_insert(param.value);
-        }
+        // The challenge's parse noted these in its one walk of the parameters (the first
+        // of a repeated name counts, as in `AuthParams::get`).
+        let (realm, nonce, opaque, algorithm, qop) = (
+            challenge.realm(),
+            challenge.nonce(),
+            challenge.opaque(),
+            challenge.algorithm(),
+            challenge.qop(),
+        );
         let realm = realm.ok_or(DigestError::MissingParameter { parameter: "realm" })?;
         let nonce = nonce.ok_or(DigestError::MissingParameter { parameter: "nonce" })?;
         let algorithm = match algorithm {
@@ -287,7 +280,7 @@ impl DigestChallenge {
             opaque: opaque.map(unescape),
             algorithm,
             qop: qop.map(choose_qop).transpose()?.flatten(),
-            stale: stale.is_some_and(|s| s.eq_ignore_ascii_case("true")),
+            stale: challenge.stale(),
             proxy,
         })
     }

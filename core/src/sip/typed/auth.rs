@@ -92,6 +92,17 @@ fn next_auth_param<'a>(scanner: &mut Scanner<'a>) -> Result<Option<AuthParam<'a>
 
 /// `scheme params`: shared by challenges and credentials.
 fn parse_scheme_and_params(value: &[u8]) -> Result<(&str, AuthParams<'_>), HeaderError> {
+    parse_scheme_and_params_noting(value, []).map(|(scheme, params, [])| (scheme, params))
+}
+
+/// [`parse_scheme_and_params`], noting on the way the value of the first parameter named
+/// by each of `names` (ignoring ASCII case, as [`AuthParams::get`] finds it), so a view
+/// answers for its usual parameters without walking the list again.
+fn parse_scheme_and_params_noting<'a, const N: usize>(
+    value: &'a [u8],
+    names: [&str; N],
+) -> Result<(&'a str, AuthParams<'a>, [Option<&'a str>; N]), HeaderError> {
+    let mut noted: [Option<&'a str>; N] = [None; N];
     let mut scanner = Scanner::new(value);
     scanner.skip_ws();
     let scheme = scanner.take_while(is_token);
@@ -106,20 +117,26 @@ fn parse_scheme_and_params(value: &[u8]) -> Result<(&str, AuthParams<'_>), Heade
     // UTF-8 checked once for all the parameters (pieces are sliced from it); when it is not
     // UTF-8, each parameter is checked on its own so the error names the one at fault.
     let mut check = Scanner::for_value(raw);
-    while next_auth_param(&mut check)
-        .map_err(|mut e| {
-            e.offset = e.offset.saturating_add(scanner.pos());
-            e
-        })?
-        .is_some()
-    {}
+    while let Some(param) = next_auth_param(&mut check).map_err(|mut e| {
+        e.offset = e.offset.saturating_add(scanner.pos());
+        e
+    })? {
+        if let Some(slot) = names
+            .iter()
+            .zip(noted.iter_mut())
+            .find(|(wanted, slot)| slot.is_none() && param.name.eq_ignore_ascii_case(wanted))
+            .map(|(_, slot)| slot)
+        {
+            *slot = Some(param.value);
+        }
+    }
     expect_end(&mut check)?;
     let scheme = as_str(scheme).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, 0))?;
     // Every parameter was text, and what lies between them is ASCII, so this is `Some`.
     let raw = check
         .as_text()
         .ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))?;
-    Ok((scheme, AuthParams { raw }))
+    Ok((scheme, AuthParams { raw }, noted))
 }
 
 /// A challenge (`WWW-Authenticate` / `Proxy-Authenticate`), e.g.
@@ -130,13 +147,30 @@ pub struct Challenge<'a> {
     pub scheme: &'a str,
     /// The parameters.
     pub params: AuthParams<'a>,
+    /// The values of [`CHALLENGE_USUAL`]'s parameters, noted by the parse's one walk.
+    usual: [Option<&'a str>; 7],
 }
+
+/// The parameters a [`Challenge`] notes while parsing, in the order of `Challenge::usual`.
+const CHALLENGE_USUAL: [&str; 7] = [
+    "realm",
+    "nonce",
+    "opaque",
+    "algorithm",
+    "qop",
+    "stale",
+    "domain",
+];
 
 impl<'a> Challenge<'a> {
     /// Parses `scheme params`.
     pub fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
-        let (scheme, params) = parse_scheme_and_params(value)?;
-        Ok(Challenge { scheme, params })
+        let (scheme, params, usual) = parse_scheme_and_params_noting(value, CHALLENGE_USUAL)?;
+        Ok(Challenge {
+            scheme,
+            params,
+            usual,
+        })
     }
     /// True for the Digest scheme.
     pub fn is_digest(&self) -> bool {
@@ -144,23 +178,23 @@ impl<'a> Challenge<'a> {
     }
     /// `realm`
     pub fn realm(&self) -> Option<&'a str> {
-        self.params.get("realm")
+        self.usual[0]
     }
     /// `nonce` (for AKA: base64 of RAND || AUTN || server data)
     pub fn nonce(&self) -> Option<&'a str> {
-        self.params.get("nonce")
+        self.usual[1]
     }
     /// `opaque`
     pub fn opaque(&self) -> Option<&'a str> {
-        self.params.get("opaque")
+        self.usual[2]
     }
     /// `algorithm`, e.g. `MD5`, `MD5-sess`, `SHA-256`, `AKAv1-MD5`
     pub fn algorithm(&self) -> Option<&'a str> {
-        self.params.get("algorithm")
+        self.usual[3]
     }
     /// `qop` options, e.g. `auth,auth-int`
     pub fn qop(&self) -> Option<&'a str> {
-        self.params.get("qop")
+        self.usual[4]
     }
     /// The qop options one by one.
     pub fn qop_options(&self) -> impl Iterator<Item = &'a str> + 'a {
@@ -172,13 +206,11 @@ impl<'a> Challenge<'a> {
     }
     /// `stale=true`: the nonce expired, the credentials were right.
     pub fn stale(&self) -> bool {
-        self.params
-            .get("stale")
-            .is_some_and(|s| s.eq_ignore_ascii_case("true"))
+        self.usual[5].is_some_and(|s| s.eq_ignore_ascii_case("true"))
     }
     /// `domain`
     pub fn domain(&self) -> Option<&'a str> {
-        self.params.get("domain")
+        self.usual[6]
     }
 }
 
@@ -277,4 +309,46 @@ auth_header! {
     Authorization(Credentials) => Authorization;
     /// `Proxy-Authorization` (RFC 3261 §20.28).
     ProxyAuthorization(Credentials) => ProxyAuthorization;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noted_challenge_parameters_equal_a_walk_of_the_list() {
+        let cases: [&[u8]; 6] = [
+            br#"Digest realm="ims.test", nonce="abc", qop="auth,auth-int", algorithm=MD5, opaque="o""#,
+            br#"Digest REALM="a", Nonce="n1", nonce="n2", realm="b", STALE=TRUE, domain="sip:x""#,
+            br#"Digest realm="r\"q", nonce="n", algorithm=AKAv1-MD5, stale=false"#,
+            b"Digest realm=r,nonce=n",
+            b"Basic realm=\"x\"",
+            br#"Digest realmx="a", xnonce="b", qops="c""#,
+        ];
+        for value in cases {
+            let challenge = Challenge::parse(value).expect("a valid challenge");
+            let text = String::from_utf8_lossy(value);
+            let params = challenge.params;
+            assert_eq!(challenge.realm(), params.get("realm"), "{text}");
+            assert_eq!(challenge.nonce(), params.get("nonce"), "{text}");
+            assert_eq!(challenge.opaque(), params.get("opaque"), "{text}");
+            assert_eq!(challenge.algorithm(), params.get("algorithm"), "{text}");
+            assert_eq!(challenge.qop(), params.get("qop"), "{text}");
+            assert_eq!(challenge.domain(), params.get("domain"), "{text}");
+            assert_eq!(
+                challenge.stale(),
+                params
+                    .get("stale")
+                    .is_some_and(|s| s.eq_ignore_ascii_case("true")),
+                "{text}"
+            );
+        }
+        let challenge = Challenge::parse(cases[1]).expect("valid");
+        assert_eq!(
+            (challenge.realm(), challenge.nonce()),
+            (Some("a"), Some("n1"))
+        );
+        assert!(challenge.stale());
+        assert_eq!(Challenge::parse(cases[5]).expect("valid").realm(), None);
+    }
 }
