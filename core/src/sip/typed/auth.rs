@@ -1,7 +1,7 @@
 //! Authentication headers: WWW-/Proxy-Authenticate challenges and Authorization /
 //! Proxy-Authorization credentials (RFC 3261 §22, RFC 7616, RFC 3310 `auts`).
 
-use super::{TypedHeader, expect_end, unexpected, value_error};
+use super::{TypedHeader, expect_end, note, unexpected, value_error};
 use crate::sip::chars::{Scanner, as_str, is_token, is_ws};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 use crate::sip::header::HeaderKind;
@@ -121,14 +121,7 @@ fn parse_scheme_and_params_noting<'a, const N: usize>(
         e.offset = e.offset.saturating_add(scanner.pos());
         e
     })? {
-        if let Some(slot) = names
-            .iter()
-            .zip(noted.iter_mut())
-            .find(|(wanted, slot)| slot.is_none() && param.name.eq_ignore_ascii_case(wanted))
-            .map(|(_, slot)| slot)
-        {
-            *slot = Some(param.value);
-        }
+        note(&names, &mut noted, param.name.as_bytes(), param.value);
     }
     expect_end(&mut check)?;
     let scheme = as_str(scheme).ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, 0))?;

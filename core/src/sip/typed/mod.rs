@@ -82,6 +82,24 @@ pub(crate) fn token<'a>(scanner: &mut Scanner<'a>) -> Result<&'a str, HeaderErro
         .ok_or_else(|| value_error(HeaderErrorKind::InvalidUtf8, scanner.pos()))
 }
 
+/// Files `value` under the first of `names` that equals `name` (ignoring ASCII case) and
+/// holds nothing yet, so the first of a repeated parameter counts (as a lookup by name
+/// finds it). For views that note their usual parameters in their one walk of the list.
+pub(crate) fn note<T, const N: usize>(
+    names: &[&str; N],
+    noted: &mut [Option<T>; N],
+    name: &[u8],
+    value: T,
+) {
+    if let Some((_, slot)) = names
+        .iter()
+        .zip(noted.iter_mut())
+        .find(|(wanted, slot)| slot.is_none() && name.eq_ignore_ascii_case(wanted.as_bytes()))
+    {
+        *slot = Some(value);
+    }
+}
+
 /// Requires that the scanner, after white space, is at the end of the value.
 pub(crate) fn expect_end(scanner: &mut Scanner<'_>) -> Result<(), HeaderError> {
     scanner.skip_ws();

@@ -1,6 +1,6 @@
 //! Header parameters (`;name=value`), validated once and looked up lazily.
 
-use super::{unexpected, value_error};
+use super::{note, unexpected, value_error};
 use crate::sip::chars::{Scanner, as_str, is_token};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 
@@ -132,16 +132,7 @@ pub(crate) fn scan_params_noting<'a, const N: usize>(
             Ok(Some(found)) => {
                 end = probe.pos();
                 let name = probe.slice(found.name.0, found.name.1);
-                if let Some(slot) = names
-                    .iter()
-                    .zip(noted.iter_mut())
-                    .find(|(wanted, slot)| {
-                        slot.is_none() && name.eq_ignore_ascii_case(wanted.as_bytes())
-                    })
-                    .map(|(_, slot)| slot)
-                {
-                    *slot = Some(found);
-                }
+                note(&names, &mut noted, name, found);
             }
             other => break other,
         }
