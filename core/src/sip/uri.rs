@@ -93,10 +93,18 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
         let inner = inner.strip_suffix(']')?;
         return inner.parse().ok().map(Host::Ipv6);
     }
-    if text.is_empty() || !text.bytes().all(is_host) {
+    // One walk: every byte a host byte, and whether all are digits and dots.
+    let mut numeric = true;
+    for b in text.bytes() {
+        if !is_host(b) {
+            return None;
+        }
+        numeric &= is_digit(b) || b == b'.';
+    }
+    if text.is_empty() {
         return None;
     }
-    if text.bytes().all(|b| is_digit(b) || b == b'.') {
+    if numeric {
         return parse_ipv4(text.as_bytes()).map(Host::Ipv4);
     }
     // Labels must not be empty except for a final dot (RFC 3261 §25.1 hostname).
@@ -113,31 +121,34 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
 /// A dotted-quad IPv4 address with the rules of `Ipv4Addr`'s `FromStr`: four decimal
 /// octets of one to three digits, each at most 255, no leading zeros.
 fn parse_ipv4(text: &[u8]) -> Option<Ipv4Addr> {
+    // One walk, octet by octet: `value` and `digits` describe the octet being read.
     let mut octets = [0u8; 4];
-    let mut parts = text.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let digits = parts.next()?;
-        if digits.is_empty()
-            || digits.len() > 3
-            || (digits.len() > 1 && digits.first() == Some(&b'0'))
-        {
-            return None;
-        }
-        let mut value = 0u16;
-        for &b in digits {
-            if !is_digit(b) {
+    let mut filled = 0usize;
+    let (mut value, mut digits) = (0u16, 0u8);
+    for &b in text {
+        if b == b'.' {
+            if digits == 0 {
+                return None;
+            }
+            *octets.get_mut(filled)? = u8::try_from(value).ok()?;
+            filled = filled.wrapping_add(1);
+            (value, digits) = (0, 0);
+        } else {
+            // No fourth digit, no digit after a leading zero.
+            if !is_digit(b) || digits == 3 || (digits == 1 && value == 0) {
                 return None;
             }
             // At most three digits: below 1000, no overflow.
             value = value
                 .wrapping_mul(10)
                 .wrapping_add(u16::from(b.wrapping_sub(b'0')));
+            digits = digits.wrapping_add(1);
         }
-        *octet = u8::try_from(value).ok()?;
     }
-    if parts.next().is_some() {
+    if digits == 0 || filled != 3 {
         return None;
     }
+    *octets.get_mut(3)? = u8::try_from(value).ok()?;
     Some(Ipv4Addr::from(octets))
 }
 
@@ -612,6 +623,20 @@ mod tests {
         }
         for case in cases {
             assert_eq!(parse_ipv4(case.as_bytes()), case.parse().ok(), "{case}");
+        }
+        // Every string of up to 8 bytes over digits that matter, the dot and one letter.
+        let alphabet = b"0125.a";
+        let mut text = Vec::new();
+        for len in 0..=8u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.extend(alphabet.get(code % alphabet.len()));
+                    code /= alphabet.len();
+                }
+                let std = std::str::from_utf8(&text).ok().and_then(|s| s.parse().ok());
+                assert_eq!(parse_ipv4(&text), std, "{}", String::from_utf8_lossy(&text));
+            }
         }
     }
 }
