@@ -296,9 +296,10 @@ impl Worker {
     }
 
     /// A UDP-only run: the thread blocks up to the next due time (a timer of the engine,
-    /// an arrival, or [`TICK`]) in `recv_from` on the shared socket, or in `epoll_wait` on
-    /// the users' sockets (`UdpEndpoint::receive`). Per wake-up on the shared socket that
-    /// is one `recvfrom` (and a `setsockopt` when the wait changes), where the tokio loop
+    /// an arrival, or [`TICK`]; rounded up to whole `udp::TIMER_RESOLUTION` steps) in
+    /// `recv_from` on the shared socket, or in `epoll_wait` on the users' sockets
+    /// (`UdpEndpoint::receive`). Per wake-up on the shared socket that is one `recvfrom`
+    /// (its read timeout is set only when the rounded wait changes), where the tokio loop
     /// of [`Worker::run`] costs an `epoll_wait`, a `recvfrom`, a `recvfrom` that finds
     /// nothing, and often an eventfd write plus a second `epoll_wait` when its timer
     /// wheel is re-armed.
