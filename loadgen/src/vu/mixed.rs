@@ -185,6 +185,9 @@ impl Worker {
             {
                 Availability::Never
             }
+            // Its SUBSCRIBE is still on its way: no NOTIFY would tell of a re-registration
+            // before the subscription is active.
+            MixScenario::RegEvent if !vu.subscribed => Availability::Later,
             _ if vu.state == VuState::Registered && vu.attempt.is_none() => Availability::Free,
             _ => Availability::Later,
         }
@@ -280,6 +283,19 @@ impl Worker {
         attempt.notified = true;
         if attempt.registered {
             self.end_attempt(index, Outcome::Status(200));
+        }
+    }
+
+    /// Local user `index`'s reg-event subscription failed: a reg-event attempt waiting for
+    /// its NOTIFY will not get one, and ends with that failure.
+    pub(crate) fn mixed_subscription_failed(&mut self, index: usize, outcome: Outcome) {
+        let reg_event = self
+            .vus
+            .get(index)
+            .and_then(|vu| vu.attempt.as_ref())
+            .is_some_and(|attempt| attempt.scenario == MixScenario::RegEvent);
+        if reg_event {
+            self.end_attempt(index, outcome);
         }
     }
 

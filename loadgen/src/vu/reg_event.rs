@@ -51,6 +51,7 @@ impl Worker {
             Outcome::Status(status)
         };
         self.end_subscription(now, account, outcome);
+        self.mixed_subscription_failed(account.index(), outcome);
     }
 
     /// A NOTIFY brought a reginfo document.
