@@ -99,8 +99,8 @@ impl Engine {
             tracing::warn!("response without usable Via/CSeq dropped");
             return;
         };
-        let via_params = ViaParams::of(&via);
-        let branch = via_params.branch;
+        // The Via's parse noted branch, received and rport in its one walk of the params.
+        let branch = via.branch();
         let key = branch.and_then(|b| self.client_index.get(&branch_key(b)).copied());
         let Some(key) = key.filter(|k| {
             self.clients.get(k).is_some_and(|c| {
@@ -154,7 +154,7 @@ impl Engine {
                             account,
                             TransactionKey(key),
                             response,
-                            &via_params,
+                            &via,
                         );
                     }
                 }
@@ -259,28 +259,6 @@ impl std::fmt::Display for Branch {
 impl std::fmt::Debug for Branch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-/// The parameters of a response's top Via the engine reads, noted by the Via's parse
-/// (the first of each name, ignoring case, as [`Via::branch`], [`Via::received`] and
-/// [`Via::rport`] would each find it).
-#[derive(Debug, Default, Clone, Copy)]
-pub(super) struct ViaParams<'a> {
-    pub(super) branch: Option<&'a str>,
-    pub(super) received: Option<&'a str>,
-    /// `None` when absent, `Some(None)` when present without a (valid) port.
-    pub(super) rport: Option<Option<u16>>,
-}
-
-impl<'a> ViaParams<'a> {
-    pub(super) fn of(via: &Via<'a>) -> ViaParams<'a> {
-        // The Via's parse noted the three in its one walk of the parameters.
-        ViaParams {
-            branch: via.branch(),
-            received: via.received(),
-            rport: via.rport(),
-        }
     }
 }
 

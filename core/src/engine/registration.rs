@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use rand::RngCore;
 
 use crate::sip::SipMessage;
+use crate::sip::typed::Via;
 use crate::transaction::TransactionKey;
 use crate::transport::Transport;
 use crate::ua::account::refresh_after;
@@ -208,7 +209,7 @@ impl Engine {
         id: AccountId,
         transaction: TransactionKey,
         response: &SipMessage<'_>,
-        via: &super::client::ViaParams<'_>,
+        via: &Via<'_>,
     ) {
         let max_redirects = self.config.registration.max_redirects;
         let Some(account) = self.accounts.get_mut(id.index()) else {
@@ -218,10 +219,10 @@ impl Engine {
             return;
         }
         account.registration.transaction = None;
-        if let Some(received) = via.received
+        if let Some(received) = via.received()
             && let Ok(ip) = received.trim_matches(['[', ']']).parse()
         {
-            let port = via.rport.flatten().unwrap_or(account.local.port());
+            let port = via.rport().flatten().unwrap_or(account.local.port());
             account.registration.observed = Some(SocketAddr::new(ip, port));
         }
         // Split borrows: the registration decides with the account's read-only parts.
