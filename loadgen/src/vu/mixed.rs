@@ -27,6 +27,9 @@ pub struct MixState {
     give_up: Duration,
     /// The last arrival found no free user for its scenario.
     waiting: bool,
+    /// No re-registration in flight is past its deadline before this (a lower bound:
+    /// attempts that ended early leave it stale, which costs one scan that renews it).
+    next_deadline: Option<Instant>,
 }
 
 /// Whether a user can run a scenario.
@@ -99,6 +102,7 @@ impl MixState {
             // A REGISTER and its challenged repeat, each up to Timer F, then the NOTIFY.
             give_up: plan.t1.saturating_mul(64 * 3),
             waiting: false,
+            next_deadline: None,
         }))
     }
 }
@@ -200,6 +204,7 @@ impl Worker {
             return;
         };
         let deadline = now + mix.give_up;
+        mix.next_deadline = Some(mix.next_deadline.map_or(deadline, |d| d.min(deadline)));
         let Some(vu) = self.vus.get_mut(index) else {
             return;
         };
@@ -228,16 +233,28 @@ impl Worker {
 
     /// Gives up the re-registrations past their deadline (no answer, or no NOTIFY).
     pub(crate) fn mixed_expire(&mut self, now: Instant) {
-        if self.mix.as_ref().is_none_or(|mix| mix.outstanding == 0) {
+        // Called on every turn of the worker's loop: the users are walked only once the
+        // earliest deadline has come.
+        let due = |mix: &MixState| {
+            mix.outstanding > 0 && mix.next_deadline.is_some_and(|deadline| deadline <= now)
+        };
+        if !self.mix.as_ref().is_some_and(due) {
             return;
         }
-        let late: Vec<usize> = self
-            .vus
-            .iter()
-            .enumerate()
-            .filter(|(_, vu)| vu.attempt.is_some_and(|a| a.deadline <= now))
-            .map(|(index, _)| index)
-            .collect();
+        let mut late = Vec::new();
+        let mut next_deadline: Option<Instant> = None;
+        for (index, vu) in self.vus.iter().enumerate() {
+            let Some(attempt) = vu.attempt else { continue };
+            if attempt.deadline <= now {
+                late.push(index);
+            } else {
+                next_deadline =
+                    Some(next_deadline.map_or(attempt.deadline, |d| d.min(attempt.deadline)));
+            }
+        }
+        if let Some(mix) = self.mix.as_mut() {
+            mix.next_deadline = next_deadline;
+        }
         for index in late {
             tracing::debug!(worker = self.index, index, "mixed re-registration given up");
             self.end_attempt(index, Outcome::Timeout);
