@@ -130,6 +130,11 @@ mod reg_event {
     }
 
     fn setup(subscribe_status: u16) -> Ims {
+        setup_with(subscribe_status, true)
+    }
+
+    /// Alice registered; `reg_event`: she subscribes once registered.
+    fn setup_with(subscribe_status: u16, reg_event: bool) -> Ims {
         let mut network = SimNetwork::new(Instant::now(), 21);
         let scscf = network.add_peer(addr("127.0.0.1:5060"), Registrar::new("ims.test"));
         {
@@ -156,7 +161,7 @@ mod reg_event {
         );
         config.auth_username = Some("alice@ims.test".to_owned());
         config.ims = Some(Box::new(ImsConfig {
-            reg_event: true,
+            reg_event,
             ..ImsConfig::default()
         }));
         let alice = network.add_account_with(phone, config).unwrap();
@@ -213,6 +218,38 @@ mod reg_event {
                  Subscription-State: active;expires=600000\r\nContent-Type: application/reginfo+xml\r\n\
                  Content-Length: {}\r\n\r\n{body}",
                 body.len(),
+                n = self.notifies
+            );
+            self.network.inject(
+                addr("127.0.0.1:5060"),
+                addr("127.0.0.1:5062"),
+                Transport::Udp,
+                notify.into_bytes(),
+            );
+            self.network.run_for(Duration::from_secs(1));
+        }
+
+        /// The notifier's last NOTIFY of the dialog: terminated, no body (RFC 6665
+        /// §4.2.2).
+        fn notify_terminated(&mut self, version: u32) {
+            let subscribe = self.registrar().subscribes.last().unwrap().clone();
+            let mut slots = [RawHeader::EMPTY; 64];
+            let message =
+                SipMessage::parse_datagram(&subscribe, &mut slots, &Limits::DEFAULT).unwrap();
+            let call_id = message.header::<CallId>().unwrap().unwrap().0.to_owned();
+            let local_tag = message
+                .header::<From>()
+                .unwrap()
+                .unwrap()
+                .tag()
+                .unwrap()
+                .to_owned();
+            self.notifies += 1;
+            let notify = format!(
+                "NOTIFY sip:alice@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKend{version}\r\n\
+                 Max-Forwards: 70\r\nFrom: <sip:alice@ims.test>;tag=reg1\r\nTo: <sip:alice@ims.test>;tag={local_tag}\r\n\
+                 Call-ID: {call_id}\r\nCSeq: {n} NOTIFY\r\nEvent: reg\r\n\
+                 Subscription-State: terminated\r\nContent-Length: 0\r\n\r\n",
                 n = self.notifies
             );
             self.network.inject(
@@ -378,6 +415,137 @@ mod reg_event {
                 >= 3
         );
         assert_eq!(ims.registrar().subscribes.len(), 1);
+    }
+
+    /// The subscription on demand (`Command::SubscribeRegEvent`) of an account that does
+    /// not subscribe at registration, its end (`Command::UnsubscribeRegEvent`), and a new
+    /// dialog for the next one.
+    #[test]
+    fn subscribes_and_unsubscribes_on_demand_each_time_in_a_new_dialog() {
+        let mut ims = setup_with(200, false);
+        assert!(
+            ims.registrar().subscribes.is_empty(),
+            "none at registration"
+        );
+        let alice = ims.alice;
+        let text_of = |bytes: &[u8]| String::from_utf8(bytes.to_vec()).unwrap();
+        let call_id_of = |text: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("Call-ID: "))
+                .unwrap()
+                .to_owned()
+        };
+
+        // Ignored while a first one is active or on its way.
+        for _ in 0..2 {
+            ims.network
+                .command(ims.phone, Command::SubscribeRegEvent { account: alice })
+                .unwrap();
+        }
+        ims.network.run_for(Duration::from_secs(1));
+        assert_eq!(ims.registrar().subscribes.len(), 1);
+        let first = text_of(&ims.registrar().subscribes[0]);
+        assert!(first.contains("Expires: 600\r\n"), "{first}");
+        assert!(first.contains("To: <sip:alice@ims.test>\r\n"), "{first}");
+        let events = ims.take_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::RegEventSubscribed { expires: 600, .. })),
+            "{events:#?}"
+        );
+        ims.notify(0, "full", "active", "registered");
+        assert_eq!(ims.last_response_status(), 200);
+        assert!(matches!(&ims.take_events()[..], [Event::RegInfo { .. }]));
+
+        // The end: Expires: 0 in the dialog, one event, then a terminated NOTIFY that
+        // brings no new subscription, nor do registration refreshes.
+        ims.network
+            .command(ims.phone, Command::UnsubscribeRegEvent { account: alice })
+            .unwrap();
+        ims.network.run_for(Duration::from_secs(1));
+        assert_eq!(ims.registrar().subscribes.len(), 2);
+        let end = text_of(&ims.registrar().subscribes[1]);
+        assert!(end.contains("Expires: 0\r\n"), "{end}");
+        assert!(
+            end.contains("To: <sip:alice@ims.test>;tag=reg1\r\n"),
+            "in the dialog:\n{end}"
+        );
+        assert_eq!(call_id_of(&end), call_id_of(&first));
+        let events = ims.take_events();
+        assert!(
+            matches!(
+                &events[..],
+                [Event::RegEventUnsubscribed { status: 200, .. }]
+            ),
+            "{events:#?}"
+        );
+        ims.notify_terminated(1);
+        assert_eq!(ims.last_response_status(), 200);
+        ims.network.run_for(Duration::from_secs(2000));
+        let events = ims.take_events();
+        assert!(
+            events
+                .iter()
+                .filter(|e| matches!(e, Event::Registered { .. }))
+                .count()
+                >= 3,
+            "{events:#?}"
+        );
+        assert_eq!(ims.registrar().subscribes.len(), 2, "no new subscription");
+        // Unsubscribing again: nothing is active, nothing is sent.
+        ims.network
+            .command(ims.phone, Command::UnsubscribeRegEvent { account: alice })
+            .unwrap();
+        ims.network.run_for(Duration::from_secs(1));
+        assert_eq!(ims.registrar().subscribes.len(), 2);
+
+        // The next one is a new dialog: new Call-ID, no To tag.
+        ims.network
+            .command(ims.phone, Command::SubscribeRegEvent { account: alice })
+            .unwrap();
+        ims.network.run_for(Duration::from_secs(1));
+        assert_eq!(ims.registrar().subscribes.len(), 3);
+        let again = text_of(&ims.registrar().subscribes[2]);
+        assert!(again.contains("To: <sip:alice@ims.test>\r\n"), "{again}");
+        assert_ne!(call_id_of(&again), call_id_of(&first));
+        assert!(
+            ims.take_events()
+                .iter()
+                .any(|e| matches!(e, Event::RegEventSubscribed { .. }))
+        );
+    }
+
+    /// A refused subscription is not retried by itself, but an explicit command tries
+    /// again; an account that is not registered does not subscribe.
+    #[test]
+    fn an_explicit_subscribe_retries_after_a_refusal_and_needs_a_registration() {
+        let mut ims = setup(403);
+        assert_eq!(ims.registrar().subscribes.len(), 1);
+        ims.registrar().subscribe_status = 200;
+        let alice = ims.alice;
+        ims.network
+            .command(ims.phone, Command::SubscribeRegEvent { account: alice })
+            .unwrap();
+        ims.network.run_for(Duration::from_secs(1));
+        assert_eq!(ims.registrar().subscribes.len(), 2);
+        assert!(
+            ims.take_events()
+                .iter()
+                .any(|e| matches!(e, Event::RegEventSubscribed { .. }))
+        );
+
+        let mut idle = setup_with(200, false);
+        let alice = idle.alice;
+        idle.network
+            .command(idle.phone, Command::Unregister { account: alice })
+            .unwrap();
+        idle.network.run_for(Duration::from_secs(1));
+        idle.network
+            .command(idle.phone, Command::SubscribeRegEvent { account: alice })
+            .unwrap();
+        idle.network.run_for(Duration::from_secs(1));
+        assert!(idle.registrar().subscribes.is_empty());
     }
 
     #[test]

@@ -30,6 +30,26 @@ pub enum Command {
         /// Which account.
         account: AccountId,
     },
+    /// Subscribe to the account's registration state now (RFC 3680), in a new dialog,
+    /// whether or not its `ImsConfig::reg_event` subscribes at registration; a refusal
+    /// seen before does not stop it. Ignored unless the account is registered with no
+    /// reg-event subscription active or on its way. Outcome:
+    /// [`Event::RegEventSubscribed`] and the first NOTIFY's [`Event::RegInfo`] (in
+    /// either order), or [`Event::RegEventFailed`]. The subscription is refreshed until
+    /// [`Command::UnsubscribeRegEvent`] or the account's de-registration ends it.
+    SubscribeRegEvent {
+        /// Which account.
+        account: AccountId,
+    },
+    /// End the account's active reg-event subscription: a SUBSCRIBE with Expires: 0 in its
+    /// dialog (RFC 6665 §4.1.2.3). No new subscription follows (not at the final
+    /// NOTIFY, which says terminated, nor at a re-registration) until the next
+    /// [`Command::SubscribeRegEvent`]. Ignored unless the subscription is active with no
+    /// SUBSCRIBE on its way. Outcome: [`Event::RegEventUnsubscribed`].
+    UnsubscribeRegEvent {
+        /// Which account.
+        account: AccountId,
+    },
     /// Answer a request handed up as [`Event::IncomingRequest`].
     Respond {
         /// The server transaction named in the event.
@@ -232,6 +252,14 @@ pub enum Event {
         status: u16,
         /// The reason phrase.
         reason: String,
+    },
+    /// After [`Command::UnsubscribeRegEvent`]: its SUBSCRIBE got a final response (or
+    /// none); the subscription is over at our side whatever the status.
+    RegEventUnsubscribed {
+        /// Which account.
+        account: AccountId,
+        /// The status (408 for no response).
+        status: u16,
     },
     /// The network's view of our registrations (a reg-event NOTIFY body).
     RegInfo {

@@ -337,6 +337,14 @@ impl Engine {
                 self.check_account(account)?;
                 self.refresh_now(now, account);
             }
+            Command::SubscribeRegEvent { account } => {
+                self.check_account(account)?;
+                self.subscribe_reg_now(now, account);
+            }
+            Command::UnsubscribeRegEvent { account } => {
+                self.check_account(account)?;
+                self.unsubscribe_reg(now, account);
+            }
             Command::Respond {
                 transaction,
                 status,

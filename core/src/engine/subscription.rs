@@ -31,11 +31,13 @@ impl Engine {
             .reg_event
             .take()
             .unwrap_or_else(|| Box::new(RegSubscription::new(call_id.clone(), tag.clone())));
-        if subscription.transaction.is_some() || subscription.refused {
+        if subscription.transaction.is_some() || subscription.refused || subscription.ending {
             account.reg_event = Some(subscription);
             return;
         }
         if subscription.status == SubscriptionStatus::Terminated {
+            // A new dialog: the old Call-ID no longer names this account's subscription.
+            self.reg_subscriptions.remove(&subscription.call_id);
             subscription.reset(call_id, tag);
         }
         let expires = account.registration.granted.max(1);
@@ -53,6 +55,82 @@ impl Engine {
         subscription.wake_at = None;
         account.reg_event = Some(subscription);
         self.reg_subscriptions.insert(call_id, id);
+        let key = self.start_client(
+            now,
+            Owner::RegSubscription(id),
+            "SUBSCRIBE",
+            branch,
+            transport,
+            local,
+            remote,
+            bytes,
+        );
+        if let Some(subscription) = self
+            .accounts
+            .get_mut(id.index())
+            .and_then(|a| a.reg_event.as_mut())
+        {
+            subscription.transaction = Some(key);
+        }
+    }
+
+    /// `Command::SubscribeRegEvent`: a new subscription now, on a registered account
+    /// with none active or on its way (an earlier refusal or unsubscription is forgotten).
+    pub(super) fn subscribe_reg_now(&mut self, now: Instant, id: AccountId) {
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        if !matches!(
+            account.registration.state,
+            RegistrationState::Registered { .. }
+        ) {
+            return;
+        }
+        if let Some(subscription) = account.reg_event.as_mut() {
+            let busy = subscription.transaction.is_some()
+                || matches!(
+                    subscription.status,
+                    SubscriptionStatus::Active | SubscriptionStatus::Subscribing
+                );
+            if busy {
+                return;
+            }
+            subscription.refused = false;
+            subscription.ending = false;
+            // Fresh identifiers, even for a subscription never sent.
+            subscription.status = SubscriptionStatus::Terminated;
+        }
+        self.subscribe_reg(now, id);
+    }
+
+    /// `Command::UnsubscribeRegEvent`: SUBSCRIBE with Expires: 0 in the active dialog
+    /// (RFC 6665 §4.1.2.3).
+    pub(super) fn unsubscribe_reg(&mut self, now: Instant, id: AccountId) {
+        let active = self
+            .accounts
+            .get(id.index())
+            .and_then(|a| a.reg_event.as_ref())
+            .is_some_and(|s| s.status == SubscriptionStatus::Active && s.transaction.is_none());
+        if !active {
+            return;
+        }
+        let branch = self.new_branch();
+        let user_agent = self.config.user_agent.clone();
+        let Some(account) = self.accounts.get_mut(id.index()) else {
+            return;
+        };
+        let Some(mut subscription) = account.reg_event.take() else {
+            return;
+        };
+        let transport = account.transport;
+        let local = account.local;
+        let remote = account.registration.next_hop;
+        let via = super::registration::via_value(transport, local, branch.as_str());
+        let mut bytes = Vec::with_capacity(768);
+        subscription.write_subscribe(&mut bytes, account, &via, 0, user_agent.as_deref());
+        subscription.ending = true;
+        subscription.wake_at = None;
+        account.reg_event = Some(subscription);
         let key = self.start_client(
             now,
             Owner::RegSubscription(id),
@@ -92,6 +170,15 @@ impl Engine {
         }
         subscription.transaction = None;
         let status = response.status().unwrap_or(500);
+        if subscription.ending {
+            subscription.status = SubscriptionStatus::Terminated;
+            subscription.wake_at = None;
+            self.events.push_back(Event::RegEventUnsubscribed {
+                account: id,
+                status,
+            });
+            return;
+        }
         match status {
             200..=299 => {
                 subscription.learn_dialog(response, to_tag(response));
@@ -145,6 +232,15 @@ impl Engine {
         };
         subscription.transaction = None;
         subscription.status = SubscriptionStatus::Terminated;
+        if subscription.ending {
+            subscription.wake_at = None;
+            tracing::debug!(account = %id, %remote, "reg-event unsubscription timed out");
+            self.events.push_back(Event::RegEventUnsubscribed {
+                account: id,
+                status: 408,
+            });
+            return;
+        }
         tracing::warn!(account = %id, %remote, "reg-event SUBSCRIBE timed out");
         self.events.push_back(Event::RegEventFailed {
             account: id,

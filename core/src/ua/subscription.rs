@@ -39,6 +39,9 @@ pub(crate) struct RegSubscription {
     pub(crate) version: Option<u32>,
     /// The network refused the subscription (403 etc.): never retried automatically.
     pub(crate) refused: bool,
+    /// The application ended it (`Command::UnsubscribeRegEvent`): no new subscription
+    /// (at its final NOTIFY or a re-registration) until it asks for one.
+    pub(crate) ending: bool,
 }
 
 impl RegSubscription {
@@ -55,6 +58,7 @@ impl RegSubscription {
             wake_at: None,
             version: None,
             refused: false,
+            ending: false,
         }
     }
 
