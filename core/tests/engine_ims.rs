@@ -476,7 +476,10 @@ mod reg_event {
         assert!(
             matches!(
                 &events[..],
-                [Event::RegEventUnsubscribed { status: 200, .. }]
+                [Event::RegEventUnsubscribed {
+                    status: Some(200),
+                    ..
+                }]
             ),
             "{events:#?}"
         );
@@ -493,12 +496,20 @@ mod reg_event {
             "{events:#?}"
         );
         assert_eq!(ims.registrar().subscribes.len(), 2, "no new subscription");
-        // Unsubscribing again: nothing is active, nothing is sent.
+        // Unsubscribing again: nothing is active, nothing is sent, and the event says so.
         ims.network
             .command(ims.phone, Command::UnsubscribeRegEvent { account: alice })
             .unwrap();
         ims.network.run_for(Duration::from_secs(1));
         assert_eq!(ims.registrar().subscribes.len(), 2);
+        let events = ims.take_events();
+        assert!(
+            matches!(
+                &events[..],
+                [Event::RegEventUnsubscribed { status: None, .. }]
+            ),
+            "{events:#?}"
+        );
 
         // The next one is a new dialog: new Call-ID, no To tag.
         ims.network

@@ -44,8 +44,10 @@ pub enum Command {
     /// End the account's active reg-event subscription: a SUBSCRIBE with Expires: 0 in its
     /// dialog (RFC 6665 §4.1.2.3). No new subscription follows (not at the final
     /// NOTIFY, which says terminated, nor at a re-registration) until the next
-    /// [`Command::SubscribeRegEvent`]. Ignored unless the subscription is active with no
-    /// SUBSCRIBE on its way. Outcome: [`Event::RegEventUnsubscribed`].
+    /// [`Command::SubscribeRegEvent`]. Outcome: [`Event::RegEventUnsubscribed`], always
+    /// exactly one: with the status of the answer, or at once with none when no
+    /// subscription is active or one of its SUBSCRIBEs is on its way (nothing is sent;
+    /// ask again once that one is answered).
     UnsubscribeRegEvent {
         /// Which account.
         account: AccountId,
@@ -258,8 +260,9 @@ pub enum Event {
     RegEventUnsubscribed {
         /// Which account.
         account: AccountId,
-        /// The status (408 for no response).
-        status: u16,
+        /// The status (408 for no response); `None`: nothing was sent, as no
+        /// subscription was active with no SUBSCRIBE on its way.
+        status: Option<u16>,
     },
     /// The network's view of our registrations (a reg-event NOTIFY body).
     RegInfo {

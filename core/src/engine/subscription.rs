@@ -112,6 +112,10 @@ impl Engine {
             .and_then(|a| a.reg_event.as_ref())
             .is_some_and(|s| s.status == SubscriptionStatus::Active && s.transaction.is_none());
         if !active {
+            self.events.push_back(Event::RegEventUnsubscribed {
+                account: id,
+                status: None,
+            });
             return;
         }
         let branch = self.new_branch();
@@ -175,7 +179,7 @@ impl Engine {
             subscription.wake_at = None;
             self.events.push_back(Event::RegEventUnsubscribed {
                 account: id,
-                status,
+                status: Some(status),
             });
             return;
         }
@@ -237,7 +241,7 @@ impl Engine {
             tracing::debug!(account = %id, %remote, "reg-event unsubscription timed out");
             self.events.push_back(Event::RegEventUnsubscribed {
                 account: id,
-                status: 408,
+                status: Some(408),
             });
             return;
         }
