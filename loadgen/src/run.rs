@@ -38,8 +38,6 @@ const POLL: Duration = Duration::from_millis(50);
 const IDLE_POLL: Duration = Duration::from_secs(1);
 /// How often the controller looks at a paced de-registration before its last user's turn.
 const DEREGISTER_POLL: Duration = Duration::from_millis(250);
-/// After the last text of a timed run, how long answers may still take (64*T1).
-const DRAIN: Duration = Duration::from_secs(32);
 /// Interval of latency.hlog.
 const HLOG_INTERVAL: Duration = Duration::from_secs(1);
 /// How often the dashboard redraws (and at once after a key).
@@ -241,7 +239,8 @@ async fn control(
                             // branches of a fork, retransmissions) get --drain to arrive.
                             *answered_at.get_or_insert(now) + plan.drain <= now
                         } else {
-                            plan.duration.is_some_and(|d| phase_elapsed >= d + DRAIN)
+                            plan.duration
+                                .is_some_and(|d| phase_elapsed >= d + drain_limit(plan.t1))
                         }
                     }
                 };
@@ -383,9 +382,37 @@ fn phase_end_earliest(plan: &Plan, shared: &Shared, now: Instant) -> Duration {
     earliest.map_or(Duration::ZERO, |at| at.saturating_duration_since(now))
 }
 
+/// After the last text of a timed run, how long answers may still take: 64*T1, the
+/// longest a non-INVITE transaction lives (Timer F, RFC 3261 §17.1.2.2; 32 s at the
+/// default T1 of 500 ms), so it follows `--t1`.
+fn drain_limit(t1: Duration) -> Duration {
+    t1.saturating_mul(64)
+}
+
 fn ramp(plan: &Plan) -> Duration {
     match plan.scenario {
         Scenario::Register => plan.ramp_up,
         _ => Duration::ZERO,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drain_limit_is_timer_f_of_the_runs_t1() {
+        assert_eq!(
+            drain_limit(Duration::from_millis(500)),
+            Duration::from_secs(32)
+        );
+        assert_eq!(
+            drain_limit(Duration::from_millis(50)),
+            Duration::from_millis(3200)
+        );
+        assert_eq!(
+            drain_limit(Duration::from_secs(2)),
+            Duration::from_secs(128)
+        );
     }
 }
