@@ -40,7 +40,7 @@ EXAMPLES:
         --port-per-user -r 100 --duration 30s
 
   A traffic mix at 50 arrivals per second for 60 s, each arrival a MESSAGE, a group text,
-  a re-registration or a re-registration told by the reg event, by weight:
+  a re-registration or a subscription to the user's reg event, by weight:
     imsload mixed -t 127.0.0.1:15060 --users 'vu{0..999}@ims.test' --aka-derived \\
         --port-per-user --weights message=6,group-chat=2,refresh=1,reg-event=1 \\
         --group-mode fan-out -r 50 --duration 60s
@@ -153,11 +153,11 @@ pub struct Args {
     /// mixed: the weight of each scenario an arrival may run, NAME=WEIGHT,... (whole
     /// numbers; left out: 0). message: a MESSAGE to the user's peer; group-chat: a text to
     /// its group (--group-size, --group-mode); refresh: a registered user re-registers;
-    /// reg-event: a user subscribed to its own registration state re-registers, and the
-    /// attempt ends when the NOTIFY telling of it has come too (an S-CSCF serves the reg
-    /// event; users subscribe once registered, in the share reg-event / (refresh +
-    /// reg-event) of the users, the others refresh). Every run of WEIGHTS-SUM arrivals of
-    /// a worker holds each scenario its weight's times.
+    /// reg-event: a registered user subscribes to its own registration state in a new
+    /// dialog (an S-CSCF serves the reg event), the attempt ends once the 200 and the
+    /// first NOTIFY have come, then the user unsubscribes (Expires: 0) and is free for the
+    /// next arrival. Every run of WEIGHTS-SUM arrivals of a worker holds each scenario its
+    /// weight's times.
     #[arg(long, value_name = "NAME=WEIGHT,...", default_value = crate::mix::Weights::DEFAULT_TEXT)]
     pub weights: String,
     /// T1, the round-trip estimate the engine's retransmissions and timeouts scale from
@@ -541,21 +541,11 @@ impl Plan {
         })
     }
 
-    /// Whether global user `index` subscribes to its registration state once registered:
-    /// every user of `reg-event`; in `mixed` with a reg-event weight, the share
-    /// reg-event / (refresh + reg-event) of the users, spread over them (user k when
-    /// k mod (refresh + reg-event) < reg-event), which are the users its reg-event
-    /// arrivals take; the refresh arrivals take the others.
-    pub fn subscribes(&self, index: usize) -> bool {
-        if self.reg_event {
-            return true;
-        }
-        let Some(weights) = self.mix else {
-            return false;
-        };
-        let refresh = u64::from(weights.of(MixScenario::Refresh));
-        let reg_event = u64::from(weights.of(MixScenario::RegEvent));
-        reg_event > 0 && (index as u64) % (refresh + reg_event) < reg_event
+    /// Whether the users subscribe to their registration state once registered: every
+    /// user of `reg-event`. In `mixed`, none does at registration: each reg-event arrival
+    /// subscribes a user on demand and unsubscribes it at the end (crate::vu::mixed).
+    pub fn subscribes_at_registration(&self) -> bool {
+        self.reg_event
     }
 
     /// Whether some users subscribe to their registration state (the report shows the

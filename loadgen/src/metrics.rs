@@ -270,9 +270,13 @@ pub struct Metrics {
     pub other_requests: u64,
     /// The engine's counters.
     pub engine: EngineCounters,
-    /// The users' reg-event SUBSCRIBEs (RFC 3680), from the 200 for the first REGISTER
-    /// (the engine subscribes then) to the 2xx for the SUBSCRIBE; not in the time series.
+    /// The users' reg-event SUBSCRIBEs (RFC 3680): in `reg-event`, from the 200 for the
+    /// first REGISTER (the engine subscribes then) to the 2xx for the SUBSCRIBE; in
+    /// `mixed`, from the reg-event arrival's command to that 2xx. Not in the time series.
     pub subscribe: KindStats,
+    /// `mixed`: the SUBSCRIBEs with Expires: 0 that end a reg-event arrival's
+    /// subscription, from the command to their final response. Not in the time series.
+    pub unsubscribe: KindStats,
     /// reg-event NOTIFYs with a reginfo document the users took (stale ones not counted).
     pub reg_notifies: u64,
     /// Transactions in flight when last published.
@@ -329,6 +333,7 @@ impl Metrics {
             self.kinds[kind.index()].merge(&other.kinds[kind.index()]);
         }
         self.subscribe.merge(&other.subscribe);
+        self.unsubscribe.merge(&other.unsubscribe);
         for (mine, theirs) in self.scenarios.iter_mut().zip(&other.scenarios) {
             mine.add(theirs);
         }
@@ -381,9 +386,11 @@ impl Metrics {
         }
     }
 
-    /// Failed attempts of every kind (reg-event SUBSCRIBEs included).
+    /// Failed attempts of every kind (reg-event SUBSCRIBEs and unsubscriptions included).
     pub fn failures(&self) -> u64 {
-        self.kinds.iter().map(|k| k.failed).sum::<u64>() + self.subscribe.failed
+        self.kinds.iter().map(|k| k.failed).sum::<u64>()
+            + self.subscribe.failed
+            + self.unsubscribe.failed
     }
 
     /// A `mixed` arrival of `scenario` started.

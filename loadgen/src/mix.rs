@@ -13,9 +13,10 @@ pub enum MixScenario {
     GroupChat,
     /// A registered user refreshes its registration now (a re-registration).
     Refresh,
-    /// A user of the reg-event pool de-registers, registers again and subscribes to its
-    /// registration state once registered (what a `reg-event` user does as it comes
-    /// online).
+    /// A registered user subscribes to its own registration state (RFC 3680) in a new
+    /// dialog; the attempt ends once the 200 and the first NOTIFY have come, then the
+    /// user unsubscribes (what a UE does as it comes online, undone so that every
+    /// arrival starts from the same state at the S-CSCF).
     RegEvent,
 }
 

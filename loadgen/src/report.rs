@@ -156,6 +156,8 @@ pub struct EngineSummary {
 
 /// The name of the reg-event SUBSCRIBEs in the report.
 pub const SUBSCRIBE: &str = "subscribe";
+/// The name of the SUBSCRIBEs with Expires: 0 that end `mixed` reg-event subscriptions.
+pub const UNSUBSCRIBE: &str = "unsubscribe";
 
 /// The rate a kind was paced at (in a `mixed` run, its scenario's share of the rate).
 fn requested_rate(plan: &Plan, kind: Kind) -> Option<f64> {
@@ -231,8 +233,15 @@ pub fn summary(plan: &Plan, metrics: &Metrics, ending: Ending, elapsed: Duration
         .map(|kind| (kind.name(), transaction(plan, *kind, metrics.kind(*kind))))
         .collect();
     if plan.any_subscribes() {
-        // One SUBSCRIBE per user as it registers: paced by the registrations.
+        // reg-event: one SUBSCRIBE per user as it registers, paced by the registrations;
+        // mixed: one per reg-event arrival, and its end.
         transactions.insert(SUBSCRIBE, transaction_of(&metrics.subscribe, None, None));
+        if plan.mix.is_some() {
+            transactions.insert(
+                UNSUBSCRIBE,
+                transaction_of(&metrics.unsubscribe, None, None),
+            );
+        }
     }
     let engine = metrics.engine;
     let arrivals: u64 = metrics.scenarios.iter().map(|s| s.started).sum();
@@ -341,7 +350,7 @@ pub fn table(summary: &Summary) -> String {
     for (name, t) in Kind::ALL
         .iter()
         .map(|kind| kind.name())
-        .chain([SUBSCRIBE])
+        .chain([SUBSCRIBE, UNSUBSCRIBE])
         .filter_map(|name| summary.transactions.get(name).map(|t| (name, t)))
     {
         let rate = |r: Option<f64>| r.map_or_else(|| "-".to_owned(), |r| format!("{r:.1}"));

@@ -95,8 +95,11 @@ pub struct Vu {
     pub subscribing: Option<Instant>,
     /// Its reg-event subscription is active.
     pub subscribed: bool,
-    /// The re-registration a `mixed` arrival started on it, in flight.
+    /// The re-registration or reg-event subscription a `mixed` arrival started on it,
+    /// in flight.
     pub attempt: Option<mixed::MixAttempt>,
+    /// `mixed`: the end of its reg-event subscription is awaited since.
+    pub unsubscribing: Option<Instant>,
 }
 
 impl Vu {
@@ -110,6 +113,7 @@ impl Vu {
             subscribing: None,
             subscribed: false,
             attempt: None,
+            unsubscribing: None,
         }
     }
 }
@@ -283,7 +287,10 @@ impl Worker {
             Event::RegEventFailed {
                 account, status, ..
             } => self.on_reg_event_failed(now, account, status),
-            Event::RegInfo { account, .. } => self.on_reg_info(account),
+            Event::RegEventUnsubscribed { account, status } => {
+                self.unsubscribed(now, account.index(), status);
+            }
+            Event::RegInfo { account, .. } => self.on_reg_info(now, account),
             Event::MessageAccepted { id, status, .. } => {
                 self.on_message_answer(now, id, Outcome::Status(status));
             }

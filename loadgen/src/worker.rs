@@ -120,7 +120,7 @@ impl Worker {
                 plan.expires,
                 sockets.udp.user_local(index),
             );
-            if plan.subscribes(users.start + index) {
+            if plan.subscribes_at_registration() {
                 account.ims.get_or_insert_with(Box::default).reg_event = true;
             }
             let id = engine

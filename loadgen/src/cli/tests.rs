@@ -178,9 +178,8 @@ fn mixed_takes_weights_and_refuses_bad_ones() {
     assert_eq!(mixed.mix, Some(crate::mix::Weights([6, 2, 1, 1])));
     assert_eq!(mixed.scenario_name(), "mixed");
     assert!(mixed.sends_group_texts() && mixed.any_subscribes());
-    // reg-event / (refresh + reg-event) = 1/2 of the users subscribe: 0 and 2.
-    let subscribing: Vec<usize> = (0..4).filter(|&k| mixed.subscribes(k)).collect();
-    assert_eq!(subscribing, [0, 2]);
+    // Its reg-event arrivals subscribe on demand: none at registration.
+    assert!(!mixed.subscribes_at_registration());
     assert_eq!(mixed.duration, Some(Duration::from_secs(10)), "as message");
     let default = plan_of(&[
         "imsload",
@@ -191,7 +190,7 @@ fn mixed_takes_weights_and_refuses_bad_ones() {
         "4",
     ]);
     assert_eq!(default.mix, Some(crate::mix::Weights([6, 2, 2, 0])));
-    assert!(!default.any_subscribes() && !default.subscribes(0));
+    assert!(!default.any_subscribes() && !default.subscribes_at_registration());
     assert_eq!(default.t1, Duration::from_millis(500));
     for (extra, needle) in [
         (&["--weights", "call=1"][..], "unknown scenario \"call\""),

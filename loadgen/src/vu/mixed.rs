@@ -1,7 +1,17 @@
 //! `mixed` runs: each arrival takes the next scenario from the worker's [`Mixer`] and a
 //! local user that can run it now, and runs the scenario's own steps (a text as in
-//! `message` or `group-chat`, a re-registration through the engine's refresh). Each
-//! arrival is counted under its scenario when it starts and when it ends.
+//! `message` or `group-chat`, a re-registration through the engine's refresh, a reg-event
+//! subscription in a new dialog). Each arrival is counted under its scenario when it
+//! starts and when it ends.
+//!
+//! A reg-event arrival is what a UE does as it comes online: SUBSCRIBE to its own
+//! registration state (RFC 3680), and the attempt succeeds once both the 200 and the
+//! first NOTIFY (the full reginfo) have come, in either order. The user then ends the
+//! subscription (SUBSCRIBE with Expires: 0, counted as an `unsubscribe` transaction) and
+//! takes no other re-registration until that is answered. So every arrival costs the
+//! S-CSCF the same work (a new subscription, not a refresh of an old one), any number
+//! of them can run on a fixed set of users, and no subscription is left at the end of
+//! the run.
 
 use std::sync::PoisonError;
 use std::time::{Duration, Instant};
@@ -21,9 +31,9 @@ pub struct MixState {
     /// The local users each scenario takes, by [`MixScenario::index`], in turn.
     users: [Vec<usize>; 4],
     cursors: [usize; 4],
-    /// Re-registrations (refresh, reg-event) in flight.
+    /// Re-registrations and reg-event subscriptions in flight, and unsubscriptions.
     outstanding: usize,
-    /// How long a re-registration may take, its NOTIFY included, before it is given up.
+    /// How long an attempt may take, a NOTIFY included, before it is given up.
     give_up: Duration,
     /// The last arrival found no free user for its scenario.
     waiting: bool,
@@ -42,13 +52,13 @@ enum Availability {
     Never,
 }
 
-/// A re-registration a `mixed` arrival started on a user.
+/// A re-registration or reg-event subscription a `mixed` arrival started on a user.
 #[derive(Debug, Clone, Copy)]
 pub struct MixAttempt {
     scenario: MixScenario,
-    /// The REGISTER's 200 came.
-    registered: bool,
-    /// A NOTIFY with news of the registration came (reg-event).
+    /// reg-event: the SUBSCRIBE's 200 came.
+    answered: bool,
+    /// reg-event: the first NOTIFY came.
     notified: bool,
     deadline: Instant,
 }
@@ -82,8 +92,8 @@ impl MixState {
         let users = MixScenario::ALL.map(|scenario| match scenario {
             MixScenario::Message => local(&|global| (global ^ 1) < plan.users.len()),
             MixScenario::GroupChat => local(&|global| plan.group_of(global).len() >= 2),
-            MixScenario::Refresh => local(&|global| !plan.subscribes(global)),
-            MixScenario::RegEvent => local(&|global| plan.subscribes(global)),
+            // Any registered user, one attempt at a time.
+            MixScenario::Refresh | MixScenario::RegEvent => local(&|_| true),
         });
         for scenario in MixScenario::ALL {
             if weights.of(scenario) > 0 && users[scenario.index()].is_empty() {
@@ -99,7 +109,8 @@ impl MixState {
             users,
             cursors: [0; 4],
             outstanding: 0,
-            // A REGISTER and its challenged repeat, each up to Timer F, then the NOTIFY.
+            // A REGISTER and its challenged repeat, each up to Timer F, then the NOTIFY
+            // (a SUBSCRIBE takes one Timer F at most).
             give_up: plan.t1.saturating_mul(64 * 3),
             waiting: false,
             next_deadline: None,
@@ -165,9 +176,8 @@ impl Worker {
         match scenario {
             MixScenario::Message => self.send_text_as(now, index, false),
             MixScenario::GroupChat => self.send_text_as(now, index, true),
-            MixScenario::Refresh | MixScenario::RegEvent => {
-                self.start_reregistration(now, index, scenario);
-            }
+            MixScenario::Refresh => self.start_reregistration(now, index),
+            MixScenario::RegEvent => self.start_reg_event(now, index),
         }
         true
     }
@@ -180,43 +190,58 @@ impl Worker {
         match scenario {
             MixScenario::Message | MixScenario::GroupChat => Availability::Free,
             _ if matches!(vu.state, VuState::Failed | VuState::Done) => Availability::Never,
-            // Registered, and its subscription neither active nor awaited: refused or
-            // unanswered, which the engine does not try again.
-            MixScenario::RegEvent
-                if vu.state == VuState::Registered
-                    && !vu.subscribed
-                    && vu.subscribing.is_none() =>
+            // Registered, with no attempt and no unsubscription in flight.
+            _ if vu.state == VuState::Registered
+                && vu.attempt.is_none()
+                && vu.unsubscribing.is_none() =>
             {
-                Availability::Never
+                Availability::Free
             }
-            // Its SUBSCRIBE is still on its way: no NOTIFY would tell of a re-registration
-            // before the subscription is active.
-            MixScenario::RegEvent if !vu.subscribed => Availability::Later,
-            _ if vu.state == VuState::Registered && vu.attempt.is_none() => Availability::Free,
             _ => Availability::Later,
         }
     }
 
-    /// A registered user registers again now; the engine's refresh does it (its REGISTER
-    /// is measured as a refresh).
-    fn start_reregistration(&mut self, now: Instant, index: usize, scenario: MixScenario) {
-        let Some(mix) = self.mix.as_mut() else {
-            return;
-        };
+    /// Starts an attempt of `scenario` on local user `index`; its account.
+    fn begin_attempt(
+        &mut self,
+        now: Instant,
+        index: usize,
+        scenario: MixScenario,
+    ) -> Option<ims_core::ua::AccountId> {
+        let mix = self.mix.as_mut()?;
+        let vu = self.vus.get_mut(index)?;
         let deadline = now + mix.give_up;
         mix.next_deadline = Some(mix.next_deadline.map_or(deadline, |d| d.min(deadline)));
-        let Some(vu) = self.vus.get_mut(index) else {
-            return;
-        };
         vu.attempt = Some(MixAttempt {
             scenario,
-            registered: false,
+            answered: false,
             notified: false,
             deadline,
         });
         mix.outstanding += 1;
-        let account = vu.account;
+        Some(vu.account)
+    }
+
+    /// A registered user registers again now; the engine's refresh does it (its REGISTER
+    /// is measured as a refresh).
+    fn start_reregistration(&mut self, now: Instant, index: usize) {
+        let Some(account) = self.begin_attempt(now, index, MixScenario::Refresh) else {
+            return;
+        };
         if !self.command(now, Command::Refresh { account }) {
+            self.end_attempt(index, Outcome::Local);
+        }
+    }
+
+    /// A registered user subscribes to its registration state in a new dialog (measured
+    /// as a `subscribe` transaction, up to the 200).
+    fn start_reg_event(&mut self, now: Instant, index: usize) {
+        let Some(account) = self.begin_attempt(now, index, MixScenario::RegEvent) else {
+            return;
+        };
+        self.start_subscription(now, index);
+        if !self.command(now, Command::SubscribeRegEvent { account }) {
+            self.end_subscription(now, account, Outcome::Local);
             self.end_attempt(index, Outcome::Local);
         }
     }
@@ -256,8 +281,8 @@ impl Worker {
             mix.next_deadline = next_deadline;
         }
         for index in late {
-            tracing::debug!(worker = self.index, index, "mixed re-registration given up");
-            self.end_attempt(index, Outcome::Timeout);
+            tracing::debug!(worker = self.index, index, "mixed attempt given up");
+            self.finish_attempt(now, index, Outcome::Timeout);
         }
     }
 
@@ -277,29 +302,40 @@ impl Worker {
     }
 
     /// Local user `index`'s REGISTER ended (accepted or not): a refresh attempt ends
-    /// with it; a reg-event attempt once its NOTIFY has come too.
+    /// with it.
     pub(crate) fn mixed_registration_ended(&mut self, index: usize, outcome: Outcome) {
-        let Some(attempt) = self.vus.get_mut(index).and_then(|vu| vu.attempt.as_mut()) else {
-            return;
-        };
-        let success = matches!(outcome, Outcome::Status(200..=299));
-        attempt.registered = true;
-        if !success || attempt.scenario == MixScenario::Refresh || attempt.notified {
+        let refresh = self
+            .vus
+            .get(index)
+            .and_then(|vu| vu.attempt.as_ref())
+            .is_some_and(|attempt| attempt.scenario == MixScenario::Refresh);
+        if refresh {
             self.end_attempt(index, outcome);
         }
     }
 
-    /// A NOTIFY of local user `index`'s reg-event subscription brought news.
-    pub(crate) fn mixed_notified(&mut self, index: usize) {
+    /// Local user `index`'s reg-event SUBSCRIBE got its 200: a reg-event attempt ends
+    /// if its first NOTIFY has come too.
+    pub(crate) fn mixed_subscribed(&mut self, now: Instant, index: usize) {
+        self.reg_event_step(now, index, |attempt| attempt.answered = true);
+    }
+
+    /// A NOTIFY of local user `index`'s reg-event subscription came: a reg-event attempt
+    /// ends if the SUBSCRIBE's 200 has come too.
+    pub(crate) fn mixed_notified(&mut self, now: Instant, index: usize) {
+        self.reg_event_step(now, index, |attempt| attempt.notified = true);
+    }
+
+    fn reg_event_step(&mut self, now: Instant, index: usize, step: impl FnOnce(&mut MixAttempt)) {
         let Some(attempt) = self.vus.get_mut(index).and_then(|vu| vu.attempt.as_mut()) else {
             return;
         };
         if attempt.scenario != MixScenario::RegEvent {
             return;
         }
-        attempt.notified = true;
-        if attempt.registered {
-            self.end_attempt(index, Outcome::Status(200));
+        step(attempt);
+        if attempt.answered && attempt.notified {
+            self.finish_attempt(now, index, Outcome::Status(200));
         }
     }
 
@@ -322,10 +358,64 @@ impl Worker {
         self.end_attempt(index, Outcome::Local);
     }
 
-    fn end_attempt(&mut self, index: usize, outcome: Outcome) {
-        let Some(attempt) = self.vus.get_mut(index).and_then(|vu| vu.attempt.take()) else {
+    /// Ends local user `index`'s attempt; a reg-event attempt whose subscription is
+    /// active ends it (the user stays busy until that is answered).
+    fn finish_attempt(&mut self, now: Instant, index: usize, outcome: Outcome) {
+        let ended = self.end_attempt(index, outcome);
+        let subscribed = self.vus.get(index).is_some_and(|vu| vu.subscribed);
+        if ended == Some(MixScenario::RegEvent) && subscribed {
+            self.unsubscribe(now, index);
+        }
+    }
+
+    /// Local user `index` ends its reg-event subscription.
+    fn unsubscribe(&mut self, now: Instant, index: usize) {
+        let Some(vu) = self.vus.get_mut(index) else {
             return;
         };
+        vu.unsubscribing = Some(now);
+        let account = vu.account;
+        if let Some(mix) = self.mix.as_mut() {
+            mix.outstanding += 1;
+        }
+        if !self.command(now, Command::UnsubscribeRegEvent { account }) {
+            self.unsubscribed(now, index, None);
+        }
+    }
+
+    /// Local user `index`'s unsubscription ended: with the status of its answer (408:
+    /// none), or `None` when nothing was sent (the subscription was no longer active).
+    pub(crate) fn unsubscribed(&mut self, now: Instant, index: usize, status: Option<u16>) {
+        let Some(vu) = self.vus.get_mut(index) else {
+            return;
+        };
+        vu.subscribed = false;
+        let Some(since) = vu.unsubscribing.take() else {
+            return;
+        };
+        if let Some(mix) = self.mix.as_mut() {
+            mix.outstanding = mix.outstanding.saturating_sub(1);
+        }
+        let Some(status) = status else {
+            tracing::debug!(worker = self.index, index, "no subscription left to end");
+            return;
+        };
+        let outcome = if status == 408 {
+            Outcome::Timeout
+        } else {
+            Outcome::Status(status)
+        };
+        let at = self.since_start(since);
+        let mut metrics = self.metrics.lock().unwrap_or_else(PoisonError::into_inner);
+        metrics.unsubscribe.start(at);
+        metrics
+            .unsubscribe
+            .end(outcome, now.saturating_duration_since(since));
+    }
+
+    /// Ends local user `index`'s attempt (if any) with `outcome`; its scenario.
+    fn end_attempt(&mut self, index: usize, outcome: Outcome) -> Option<MixScenario> {
+        let attempt = self.vus.get_mut(index).and_then(|vu| vu.attempt.take())?;
         if let Some(mix) = self.mix.as_mut() {
             mix.outstanding = mix.outstanding.saturating_sub(1);
         }
@@ -333,5 +423,6 @@ impl Worker {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .scenario_ended(attempt.scenario, outcome);
+        Some(attempt.scenario)
     }
 }

@@ -1,6 +1,7 @@
 //! reg-event runs: each user's subscription to its own registration state (RFC 3680), as
 //! the engine makes it once the user is registered. A SUBSCRIBE attempt runs from the 200
 //! for the first REGISTER to the engine's word on the subscription; NOTIFYs are counted.
+//! `mixed` runs subscribe on demand (crate::vu::mixed) and share the measurements.
 
 use std::sync::PoisonError;
 use std::time::Instant;
@@ -13,9 +14,13 @@ use crate::worker::Worker;
 impl Worker {
     /// Local user `index` registered for the first time: the engine subscribes now.
     pub(crate) fn expect_subscription(&mut self, now: Instant, index: usize) {
-        if !self.plan.subscribes(self.first + index) {
-            return;
+        if self.plan.subscribes_at_registration() {
+            self.start_subscription(now, index);
         }
+    }
+
+    /// A SUBSCRIBE attempt of local user `index` starts (unless one is awaited).
+    pub(crate) fn start_subscription(&mut self, now: Instant, index: usize) {
         let Some(vu) = self.vus.get_mut(index) else {
             return;
         };
@@ -37,6 +42,7 @@ impl Worker {
             vu.subscribed = true;
         }
         self.end_subscription(now, account, Outcome::Status(200));
+        self.mixed_subscribed(now, account.index());
     }
 
     /// The subscription was refused or got no answer (408).
@@ -55,15 +61,15 @@ impl Worker {
     }
 
     /// A NOTIFY brought a reginfo document.
-    pub(crate) fn on_reg_info(&mut self, account: AccountId) {
+    pub(crate) fn on_reg_info(&mut self, now: Instant, account: AccountId) {
         self.metrics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .reg_notifies += 1;
-        self.mixed_notified(account.index());
+        self.mixed_notified(now, account.index());
     }
 
-    fn end_subscription(&mut self, now: Instant, account: AccountId, outcome: Outcome) {
+    pub(crate) fn end_subscription(&mut self, now: Instant, account: AccountId, outcome: Outcome) {
         let Some(since) = self
             .vus
             .get_mut(account.index())
