@@ -453,7 +453,7 @@ pub struct Header<'a> {
 impl<'a> Header<'a> {
     /// The value as text, if it is UTF-8.
     pub fn value_str(&self) -> Option<&'a str> {
-        std::str::from_utf8(self.value).ok()
+        super::chars::as_str(self.value)
     }
 }
 

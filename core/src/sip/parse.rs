@@ -487,7 +487,13 @@ fn parse_version(bytes: &[u8]) -> Option<Version> {
 }
 
 fn parse_status_line(line: &[u8], offset: usize) -> Result<StartLine<'_>, ParseError> {
-    let Some(space) = memchr::memchr(b' ', line) else {
+    // Nearly every status line starts `SIP/2.0 `; only other versions need the search.
+    let space = if line.starts_with(b"SIP/2.0 ") {
+        Some(7)
+    } else {
+        find(b' ', line)
+    };
+    let Some(space) = space else {
         return Err(err(ParseErrorKind::InvalidStartLine, offset));
     };
     let version = parse_version(line.get(..space).unwrap_or(&[]))

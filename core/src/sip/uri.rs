@@ -93,7 +93,14 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
         let inner = inner.strip_suffix(']')?;
         return inner.parse().ok().map(Host::Ipv6);
     }
-    // One walk: every byte a host byte, and whether all are digits and dots.
+    // A dotted quad, the usual host of a Via or Contact, in one walk.
+    if text.as_bytes().first().is_some_and(|&b| is_digit(b))
+        && let Some(address) = parse_ipv4(text.as_bytes())
+    {
+        return Some(Host::Ipv4(address));
+    }
+    // One walk: every byte a host byte, and whether all are digits and dots (those must
+    // be an IPv4 address, and the walk above found none).
     let mut numeric = true;
     for b in text.bytes() {
         if !is_host(b) {
@@ -105,7 +112,7 @@ pub(crate) fn parse_host(text: &str) -> Option<Host<'_>> {
         return None;
     }
     if numeric {
-        return parse_ipv4(text.as_bytes()).map(Host::Ipv4);
+        return None;
     }
     // Labels must not be empty except for a final dot (RFC 3261 §25.1 hostname).
     let name = text.strip_suffix('.').unwrap_or(text);
@@ -623,6 +630,71 @@ mod tests {
         }
         for case in cases {
             assert_eq!(parse_ipv4(case.as_bytes()), case.parse().ok(), "{case}");
+        }
+    }
+
+    /// The host rules written plainly: brackets for IPv6; otherwise host bytes only, not
+    /// empty; digits and dots only means an IPv4 address (std's parser); else a name
+    /// whose labels are not empty (a final dot allowed) and do not start with `-`.
+    fn host_by_the_rules(text: &str) -> Option<Host<'_>> {
+        if let Some(inner) = text.strip_prefix('[') {
+            return inner.strip_suffix(']')?.parse().ok().map(Host::Ipv6);
+        }
+        if text.is_empty() || !text.bytes().all(is_host) {
+            return None;
+        }
+        if text.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return text.parse().ok().map(Host::Ipv4);
+        }
+        let name = text.strip_suffix('.').unwrap_or(text);
+        if name.split('.').any(|l| l.is_empty() || l.starts_with('-')) {
+            return None;
+        }
+        Some(Host::Domain(text))
+    }
+
+    #[test]
+    fn host_follows_the_rules() {
+        for text in [
+            "10.45.0.7",
+            "1.2.3",
+            "1.2.3.4.5",
+            "01.2.3.4",
+            "3com.com",
+            "1.2.3.4a",
+            "1-2.3.4.5",
+            "a.b.",
+            "a..b",
+            "-a.b",
+            "a.-b",
+            "ims.test",
+            "",
+            ".",
+            "[::1]",
+            "[::1",
+            "[x]",
+            "256.1.1.1",
+            "1.2.3.4.",
+        ] {
+            assert_eq!(parse_host(text), host_by_the_rules(text), "{text}");
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "47 k cases; host_follows_the_rules runs under Miri")]
+    fn host_follows_the_rules_on_every_short_string() {
+        let alphabet = b"0129.a-";
+        let mut text = Vec::new();
+        for len in 0..=6u32 {
+            for mut code in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.extend(alphabet.get(code % alphabet.len()));
+                    code /= alphabet.len();
+                }
+                let text = std::str::from_utf8(&text).expect("ASCII");
+                assert_eq!(parse_host(text), host_by_the_rules(text), "{text}");
+            }
         }
     }
 

@@ -40,7 +40,7 @@ impl<'a> DisplayName<'a> {
     /// The unescaped name as text, when it is UTF-8.
     pub fn to_text(&self) -> Option<Cow<'a, str>> {
         match self.unescaped() {
-            Cow::Borrowed(bytes) => std::str::from_utf8(bytes).ok().map(Cow::Borrowed),
+            Cow::Borrowed(bytes) => crate::sip::chars::as_str(bytes).map(Cow::Borrowed),
             Cow::Owned(bytes) => String::from_utf8(bytes).ok().map(Cow::Owned),
         }
     }

@@ -1,7 +1,7 @@
 //! Header parameters (`;name=value`), validated once and looked up lazily.
 
 use super::{note, unexpected, value_error};
-use crate::sip::chars::{Scanner, as_str, is_token};
+use crate::sip::chars::{Scanner, as_str, is_param_value, is_token};
 use crate::sip::error::{HeaderError, HeaderErrorKind};
 
 /// One parameter: a name and an optional value (a quoted value without its quotes,
@@ -30,12 +30,6 @@ impl std::fmt::Debug for Params<'_> {
             .field("raw", &self.raw.as_bytes())
             .finish()
     }
-}
-
-/// A byte allowed in a parameter value that is not quoted: token characters plus the
-/// host characters `:`, `[`, `]` (IPv6 references, RFC 5118 `received`).
-fn is_value_byte(b: u8) -> bool {
-    is_token(b) || matches!(b, b':' | b'[' | b']')
 }
 
 impl<'a> Params<'a> {
@@ -217,7 +211,7 @@ fn next_param(scanner: &mut Scanner<'_>) -> Result<Option<Found>, HeaderError> {
             let from = offset.wrapping_add(1);
             (Some((from, from.wrapping_add(content.len()))), true)
         } else {
-            if probe.take_while(is_value_byte).is_empty() {
+            if probe.take_while(is_param_value).is_empty() {
                 return Err(unexpected(&probe));
             }
             (Some((offset, probe.pos())), false)

@@ -128,10 +128,17 @@ impl<'a> TypedHeader<'a> for Via<'a> {
 
     fn parse(value: &'a [u8]) -> Result<Self, HeaderError> {
         let mut scanner = Scanner::for_value(value);
-        let protocol = token(&mut scanner)?;
-        slash(&mut scanner)?;
-        let version = token(&mut scanner)?;
-        slash(&mut scanner)?;
+        // Nearly every Via starts `SIP/2.0/`; the grammar walk reads any other spelling.
+        let (protocol, version) = if value.starts_with(b"SIP/2.0/") {
+            scanner.advance_to(8);
+            ("SIP", "2.0")
+        } else {
+            let protocol = token(&mut scanner)?;
+            slash(&mut scanner)?;
+            let version = token(&mut scanner)?;
+            slash(&mut scanner)?;
+            (protocol, version)
+        };
         let transport = token(&mut scanner)?;
         let sent_by = parse_sent_by(&mut scanner)?;
         let (params, [branch, received, rport]) = scan_params_noting(&mut scanner, USUAL)?;
