@@ -532,6 +532,63 @@ pub fn ha2(
     }
 }
 
+/// The hash function an algorithm uses (HA2 does not depend on `-sess` or AKA).
+fn hash_family(algorithm: Algorithm) -> u8 {
+    match algorithm {
+        Algorithm::Md5 | Algorithm::Md5Sess | Algorithm::AkaV1Md5 | Algorithm::AkaV2Md5 => 0,
+        Algorithm::Sha256 | Algorithm::Sha256Sess => 1,
+        Algorithm::Sha512_256 | Algorithm::Sha512_256Sess => 2,
+    }
+}
+
+/// The last HA2 computed, with what it was computed from: answers to the same method and
+/// Request-URI with the same hash and qop reuse it instead of hashing again. A client's
+/// REGISTERs all have one method and usually one Request-URI (the registrar), so one memo
+/// serves every account of an engine and every refresh. HA2 = H(method:uri) (or with
+/// `auth-int` H(method:uri:H(body))) holds nothing secret. Only bodiless requests are
+/// memoised; a body is hashed every time.
+#[derive(Debug, Default)]
+pub struct Ha2Memo {
+    /// Hash family, qop and the digest; `None` until the first answer.
+    last: Option<(u8, Option<Qop>, HexDigest)>,
+    /// The method and the URI of `last`, one after the other.
+    request: String,
+    /// Where the method ends in `request`.
+    method_len: usize,
+}
+
+impl Ha2Memo {
+    /// HA2 for `request` answered with `algorithm` and `qop`: from the memo when it holds
+    /// the same inputs, else computed (and kept when the request has no body).
+    pub fn ha2(
+        &mut self,
+        algorithm: Algorithm,
+        qop: Option<Qop>,
+        request: &DigestRequest<'_>,
+    ) -> HexDigest {
+        if !request.body.is_empty() {
+            return ha2(algorithm, request.method, request.uri, qop, request.body);
+        }
+        let family = hash_family(algorithm);
+        if let Some((f, q, digest)) = self.last
+            && f == family
+            && q == qop
+            && self.method_len == request.method.len()
+            && self.request.get(..self.method_len) == Some(request.method)
+            && self.request.get(self.method_len..) == Some(request.uri)
+        {
+            return digest;
+        }
+        let digest = ha2(algorithm, request.method, request.uri, qop, request.body);
+        self.request.clear();
+        self.request.push_str(request.method);
+        self.request.push_str(request.uri);
+        self.method_len = request.method.len();
+        self.last = Some((family, qop, digest));
+        digest
+    }
+}
+
 /// The request-digest (RFC 7616 §3.4.1): H(HA1:nonce:nc:cnonce:qop:HA2) with a qop, or
 /// H(HA1:nonce:HA2) without one (RFC 2069 form; `nc` and `cnonce` are then unused).
 pub fn response(
@@ -618,6 +675,7 @@ pub fn write_authorization_with(
         cnonce,
         nc,
         auts,
+        None,
     )
 }
 
@@ -644,6 +702,34 @@ pub fn write_authorization_hashed(
         cnonce,
         nc,
         auts,
+        None,
+    )
+}
+
+/// [`write_authorization_hashed`] with HA2 from `memo` when it holds the HA2 of this
+/// request's method and URI (see [`Ha2Memo`]): the same bytes, one hash fewer.
+#[allow(clippy::too_many_arguments)]
+pub fn write_authorization_memoised(
+    out: &mut Vec<u8>,
+    challenge: &DigestChallenge,
+    username: &str,
+    credentials: &CredentialsHash,
+    memo: &mut Ha2Memo,
+    request: &DigestRequest<'_>,
+    cnonce: &str,
+    nc: u32,
+    auts: Option<&str>,
+) -> Result<(), DigestError> {
+    write_credentials(
+        out,
+        challenge,
+        username,
+        Key::Hashed(credentials),
+        request,
+        cnonce,
+        nc,
+        auts,
+        Some(memo),
     )
 }
 
@@ -657,6 +743,7 @@ fn write_credentials(
     cnonce: &str,
     nc: u32,
     auts: Option<&str>,
+    memo: Option<&mut Ha2Memo>,
 ) -> Result<(), DigestError> {
     let algorithm = challenge.algorithm;
     let qop = challenge.qop;
@@ -692,7 +779,10 @@ fn write_credentials(
         ),
         Key::Hashed(inner) => ha1_from(algorithm, inner, &challenge.nonce, cnonce),
     };
-    let ha2 = ha2(algorithm, request.method, request.uri, qop, request.body);
+    let ha2 = match memo {
+        Some(memo) => memo.ha2(algorithm, qop, request),
+        None => ha2(algorithm, request.method, request.uri, qop, request.body),
+    };
     let digest = response(algorithm, &ha1, &challenge.nonce, nc, cnonce, qop, &ha2);
 
     out.reserve(
@@ -879,6 +969,71 @@ mod tests {
         }
         let hash = CredentialsHash::new(Algorithm::Md5, "alice", "ims.test", &password);
         assert_eq!(format!("{hash:?}"), "CredentialsHash(<redacted>)");
+    }
+
+    #[test]
+    fn memoised_ha2_gives_the_same_answers_and_follows_its_inputs() {
+        let password = Secret::new("pw");
+        let mut memo = Ha2Memo::default();
+        // Each answer in turn, with the memo holding the previous one's HA2: method, URI,
+        // hash, qop and body each change in some step, and some steps repeat the last.
+        // (algorithm, qop, method, URI, body)
+        type Step = (
+            Algorithm,
+            Option<Qop>,
+            &'static str,
+            &'static str,
+            &'static [u8],
+        );
+        let (md5, sha, auth, int) = (
+            Algorithm::Md5,
+            Algorithm::Sha256,
+            Some(Qop::Auth),
+            Some(Qop::AuthInt),
+        );
+        let steps: [Step; 10] = [
+            (md5, auth, "REGISTER", "sip:ims.test", b""),
+            (md5, auth, "REGISTER", "sip:ims.test", b""),
+            (Algorithm::Md5Sess, auth, "REGISTER", "sip:ims.test", b""),
+            (md5, int, "REGISTER", "sip:ims.test", b""),
+            (md5, None, "REGISTER", "sip:ims.test", b""),
+            (sha, None, "REGISTER", "sip:ims.test", b""),
+            (sha, None, "REGISTE", "Rsip:ims.test", b""),
+            (sha, None, "REGISTER", "sip:ims.test2", b""),
+            (sha, int, "REGISTER", "sip:ims.test2", b"body"),
+            (sha, int, "REGISTER", "sip:ims.test2", b""),
+        ];
+        for (algorithm, qop, method, uri, body) in steps {
+            let challenge = DigestChallenge {
+                realm: "ims.test".to_owned(),
+                nonce: "n0nce".to_owned(),
+                opaque: None,
+                algorithm,
+                qop,
+                stale: false,
+                proxy: false,
+            };
+            let request = DigestRequest { method, uri, body };
+            let credentials = CredentialsHash::new(algorithm, "alice", "ims.test", &password);
+            let (mut plain, mut memoised) = (Vec::new(), Vec::new());
+            write_authorization(
+                &mut plain, &challenge, "alice", &password, &request, "c1", 1,
+            )
+            .unwrap();
+            write_authorization_memoised(
+                &mut memoised,
+                &challenge,
+                "alice",
+                &credentials,
+                &mut memo,
+                &request,
+                "c1",
+                1,
+                None,
+            )
+            .unwrap();
+            assert_eq!(memoised, plain, "{algorithm} {qop:?} {method} {uri}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use crate::sip::typed::{CSeq, Via};
 use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, WriteOptions};
-use crate::transaction::{ClientTransaction, TimerAction, TransactionKey, TransactionKind};
+use crate::transaction::{
+    ClientState, ClientTransaction, TimerAction, TransactionKey, TransactionKind,
+};
 use crate::transport::Transport;
 
 use rand::RngCore;
@@ -49,6 +51,10 @@ impl Engine {
         self.queue(transport, local, remote, request.clone());
         let index_key = branch.key();
         self.client_index.insert(index_key, key);
+        let scheduled = machine.next_deadline();
+        if let Some(at) = scheduled {
+            self.schedule(at, Target::Client(key));
+        }
         self.clients.insert(
             key,
             Client {
@@ -61,10 +67,9 @@ impl Engine {
                 local,
                 remote,
                 owner,
-                scheduled: None,
+                scheduled,
             },
         );
-        self.reschedule_client(key);
         TransactionKey(key)
     }
 
@@ -124,14 +129,32 @@ impl Engine {
         } else {
             None
         };
-        let terminated = client.machine.state() == crate::transaction::ClientState::Terminated;
+        let state = client.machine.state();
+        let terminated = state == ClientState::Terminated;
+        // A non-INVITE transaction with its final response never sends its request again
+        // (it only absorbs retransmitted responses until Timer K): its buffer can carry
+        // the next request.
+        let spare = (client.machine.kind() == TransactionKind::NonInvite
+            && matches!(state, ClientState::Completed | ClientState::Terminated))
+        .then(|| std::mem::take(&mut client.request));
+        if !terminated {
+            // As `reschedule_client`, without looking the transaction up again.
+            let next = client.machine.next_deadline();
+            if next != client.scheduled {
+                client.scheduled = next;
+                if let Some(at) = next {
+                    self.timers.push(at, Target::Client(key));
+                }
+            }
+        }
+        if let Some(buffer) = spare {
+            self.spare_buffer(buffer);
+        }
         if let Some((transport, local, remote, ack)) = ack {
             self.queue(transport, local, remote, ack);
         }
         if terminated {
             self.remove_client(key);
-        } else {
-            self.reschedule_client(key);
         }
         if action.deliver {
             match owner {

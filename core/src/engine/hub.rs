@@ -146,6 +146,12 @@ pub struct Engine {
     pub(super) servers: KeyMap<Server>,
     pub(super) server_index: HashMap<String, u64>,
     pub(super) timers: super::timer_queue::TimerQueue,
+    /// The HA2 of the last REGISTER answered: every account registers with the same
+    /// method and, usually, the same Request-URI.
+    pub(super) ha2_memo: crate::auth::digest::Ha2Memo,
+    /// Request buffers of finished client transactions, for the next requests (at most
+    /// [`SPARE_BUFFERS`], so a burst leaves little idle memory behind).
+    pub(super) spare_buffers: Vec<Vec<u8>>,
     pub(super) streams: HashMap<SocketAddr, StreamBuffer>,
     /// Keep-alive state of the TCP flows our registrations use.
     pub(super) flows: HashMap<SocketAddr, super::keepalive::Flow>,
@@ -190,6 +196,8 @@ impl Engine {
             servers: KeyMap::default(),
             server_index: HashMap::new(),
             timers: super::timer_queue::TimerQueue::default(),
+            ha2_memo: crate::auth::digest::Ha2Memo::default(),
+            spare_buffers: Vec::new(),
             streams: HashMap::new(),
             flows: HashMap::new(),
             transmits: VecDeque::new(),
@@ -566,6 +574,25 @@ impl Engine {
         });
     }
 
+    /// An empty buffer to write a request into: a spare one, else a new one with room for
+    /// a REGISTER with an Authorization header.
+    pub(super) fn request_buffer(&mut self) -> Vec<u8> {
+        self.spare_buffers
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(REQUEST_BUFFER))
+    }
+
+    /// Keeps a request buffer no longer needed for [`request_buffer`](Self::request_buffer)
+    /// (emptied), unless enough are kept or it is not of the usual size.
+    pub(super) fn spare_buffer(&mut self, mut buffer: Vec<u8>) {
+        if self.spare_buffers.len() < SPARE_BUFFERS
+            && (REQUEST_BUFFER..=4 * REQUEST_BUFFER).contains(&buffer.capacity())
+        {
+            buffer.clear();
+            self.spare_buffers.push(buffer);
+        }
+    }
+
     /// Puts a deadline on the timer heap.
     pub(super) fn schedule(&mut self, at: Instant, target: Target) {
         self.timers.push(at, target);
@@ -588,6 +615,12 @@ impl Engine {
         (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
+
+/// The capacity of a new request buffer: a REGISTER with an Authorization header fits.
+const REQUEST_BUFFER: usize = 1024;
+
+/// How many spare request buffers the engine keeps at most.
+const SPARE_BUFFERS: usize = 32;
 
 /// `2 * bytes` lowercase hex characters from `rng`.
 pub(super) fn token(rng: &mut StdRng, bytes: usize) -> String {

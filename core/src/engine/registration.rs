@@ -138,8 +138,8 @@ impl Engine {
         let mut local = account.local;
         let remote = account.registration.next_hop;
         // Room for an Authorization header too, so answering a challenge does not regrow
-        // the buffer.
-        let mut bytes = Vec::with_capacity(1024);
+        // the buffer; usually the buffer of a transaction that has its final response.
+        let mut bytes = self.request_buffer();
         loop {
             bytes.clear();
             let Some(account) = self.accounts.get_mut(id.index()) else {
@@ -158,7 +158,8 @@ impl Engine {
                 }
                 None => write_via(out, transport, local, branch.as_bytes()),
             };
-            registration_write(&mut bytes, account, via, agent, rng);
+            let ha2 = &mut self.ha2_memo;
+            registration_write(&mut bytes, account, via, agent, rng, ha2);
             // RFC 3261 §18.1.1: too big for UDP goes over TCP when we can.
             if transport == Transport::Udp
                 && bytes.len() > mtu_limit
@@ -541,9 +542,11 @@ fn registration_write(
     via: impl FnOnce(&mut Vec<u8>),
     user_agent: Option<&str>,
     rng: &mut rand::rngs::StdRng,
+    ha2: &mut crate::auth::digest::Ha2Memo,
 ) {
     let (registration, view) = account.split_registration();
-    registration.write_register(out, &view, via, user_agent, || hex_word(rng.next_u64()));
+    let cnonce = || hex_word(rng.next_u64());
+    registration.write_register(out, &view, via, user_agent, cnonce, ha2);
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use crate::auth::digest::{
-    CredentialsHash, DigestChallenge, DigestRequest, Secret, write_authorization_hashed,
+    CredentialsHash, DigestChallenge, DigestRequest, Ha2Memo, Secret, write_authorization_memoised,
 };
 use crate::auth::{AkaError, AkaVersion, aka};
 use crate::sip::typed::{
@@ -455,7 +455,7 @@ impl Registration {
 
     /// Writes the next REGISTER (new CSeq) into `out`. `via` appends the complete Via
     /// value; `cnonce` makes a client nonce (16 hex digits) when a challenge with qop is
-    /// answered.
+    /// answered; `ha2` keeps the HA2 of the REGISTER line for the next answer.
     pub(crate) fn write_register(
         &mut self,
         out: &mut Vec<u8>,
@@ -463,6 +463,7 @@ impl Registration {
         via: impl FnOnce(&mut Vec<u8>),
         user_agent: Option<&str>,
         mut cnonce: impl FnMut() -> [u8; 16],
+        ha2: &mut Ha2Memo,
     ) {
         self.cseq = self.cseq.wrapping_add(1).max(1);
         let expires = match self.goal {
@@ -475,7 +476,7 @@ impl Registration {
             MessageWriter::request(out, Method::Register, uri, WriteOptions::default());
         writer
             .header_with(HeaderName::Via, via)
-            .header_number(HeaderName::MaxForwards, 70)
+            .header(HeaderName::MaxForwards, b"70")
             .header_with(HeaderName::From, |b| {
                 b.extend_from_slice(account.address.as_bytes());
                 b.extend_from_slice(b";tag=");
@@ -497,7 +498,7 @@ impl Registration {
                     b.push(b'"');
                 }
             })
-            .header_number(HeaderName::Expires, u64::from(expires));
+            .header_with(HeaderName::Expires, |b| push_decimal(b, expires));
         let ims = account.config.ims.as_ref();
         writer.header(
             HeaderName::Supported,
@@ -568,11 +569,12 @@ impl Registration {
             writer.header_with(name, |b| {
                 // Inputs were checked when the challenge was stored; a failure here leaves
                 // the header empty and the registrar answers 400, which the caller sees.
-                if let Err(error) = write_authorization_hashed(
+                if let Err(error) = write_authorization_memoised(
                     b,
                     challenge,
                     username,
                     credentials,
+                    ha2,
                     &request,
                     cnonce,
                     nc,
