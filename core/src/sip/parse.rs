@@ -368,13 +368,15 @@ fn parse_start_line<'a>(
 /// A request line in one pass: method token, SP, a Request-URI free of white space and
 /// control characters, SP, version. `None` for anything else, which
 /// [`request_line_error`] then diagnoses.
-#[inline]
+#[inline(never)]
 fn request_line<'a>(line: &'a [u8], limits: &Limits) -> Option<StartLine<'a>> {
-    let method_len = line.iter().position(|&b| !is_token(b))?;
-    if method_len == 0 || line.get(method_len) != Some(&b' ') {
+    // The method runs to the first SP; a known method is a token, any other is checked.
+    let method_len = find(b' ', line)?;
+    let method = line.get(..method_len)?;
+    let known = Method::known(method);
+    if method_len == 0 || (known.is_none() && !method.iter().all(|&b| is_token(b))) {
         return None;
     }
-    let method = line.get(..method_len)?;
     let rest = line.get(method_len.checked_add(1)?..)?;
     let uri_len = find(b' ', rest)?;
     let uri = rest.get(..uri_len)?;
@@ -386,7 +388,7 @@ fn request_line<'a>(line: &'a [u8], limits: &Limits) -> Option<StartLine<'a>> {
         return None;
     }
     let version = parse_version(rest.get(uri_len.checked_add(1)?..)?)?;
-    let method = match Method::known(method) {
+    let method = match known {
         Some(method) => method,
         None => Method::from_token(as_str(method)?),
     };
