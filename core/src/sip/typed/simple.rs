@@ -42,6 +42,14 @@ impl<'a> TypedHeader<'a> for CSeq<'a> {
         if !scanner.peek().is_some_and(is_ws) {
             return Err(unexpected(&scanner));
         }
+        // The usual `1 REGISTER`: one SP, then a known method up to the end.
+        if let Some(method) = value
+            .get(scanner.pos().wrapping_add(1)..)
+            .filter(|_| scanner.peek() == Some(b' '))
+            .and_then(Method::known)
+        {
+            return Ok(CSeq { seq, method });
+        }
         let method = Method::from_token(token(&mut scanner)?);
         expect_end(&mut scanner)?;
         Ok(CSeq { seq, method })
@@ -297,5 +305,52 @@ impl<'a> TypedHeader<'a> for RAck<'a> {
         let method = Method::from_token(token(&mut scanner)?);
         expect_end(&mut scanner)?;
         Ok(RAck { rseq, cseq, method })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grammar walk alone: number, white space, a method token, the end.
+    fn walked(value: &[u8]) -> Option<(u32, Method<'_>)> {
+        let mut scanner = Scanner::new(value);
+        let seq = number(&mut scanner).ok()?;
+        if !scanner.peek().is_some_and(is_ws) {
+            return None;
+        }
+        let method = Method::from_token(token(&mut scanner).ok()?);
+        expect_end(&mut scanner).ok()?;
+        Some((seq, method))
+    }
+
+    #[test]
+    fn cseq_shortcut_agrees_with_the_grammar_walk() {
+        let cases: [&[u8]; 12] = [
+            b"1 REGISTER",
+            b"2  INVITE",
+            b"3 REGISTER ",
+            b"4 register",
+            b"5 FOO",
+            b"6 REGISTERX",
+            b"7 REG ISTER",
+            b"8\tMESSAGE",
+            b"9 ",
+            b"10",
+            b"4294967295 ACK",
+            b"4294967296 ACK",
+        ];
+        for value in cases {
+            assert_eq!(
+                CSeq::parse(value).ok().map(|c| (c.seq, c.method)),
+                walked(value),
+                "{}",
+                String::from_utf8_lossy(value)
+            );
+        }
+        assert_eq!(
+            CSeq::parse(b"1 REGISTER").ok().map(|c| c.method),
+            Some(Method::Register)
+        );
     }
 }
