@@ -828,17 +828,48 @@ fn write_credentials(
 }
 
 fn check_quotable(field: &'static str, value: &str) -> Result<(), DigestError> {
-    match memchr::memchr3(b'\r', b'\n', 0, value.as_bytes()) {
-        Some(_) => Err(DigestError::Unquotable { field }),
-        None => Ok(()),
+    if contains_any(value.as_bytes(), &[b'\r', b'\n', 0]) {
+        Err(DigestError::Unquotable { field })
+    } else {
+        Ok(())
     }
+}
+
+/// Whether `bytes` holds any of `needles`, eight bytes at a time (SWAR: a word XOR a
+/// needle repeated has a zero byte exactly where the needle is). The values of an answer
+/// (username, realm, nonce, URI, cnonce) are a few dozen bytes, where memchr's setup
+/// costs more than this whole scan; long values go to memchr.
+fn contains_any(bytes: &[u8], needles: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    if bytes.len() > 64 {
+        return match *needles {
+            [a, b] => memchr::memchr2(a, b, bytes).is_some(),
+            [a, b, c] => memchr::memchr3(a, b, c, bytes).is_some(),
+            _ => bytes.iter().any(|byte| needles.contains(byte)),
+        };
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        let zero = needles.iter().fold(0, |found, &needle| {
+            let masked = word ^ (ONES * u64::from(needle));
+            found | (masked.wrapping_sub(ONES) & !masked & HIGHS)
+        });
+        if zero != 0 {
+            return true;
+        }
+    }
+    chunks.remainder().iter().any(|byte| needles.contains(byte))
 }
 
 /// Writes `"value"`, escaping `"` and `\` as quoted-pairs (RFC 3261 §25.1).
 fn write_quoted(out: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     out.push(b'"');
-    if memchr::memchr2(b'"', b'\\', bytes).is_none() {
+    if !contains_any(bytes, b"\"\\") {
         out.extend_from_slice(bytes);
     } else {
         for &byte in bytes {
@@ -1034,6 +1065,40 @@ mod tests {
             .unwrap();
             assert_eq!(memoised, plain, "{algorithm} {qop:?} {method} {uri}");
         }
+    }
+
+    #[test]
+    fn contains_any_finds_each_needle_at_every_place() {
+        let base: Vec<u8> = (0..80u8).map(|i| b'a' + i % 26).collect();
+        for len in 0..base.len() {
+            let clean = base.get(..len).unwrap();
+            assert!(!contains_any(clean, &[b'\r', b'\n', 0]), "{len}");
+            assert!(!contains_any(clean, b"\"\\"), "{len}");
+            for at in 0..len {
+                for needle in [b'\r', b'\n', 0, b'"', b'\\', 0x80, 0xff] {
+                    let mut value = clean.to_vec();
+                    value[at] = needle;
+                    assert_eq!(
+                        contains_any(&value, &[b'\r', b'\n', 0]),
+                        memchr::memchr3(b'\r', b'\n', 0, &value).is_some(),
+                        "{len} {at} {needle}"
+                    );
+                    assert_eq!(
+                        contains_any(&value, b"\"\\"),
+                        memchr::memchr2(b'"', b'\\', &value).is_some(),
+                        "{len} {at} {needle}"
+                    );
+                }
+            }
+        }
+        // Bytes next to a needle's value (borrows in the word arithmetic) find nothing.
+        let near: Vec<u8> = [1u8, 0x0b, 0x0c, 0x0e, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80]
+            .into_iter()
+            .cycle()
+            .take(40)
+            .collect();
+        assert!(!contains_any(&near, &[b'\r', b'\n', 0]));
+        assert!(!contains_any(&near, b"\"\\"));
     }
 
     #[test]
