@@ -25,8 +25,12 @@ fn push(producer: &mut ring::RingProducer<[u64; 3]>, value: [u64; 3]) -> bool {
     producer.push_with(|slot| *slot = value)
 }
 
-fn pop(consumer: &mut ring::RingConsumer<[u64; 3]>) -> Option<[u64; 3]> {
-    consumer.pop_with(|slot| *slot)
+/// Everything one `drain_with` reads, in order.
+fn drain(consumer: &mut ring::RingConsumer<[u64; 3]>) -> Vec<[u64; 3]> {
+    let mut values = Vec::new();
+    let count = consumer.drain_with(|slot| values.push(*slot));
+    assert_eq!(count, values.len());
+    values
 }
 
 /// A value big enough to tear if a read raced a write: every word derives from the first.
@@ -51,16 +55,17 @@ fn hand_over(capacity: usize, values: u64, preemptions: Option<usize>) {
         });
         let mut expected = 0;
         while expected < values {
-            match pop(&mut consumer) {
-                Some(got) => {
-                    assert_eq!(got, item(expected), "value {expected}");
-                    expected += 1;
-                }
-                None => thread::yield_now(),
+            let batch = drain(&mut consumer);
+            if batch.is_empty() {
+                thread::yield_now();
+            }
+            for got in batch {
+                assert_eq!(got, item(expected), "value {expected}");
+                expected += 1;
             }
         }
         writer.join().expect("the producer thread");
-        assert_eq!(pop(&mut consumer), None);
+        assert!(drain(&mut consumer).is_empty());
     });
 }
 
@@ -84,14 +89,15 @@ fn a_full_ring_refuses_without_touching_the_slot_being_read() {
         let (mut producer, mut consumer) = ring::ring::<[u64; 3]>(1, [0; 3]);
         assert!(push(&mut producer, item(1)), "an empty ring takes a value");
         let reader = thread::spawn(move || {
-            let first = pop(&mut consumer);
+            let first = drain(&mut consumer);
             (first, consumer)
         });
-        // Races the pop: either refused (the slot is still being read) or accepted
+        // Races the drain: either refused (the slot is still being read) or accepted
         // after it was freed; never a write into the slot under the reader.
         let second = push(&mut producer, item(2));
         let (first, mut consumer) = reader.join().expect("the consumer thread");
-        assert_eq!(first, Some(item(1)));
-        assert_eq!(pop(&mut consumer), second.then(|| item(2)));
+        assert_eq!(first, [item(1)]);
+        let rest: &[[u64; 3]] = if second { &[item(2)] } else { &[] };
+        assert_eq!(drain(&mut consumer), rest);
     });
 }

@@ -166,15 +166,18 @@ impl ReceiverStatistics {
 
     fn update_jitter(&mut self, arrival: u32, timestamp: u32) {
         let transit = arrival.wrapping_sub(timestamp);
-        if let Some(previous) = self.transit {
-            let difference = (transit.wrapping_sub(previous) as i32).unsigned_abs();
-            // J += (|D| - J) / 16, kept scaled by 16 (RFC 3550 A.8).
-            self.jitter_scaled = self
-                .jitter_scaled
-                .wrapping_add(difference)
-                .wrapping_sub((self.jitter_scaled.wrapping_add(8)) >> 4);
+        match &mut self.transit {
+            Some(previous) => {
+                let difference = (transit.wrapping_sub(*previous) as i32).unsigned_abs();
+                // J += (|D| - J) / 16, kept scaled by 16 (RFC 3550 A.8).
+                self.jitter_scaled = self
+                    .jitter_scaled
+                    .wrapping_add(difference)
+                    .wrapping_sub((self.jitter_scaled.wrapping_add(8)) >> 4);
+                *previous = transit;
+            }
+            None => self.transit = Some(transit),
         }
-        self.transit = Some(transit);
     }
 
     /// The interarrival jitter estimate in RTP timestamp units (RFC 3550 A.8).

@@ -61,10 +61,18 @@ pub struct JitterStatistics {
     pub buffered: u32,
 }
 
+/// An extended sequence number no packet has: it marks an empty window slot and a
+/// `floor` or `highest` not yet set. Extension moves by at most 2^15 per packet from
+/// a 16-bit start, so no stream reaches it.
+const NONE: i64 = i64::MIN;
+
 /// One slot of the reorder window.
+// `repr(C)`: the fields read for every packet share the first cache line with the
+// packet's header; the payload's unused tail is never touched.
 #[derive(Debug, Clone, Copy)]
+#[repr(C)]
 struct Entry {
-    occupied: bool,
+    /// The packet's extended sequence number, or [`NONE`] for an empty slot.
     sequence: i64,
     arrival: u64,
     talkspurt_start: bool,
@@ -73,8 +81,7 @@ struct Entry {
 
 impl Entry {
     const EMPTY: Self = Self {
-        occupied: false,
-        sequence: 0,
+        sequence: NONE,
         arrival: 0,
         talkspurt_start: false,
         packet: JitterPacket::EMPTY,
@@ -109,7 +116,10 @@ impl JitterConsumer {
 
     /// The counters and current values.
     pub fn statistics(&self) -> JitterStatistics {
-        self.reorder.statistics
+        JitterStatistics {
+            buffered: self.reorder.buffered,
+            ..self.reorder.statistics
+        }
     }
 
     /// The playout delay currently aimed for.
@@ -123,7 +133,7 @@ impl JitterConsumer {
         let Self { ring, reorder } = self;
         reorder.clock = reorder.clock.wrapping_add(1);
         // Each arrival is read in place from its ring slot into the window.
-        while ring.pop_with(|arrival| reorder.accept(arrival)).is_some() {}
+        ring.drain_with(|arrival| reorder.accept(arrival));
         reorder.update_target();
         reorder.play()
     }
@@ -148,15 +158,24 @@ struct Reorder {
     state: State,
     clock: u64,
     next_sequence: i64,
-    floor: Option<i64>,
-    highest: Option<(i64, i64)>,
+    /// Sequence numbers below this are late or duplicates; [`NONE`] before playout
+    /// started.
+    floor: i64,
+    /// The highest extended sequence number accepted, [`NONE`] before the first, and
+    /// its extended timestamp.
+    highest: i64,
+    highest_timestamp: i64,
     anchored_sequence: i64,
     concealed_run: u32,
     /// Frames concealed with nothing buffered: losses if a packet follows, the tail of
     /// a talkspurt if the buffer goes idle.
     pending_lost: u64,
     played_mask: u64,
+    /// Packets in the window; `statistics.buffered` is filled from it when read.
     buffered: u32,
+    /// `statistics.target_delay_frames + drift_slack_frames`: a window deeper than this
+    /// drops a frame.
+    depth_limit: i64,
     /// The delays (jitter times `jitter_factor`, in timestamp units) that give the
     /// current `statistics.target_delay_frames`, inclusive; empty before the first pull.
     target_range: (u64, u64),
@@ -192,17 +211,19 @@ impl Reorder {
             state: State::Idle,
             clock: 0,
             next_sequence: 0,
-            floor: None,
-            highest: None,
+            floor: NONE,
+            highest: NONE,
+            highest_timestamp: 0,
             anchored_sequence: 0,
             concealed_run: 0,
             pending_lost: 0,
             played_mask: 0,
             buffered: 0,
+            depth_limit: 0,
             target_range: (1, 0),
             statistics: JitterStatistics::default(),
         };
-        consumer.statistics.target_delay_frames = minimum_frames;
+        consumer.set_target(minimum_frames);
         consumer
     }
 
@@ -215,9 +236,7 @@ impl Reorder {
 
     /// Says what to play this frame, after the arrivals were accepted.
     fn play(&mut self) -> Playout<'_> {
-        let playout = self.decide();
-        self.statistics.buffered = self.buffered;
-        match playout {
+        match self.decide() {
             Decision::Play(index) => {
                 self.statistics.played += 1;
                 match self.window.get(index) {
@@ -251,7 +270,7 @@ impl Reorder {
 
     fn flush(&mut self) {
         for entry in self.window.iter_mut() {
-            entry.occupied = false;
+            entry.sequence = NONE;
         }
         self.statistics.flushed += u64::from(self.buffered);
         self.buffered = 0;
@@ -279,7 +298,7 @@ impl Reorder {
         let frame = self.frame_units.unsigned_abs().max(1);
         let frames = u32::try_from(delay.div_ceil(frame)).unwrap_or(u32::MAX);
         let target = frames.clamp(self.minimum_frames, self.maximum_frames);
-        self.statistics.target_delay_frames = target;
+        self.set_target(target);
         // ceil(delay / frame) == target exactly for delays in ((target - 1) * frame,
         // target * frame]; the clamps widen the range to 0 and to infinity.
         let lowest = if target == self.minimum_frames {
@@ -295,35 +314,38 @@ impl Reorder {
         self.target_range = (lowest, highest);
     }
 
+    fn set_target(&mut self, target: u32) {
+        self.statistics.target_delay_frames = target;
+        self.depth_limit = i64::from(target) + i64::from(self.drift_slack_frames);
+    }
+
     /// Files one arrival into the reorder window, or counts why it was dropped.
     fn accept(&mut self, arrival: &Arrival) {
         if arrival.new_source {
             self.flush();
-            self.floor = None;
-            self.highest = None;
+            self.floor = NONE;
+            self.highest = NONE;
             self.state = State::Idle;
             self.statistics.resynchronised += 1;
         }
         self.statistics.jitter = arrival.jitter;
         let packet = &arrival.packet;
-        let (sequence, timestamp) = match self.highest {
-            None => (i64::from(packet.sequence), i64::from(packet.timestamp)),
-            Some((sequence, timestamp)) => (
-                extend_sequence(sequence, packet.sequence),
-                extend_timestamp(timestamp, packet.timestamp),
-            ),
+        let known = self.highest != NONE;
+        let (sequence, timestamp) = if known {
+            (
+                extend_sequence(self.highest, packet.sequence),
+                extend_timestamp(self.highest_timestamp, packet.timestamp),
+            )
+        } else {
+            (i64::from(packet.sequence), i64::from(packet.timestamp))
         };
-        if self.floor.is_some_and(|floor| sequence < floor) {
-            if self.was_played(sequence) {
-                self.statistics.duplicate += 1;
-            } else {
-                self.statistics.late += 1;
-            }
+        if sequence < self.floor {
+            self.drop_behind(sequence);
             return;
         }
         let mut talkspurt_start = packet.marker;
-        if let Some((highest, highest_timestamp)) = self.highest {
-            let expected = highest_timestamp + (sequence - highest) * self.frame_units;
+        if known {
+            let expected = self.highest_timestamp + (sequence - self.highest) * self.frame_units;
             let deviation = timestamp - expected;
             if deviation < -self.absurd_jump {
                 self.statistics.timestamp_jumps += 1;
@@ -334,14 +356,14 @@ impl Reorder {
             }
             // A timestamp gap without the marker: the talkspurt's first packet was lost
             // or unmarked (RFC 3551 §4.1), so this one starts it.
-            if deviation > self.half_frame_units && sequence > highest {
+            if deviation > self.half_frame_units && sequence > self.highest {
                 talkspurt_start = true;
             }
         }
         match self.state {
             State::Idle => self.start_talkspurt(sequence),
             State::Waiting { .. } if sequence < self.next_sequence => {
-                let span = self.highest.map_or(0, |(highest, _)| highest - sequence);
+                let span = if known { self.highest - sequence } else { 0 };
                 if span < self.capacity {
                     self.next_sequence = sequence;
                     self.anchored_sequence = sequence;
@@ -363,12 +385,11 @@ impl Reorder {
         let Some(entry) = self.window.get_mut(index) else {
             return;
         };
-        if entry.occupied && entry.sequence == sequence {
+        if entry.sequence == sequence {
             self.statistics.duplicate += 1;
             return;
         }
-        let replaced = entry.occupied;
-        entry.occupied = true;
+        let replaced = entry.sequence != NONE;
         entry.sequence = sequence;
         entry.arrival = clock;
         entry.talkspurt_start = talkspurt_start;
@@ -377,8 +398,19 @@ impl Reorder {
         if !replaced {
             self.buffered += 1;
         }
-        if self.highest.is_none_or(|(highest, _)| sequence > highest) {
-            self.highest = Some((sequence, timestamp));
+        if sequence > self.highest {
+            self.highest = sequence;
+            self.highest_timestamp = timestamp;
+        }
+    }
+
+    /// Counts a packet below the floor: a duplicate if it was played, late otherwise.
+    #[cold]
+    fn drop_behind(&mut self, sequence: i64) {
+        if self.was_played(sequence) {
+            self.statistics.duplicate += 1;
+        } else {
+            self.statistics.late += 1;
         }
     }
 
@@ -386,14 +418,14 @@ impl Reorder {
     fn advance(&mut self, played: bool) {
         self.played_mask = (self.played_mask << 1) | u64::from(played);
         self.next_sequence += 1;
-        self.floor = Some(self.next_sequence);
+        self.floor = self.next_sequence;
     }
 
     fn occupied_at(&self, sequence: i64) -> Option<usize> {
         let index = self.index(sequence);
         self.window
             .get(index)
-            .filter(|entry| entry.occupied && entry.sequence == sequence)
+            .filter(|entry| entry.sequence == sequence)
             .map(|_| index)
     }
 
@@ -404,7 +436,7 @@ impl Reorder {
             .and_then(|index| self.window.get_mut(index));
         match entry {
             Some(entry) => {
-                entry.occupied = false;
+                entry.sequence = NONE;
                 self.buffered = self.buffered.saturating_sub(1);
                 true
             }
@@ -425,11 +457,9 @@ impl Reorder {
             }
             State::Playing => {}
         }
-        if let Some((highest, _)) = self.highest {
-            let depth = highest - self.next_sequence + 1;
-            let limit =
-                i64::from(self.statistics.target_delay_frames) + i64::from(self.drift_slack_frames);
-            if self.buffered > 0 && depth > limit {
+        if self.highest != NONE {
+            let depth = self.highest - self.next_sequence + 1;
+            if self.buffered > 0 && depth > self.depth_limit {
                 if self.take(self.next_sequence) {
                     self.statistics.dropped += 1;
                 } else {
@@ -453,11 +483,13 @@ impl Reorder {
                 }
                 self.statistics.talkspurts += 1;
             }
-            entry.occupied = false;
+            entry.sequence = NONE;
             self.buffered = self.buffered.saturating_sub(1);
             self.concealed_run = 0;
-            self.statistics.lost += self.pending_lost;
-            self.pending_lost = 0;
+            if self.pending_lost > 0 {
+                self.statistics.lost += self.pending_lost;
+                self.pending_lost = 0;
+            }
             self.advance(true);
             return Decision::Play(index);
         }
@@ -476,11 +508,11 @@ impl Reorder {
         }
         // The talkspurt is over: rewind past the frames concealed at its tail, so the
         // next talkspurt's sequence numbers (which continue from the last packet) play.
-        if let Some((highest, _)) = self.highest {
-            let rewind = (self.next_sequence - (highest + 1)).clamp(0, 63);
+        if self.highest != NONE {
+            let rewind = (self.next_sequence - (self.highest + 1)).clamp(0, 63);
             self.played_mask >>= rewind;
             self.next_sequence -= rewind;
-            self.floor = Some(self.next_sequence);
+            self.floor = self.next_sequence;
         }
         self.pending_lost = 0;
         self.state = State::Idle;

@@ -2,16 +2,18 @@
 //! single-producer single-consumer ring of `Copy` values.
 //!
 //! The slots are initialised once, when the ring is made; a push fills one in place and
-//! a pop reads one in place (`push_with`, `pop_with`), so a large value with a short
-//! used part (a packet slot) costs only the bytes written and read, not a copy of the
-//! whole value through the ring.
+//! the consumer reads them in place (`push_with`, `drain_with`), so a large value with a
+//! short used part (a packet slot) costs only the bytes written and read, not a copy of
+//! the whole value through the ring.
 //!
 //! Each side owns one index and only reads the other's: the producer writes a slot, then
 //! publishes it by storing the tail with `Release`; the consumer loads the tail with
-//! `Acquire` before reading the slot, then frees it by storing the head with `Release`,
-//! which the producer loads with `Acquire` before writing the slot again. Each side
-//! caches the other's index and reloads it only when the ring looks full (or empty), so
-//! a push or pop touches the shared cache line once in the common case.
+//! `Acquire` before reading the slots up to it, and frees each slot once read by storing
+//! the head past it with `Release`, which the producer loads with `Acquire` before
+//! writing the slot again. The producer caches the head and reloads it only when the
+//! ring looks full, so a push touches the consumer's cache line only then; the consumer
+//! takes everything published at once, with one load of the tail however many values
+//! it reads.
 //!
 //! The atomics and cells come from `super::sync`: std's in the library, loom's in the
 //! model test (`core/tests/jitter_ring_loom.rs`), which compiles this same file.
@@ -27,6 +29,9 @@ use super::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 struct Padded(AtomicUsize);
 
 struct Shared<T> {
+    /// `capacity` rounded up to a power of two: index `i` lives in slot `i & mask`, so
+    /// neither side keeps a slot position beside its index or divides, and the indices
+    /// may wrap around `usize` (whose range the slot count divides).
     slots: Box<[UnsafeCell<T>]>,
     /// The next index the consumer reads; written by the consumer only.
     head: Padded,
@@ -40,44 +45,32 @@ struct Shared<T> {
 // the value cross threads.
 unsafe impl<T: Send> Sync for Shared<T> {}
 
-impl<T> Shared<T> {
-    fn capacity(&self) -> usize {
-        self.slots.len()
-    }
-
-    fn slot(&self, position: usize) -> Option<&UnsafeCell<T>> {
-        self.slots.get(position)
-    }
-
-    /// The slot position after `position`, wrapping at the capacity (a compare, not the
-    /// division of `index % capacity`).
-    fn next_position(&self, position: usize) -> usize {
-        let next = position.wrapping_add(1);
-        if next >= self.capacity() { 0 } else { next }
-    }
-}
-
 /// Creates a ring holding up to `capacity` values (at least 1), each slot set to `fill`.
 pub(crate) fn ring<T: Copy + Send>(capacity: usize, fill: T) -> (RingProducer<T>, RingConsumer<T>) {
     let capacity = capacity.max(1);
-    let slots = (0..capacity).map(|_| UnsafeCell::new(fill)).collect();
+    // Past usize::MAX / 2 values no allocation could succeed anyway.
+    let length = capacity
+        .checked_next_power_of_two()
+        .unwrap_or(1 << (usize::BITS - 1));
+    let slots = (0..length).map(|_| UnsafeCell::new(fill)).collect();
     let shared = Arc::new(Shared {
         slots,
         head: Padded(AtomicUsize::new(0)),
         tail: Padded(AtomicUsize::new(0)),
     });
+    let mask = length - 1;
     (
         RingProducer {
             shared: Arc::clone(&shared),
             tail: 0,
-            position: 0,
             cached_head: 0,
+            capacity,
+            mask,
         },
         RingConsumer {
             shared,
             head: 0,
-            position: 0,
-            cached_tail: 0,
+            mask,
         },
     )
 }
@@ -86,9 +79,10 @@ pub(crate) fn ring<T: Copy + Send>(capacity: usize, fill: T) -> (RingProducer<T>
 pub(crate) struct RingProducer<T> {
     shared: Arc<Shared<T>>,
     tail: usize,
-    /// `tail % capacity`: the slot `tail` names, kept in step with it.
-    position: usize,
     cached_head: usize,
+    /// The most values the ring holds (the slot count may be larger).
+    capacity: usize,
+    mask: usize,
 }
 
 impl<T> RingProducer<T> {
@@ -99,28 +93,28 @@ impl<T> RingProducer<T> {
         if self.is_full() {
             return false;
         }
-        let Some(slot) = self.shared.slot(self.position) else {
+        let Some(slot) = self.shared.slots.get(self.tail & self.mask) else {
             return false;
         };
         // SAFETY: `tail - head < capacity` (checked above), so the consumer has freed
         // this slot: its Release store of a head past it, which `is_full` loaded with
         // Acquire (now or earlier), came after its last read of it; and it will not read
         // the slot again before our Release store of the new tail below. So this is the
-        // only reference to the slot while `fill` runs.
+        // only reference to the slot while `fill` runs. (Slot `i & mask` holds index
+        // `i`; no two of the `capacity` indices from head to tail share a slot, since
+        // the slot count is at least `capacity`.)
         slot.with_mut(|pointer| fill(unsafe { &mut *pointer }));
-        self.position = self.shared.next_position(self.position);
         self.tail = self.tail.wrapping_add(1);
         self.shared.tail.0.store(self.tail, Ordering::Release);
         true
     }
 
     fn is_full(&mut self) -> bool {
-        let capacity = self.shared.capacity();
-        if self.tail.wrapping_sub(self.cached_head) < capacity {
+        if self.tail.wrapping_sub(self.cached_head) < self.capacity {
             return false;
         }
         self.cached_head = self.shared.head.0.load(Ordering::Acquire);
-        self.tail.wrapping_sub(self.cached_head) >= capacity
+        self.tail.wrapping_sub(self.cached_head) >= self.capacity
     }
 }
 
@@ -128,31 +122,32 @@ impl<T> RingProducer<T> {
 pub(crate) struct RingConsumer<T> {
     shared: Arc<Shared<T>>,
     head: usize,
-    /// `head % capacity`: the slot `head` names, kept in step with it.
-    position: usize,
-    cached_tail: usize,
+    mask: usize,
 }
 
 impl<T> RingConsumer<T> {
-    /// Reads the oldest value in place with `read`, then frees its slot; `None`, without
-    /// calling `read`, when the ring is empty. Wait-free.
-    pub(crate) fn pop_with<R>(&mut self, read: impl FnOnce(&T) -> R) -> Option<R> {
-        if self.head == self.cached_tail {
-            self.cached_tail = self.shared.tail.0.load(Ordering::Acquire);
-            if self.head == self.cached_tail {
-                return None;
-            }
+    /// Reads every value published so far, oldest first, each in place with `read`, and
+    /// frees each slot once read; returns how many it read (0 when the ring is empty).
+    /// Values pushed while it runs wait for the next call. Wait-free.
+    pub(crate) fn drain_with(&mut self, mut read: impl FnMut(&T)) -> usize {
+        let tail = self.shared.tail.0.load(Ordering::Acquire);
+        let start = self.head;
+        while self.head != tail {
+            let Some(slot) = self.shared.slots.get(self.head & self.mask) else {
+                break;
+            };
+            // SAFETY: `head != tail` (the tail loaded above, which only grows), so the
+            // producer filled this slot and published it with the Release store of a
+            // tail past it, which we loaded with Acquire; it will not write the slot
+            // again before our Release store of the new head below. So no mutable
+            // reference to the slot exists while `read` runs.
+            slot.with(|pointer| read(unsafe { &*pointer }));
+            self.head = self.head.wrapping_add(1);
+            // Each slot is freed as soon as it was read, so the producer gets it back
+            // as early as it can.
+            self.shared.head.0.store(self.head, Ordering::Release);
         }
-        let slot = self.shared.slot(self.position)?;
-        // SAFETY: `head != tail`, so the producer filled this slot and published it with
-        // the Release store of a tail past it, which we loaded with Acquire; it will not
-        // write the slot again before our Release store of the new head below. So no
-        // mutable reference to the slot exists while `read` runs.
-        let result = slot.with(|pointer| read(unsafe { &*pointer }));
-        self.position = self.shared.next_position(self.position);
-        self.head = self.head.wrapping_add(1);
-        self.shared.head.0.store(self.head, Ordering::Release);
-        Some(result)
+        self.head.wrapping_sub(start)
     }
 }
 
@@ -160,7 +155,7 @@ impl<T> std::fmt::Debug for RingProducer<T> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("RingProducer")
-            .field("capacity", &self.shared.capacity())
+            .field("capacity", &self.capacity)
             .field("tail", &self.tail)
             .finish()
     }
@@ -170,7 +165,7 @@ impl<T> std::fmt::Debug for RingConsumer<T> {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         formatter
             .debug_struct("RingConsumer")
-            .field("capacity", &self.shared.capacity())
+            .field("slots", &self.shared.slots.len())
             .field("head", &self.head)
             .finish()
     }

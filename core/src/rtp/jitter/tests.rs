@@ -483,23 +483,38 @@ fn ring_push<T: Copy>(producer: &mut super::ring::RingProducer<T>, value: T) -> 
     producer.push_with(|slot| *slot = value)
 }
 
+/// Everything `drain_with` reads in one call, in order.
+fn ring_drain<T: Copy>(consumer: &mut super::ring::RingConsumer<T>) -> Vec<T> {
+    let mut values = Vec::new();
+    let count = consumer.drain_with(|value| values.push(*value));
+    assert_eq!(count, values.len(), "drain_with counts what it read");
+    values
+}
+
 #[test]
 fn ring_values_come_out_in_order_and_a_full_ring_refuses() {
     let (mut producer, mut consumer) = super::ring::ring::<u32>(3, 0);
-    assert_eq!(consumer.pop_with(|value| *value), None);
+    assert!(ring_drain(&mut consumer).is_empty());
     for round in 0..10u32 {
+        // Rounds start at each slot position in turn (2 + 3 values per round).
+        let base = round * 10;
         for value in 0..3 {
-            assert!(ring_push(&mut producer, round * 10 + value));
+            assert!(ring_push(&mut producer, base + value));
         }
         let mut called = false;
         assert!(!producer.push_with(|_| called = true));
         assert!(!called, "a full ring does not call the fill");
-        assert_eq!(consumer.pop_with(|value| *value), Some(round * 10));
-        assert!(ring_push(&mut producer, round * 10 + 3));
-        for value in 1..4 {
-            assert_eq!(consumer.pop_with(|value| *value), Some(round * 10 + value));
+        assert_eq!(ring_drain(&mut consumer), [base, base + 1, base + 2]);
+        assert!(ring_push(&mut producer, base + 3));
+        assert!(ring_push(&mut producer, base + 4));
+        assert_eq!(ring_drain(&mut consumer), [base + 3, base + 4]);
+        assert!(ring_drain(&mut consumer).is_empty());
+        // A drain frees every slot it read: the ring takes three again.
+        for value in 5..8 {
+            assert!(ring_push(&mut producer, base + value));
         }
-        assert_eq!(consumer.pop_with(|value| *value), None);
+        assert!(!ring_push(&mut producer, base + 8));
+        assert_eq!(ring_drain(&mut consumer), [base + 5, base + 6, base + 7]);
     }
 }
 
@@ -517,24 +532,25 @@ fn ring_two_threads_hand_over_every_value_once_in_order() {
     });
     let mut expected = 0;
     while expected < COUNT {
-        match consumer.pop_with(|item| *item) {
-            Some(item) => {
-                assert_eq!(
-                    item,
-                    [
-                        expected,
-                        !expected,
-                        expected.rotate_left(7),
-                        expected ^ 0x55
-                    ]
-                );
-                expected += 1;
-            }
-            None => std::thread::yield_now(),
+        let read = consumer.drain_with(|item| {
+            assert_eq!(
+                *item,
+                [
+                    expected,
+                    !expected,
+                    expected.rotate_left(7),
+                    expected ^ 0x55
+                ]
+            );
+            expected += 1;
+        });
+        assert!(read <= 8, "at most the ring's capacity at once");
+        if read == 0 {
+            std::thread::yield_now();
         }
     }
     writer.join().unwrap();
-    assert_eq!(consumer.pop_with(|item| *item), None);
+    assert!(ring_drain(&mut consumer).is_empty());
 }
 
 /// A first sequence number anywhere, or (half the cases) close enough to 65535 that a
