@@ -18,6 +18,9 @@ pub struct HistogramLog {
     file: BufWriter<File>,
     serializer: V2DeflateSerializer,
     previous: Vec<Histogram<u64>>,
+    /// Where each interval is computed, kept from one to the next (a histogram is 170 kB:
+    /// one allocated per interval would cost its page faults each time).
+    scratch: Vec<Histogram<u64>>,
     /// End of the last interval written (since the run started).
     last: Duration,
 }
@@ -43,6 +46,7 @@ impl HistogramLog {
             file,
             serializer,
             previous: Kind::ALL.iter().map(|_| new_histogram()).collect(),
+            scratch: Kind::ALL.iter().map(|_| new_histogram()).collect(),
             last: Duration::ZERO,
         })
     }
@@ -51,12 +55,17 @@ impl HistogramLog {
     /// type with new measurements, what `totals` holds beyond the last totals.
     pub fn interval(&mut self, totals: &Metrics, now: Duration) -> std::io::Result<()> {
         let length = now.saturating_sub(self.last);
-        for (kind, previous) in Kind::ALL.iter().zip(self.previous.iter_mut()) {
+        let histograms = self.previous.iter_mut().zip(self.scratch.iter_mut());
+        for (kind, (previous, interval)) in Kind::ALL.iter().zip(histograms) {
             let total = &totals.kind(*kind).latency;
             if total.len() == previous.len() {
                 continue;
             }
-            let mut interval = total.clone();
+            if !interval.is_empty() {
+                interval.reset();
+            }
+            // Same bounds on both sides: adding cannot fail (into an empty one it copies).
+            let _ = interval.add(total);
             // `previous` is an earlier state of the same totals: never more in any bucket.
             if interval.subtract(&*previous).is_err() {
                 tracing::warn!(kind = kind.name(), "histogram totals went backwards");
@@ -65,9 +74,10 @@ impl HistogramLog {
             let mut writer = IntervalLogWriterBuilder::new()
                 .begin_log_with(&mut self.file, &mut self.serializer)?;
             writer
-                .write_histogram(&interval, self.last, length, Tag::new(kind.name()))
+                .write_histogram(interval, self.last, length, Tag::new(kind.name()))
                 .map_err(std::io::Error::other)?;
-            previous.clone_from(total);
+            // The earlier totals and what they gained: the totals now.
+            let _ = previous.add(&*interval);
         }
         self.last = now;
         self.file.flush()

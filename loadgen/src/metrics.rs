@@ -128,6 +128,39 @@ fn unreachable_bounds() -> Histogram<u64> {
 }
 
 impl KindStats {
+    /// Back to no attempt, in place: the histogram keeps its counts array (a new one is
+    /// 170 kB, allocated and zeroed page by page).
+    pub fn clear(&mut self) {
+        let KindStats {
+            started,
+            requests,
+            succeeded,
+            failed,
+            timeouts,
+            transport_errors,
+            local_errors,
+            by_code,
+            latency,
+            started_span,
+        } = self;
+        for count in [
+            started,
+            requests,
+            succeeded,
+            failed,
+            timeouts,
+            transport_errors,
+            local_errors,
+        ] {
+            *count = 0;
+        }
+        by_code.clear();
+        if !latency.is_empty() {
+            latency.reset();
+        }
+        *started_span = None;
+    }
+
     /// An attempt started `at` (time since the run started).
     pub fn start(&mut self, at: Duration) {
         self.started += 1;
@@ -325,6 +358,39 @@ impl Metrics {
             self.seconds.resize_with(index + 1, Second::default);
         }
         &mut self.seconds[index]
+    }
+
+    /// Back to nothing measured, in place: for the controller's totals, merged again at
+    /// every look without allocating their histograms anew.
+    pub fn clear(&mut self) {
+        let Metrics {
+            kinds,
+            messages_received,
+            group_messages_received,
+            other_requests,
+            engine,
+            subscribe,
+            unsubscribe,
+            reg_notifies,
+            in_flight,
+            scenarios,
+            seconds,
+        } = self;
+        for stats in kinds.iter_mut().chain([subscribe, unsubscribe]) {
+            stats.clear();
+        }
+        for count in [
+            messages_received,
+            group_messages_received,
+            other_requests,
+            reg_notifies,
+            in_flight,
+        ] {
+            *count = 0;
+        }
+        *engine = EngineCounters::default();
+        *scenarios = Default::default();
+        seconds.clear();
     }
 
     /// Adds another worker's measurements.
