@@ -210,6 +210,11 @@ impl Worker {
         let mut streams = listener.as_ref().map(|_| Streams::new());
         let mut buffer = vec![0u8; 65_536];
         let mut last_publish = Instant::now();
+        // One timer for the whole loop, moved only when the rounded due time changes (a
+        // new `Sleep` per turn re-arms tokio's timer wheel, which costs an eventfd write
+        // and a second `epoll_wait`).
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(Instant::now()));
+        tokio::pin!(sleep);
         loop {
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|at| at <= now) {
@@ -228,6 +233,16 @@ impl Worker {
                 .into_iter()
                 .flatten()
                 .fold(now + TICK, Instant::min);
+            // As in `run_udp`, steps of `udp::TIMER_RESOLUTION`: the wait ends at the first
+            // step boundary (counted from the run's start) at or after the due time, and
+            // after now, so arrivals and engine timers due within one step are served by
+            // one wake-up, and the timer moves once per step at most. Input still ends
+            // the wait at once.
+            let wake =
+                tokio::time::Instant::from_std(step_boundary(self.shared.start, wake.max(now)));
+            if sleep.deadline() != wake {
+                sleep.as_mut().reset(wake);
+            }
             let stream_input = async {
                 match streams.as_mut() {
                     Some(streams) => streams.input.recv().await,
@@ -251,7 +266,7 @@ impl Worker {
                 received = udp.recv_from(&mut buffer) => Woken::Datagram(received),
                 input = stream_input => Woken::Stream(input),
                 accepted = accept => Woken::Accepted(accepted),
-                () = tokio::time::sleep_until(tokio::time::Instant::from_std(wake)) => Woken::Timer,
+                () = &mut sleep => Woken::Timer,
             };
             match woken {
                 Woken::Datagram(received) => {
@@ -300,9 +315,9 @@ impl Worker {
     /// `recv_from` on the shared socket, or in `epoll_wait` on the users' sockets
     /// (`UdpEndpoint::receive`). Per wake-up on the shared socket that is one `recvfrom`
     /// (its read timeout is set only when the rounded wait changes), where the tokio loop
-    /// of [`Worker::run`] costs an `epoll_wait`, a `recvfrom`, a `recvfrom` that finds
-    /// nothing, and often an eventfd write plus a second `epoll_wait` when its timer
-    /// wheel is re-armed.
+    /// of [`Worker::run`] costs an `epoll_wait`, a `recvfrom` and a `recvfrom` that finds
+    /// nothing (plus, once per step at most, an eventfd write and a second `epoll_wait`
+    /// when its timer moves).
     fn run_udp(mut self) {
         let shared = Arc::clone(&self.shared);
         let Some(mut udp) = self.udp.take() else {
@@ -722,6 +737,14 @@ fn senders(plan: &Plan, range: std::ops::Range<usize>) -> Vec<usize> {
         .collect()
 }
 
+/// The first boundary of a `udp::TIMER_RESOLUTION` step, counted from `start`, after `at`.
+fn step_boundary(start: Instant, at: Instant) -> Instant {
+    let step = crate::udp::TIMER_RESOLUTION.as_nanos();
+    let since = at.saturating_duration_since(start).as_nanos();
+    let steps = u32::try_from(since / step + 1).unwrap_or(u32::MAX);
+    start + crate::udp::TIMER_RESOLUTION.saturating_mul(steps)
+}
+
 /// When arrival `k` (from 0) is due after its phase began, at `rate` per second reached
 /// linearly over `ramp`: N(t) = rate t² / 2 ramp while ramping, then rate (t - ramp / 2).
 pub fn due(k: u64, rate: f64, ramp: Duration) -> Duration {
@@ -740,6 +763,22 @@ pub fn due(k: u64, rate: f64, ramp: Duration) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timed_waits_end_on_step_boundaries() {
+        let start = Instant::now();
+        let step = crate::udp::TIMER_RESOLUTION;
+        assert_eq!(step_boundary(start, start), start + step);
+        assert_eq!(step_boundary(start, start + step / 2), start + step);
+        assert_eq!(step_boundary(start, start + step), start + 2 * step);
+        let at = start + 7 * step + Duration::from_micros(1);
+        assert_eq!(step_boundary(start, at), start + 8 * step);
+        // Due times within one step share their boundary: the timer moves once per step.
+        assert_eq!(
+            step_boundary(start, start + step + Duration::from_micros(10)),
+            step_boundary(start, start + 2 * step - Duration::from_micros(10))
+        );
+    }
 
     #[test]
     fn arrivals_follow_the_rate() {
