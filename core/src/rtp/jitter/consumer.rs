@@ -344,7 +344,11 @@ impl Reorder {
             return;
         }
         let mut talkspurt_start = packet.marker;
-        if known {
+        // The next packet in order, one frame on: its timestamp deviates by 0, so none of
+        // the checks below applies.
+        let in_step = sequence == self.highest.wrapping_add(1)
+            && timestamp == self.highest_timestamp.wrapping_add(self.frame_units);
+        if known && !in_step {
             let expected = self.highest_timestamp + (sequence - self.highest) * self.frame_units;
             let deviation = timestamp - expected;
             if deviation < -self.absurd_jump {
