@@ -39,13 +39,14 @@ impl TimerQueue {
     pub(super) fn push(&mut self, at: Instant, target: Target) {
         let entry = (at, target);
         // The lane whose last entry is the latest one not after `entry` (so lanes keep
-        // to one kind of delay), else an empty lane, else the heap.
-        let mut best: Option<(usize, Entry)> = None;
+        // to one kind of delay), else an empty lane, else the heap. Entries are compared
+        // in place (no copies), and by time first: targets only break ties.
+        let mut best: Option<(usize, &Entry)> = None;
         let mut empty = None;
         for (index, lane) in self.lanes.iter().enumerate() {
             match lane.back() {
-                Some(&last) if last <= entry => {
-                    if best.is_none_or(|(_, b)| last > b) {
+                Some(last) if not_after(last, &entry) => {
+                    if best.is_none_or(|(_, b)| !not_after(last, b)) {
                         best = Some((index, last));
                     }
                 }
@@ -68,15 +69,16 @@ impl TimerQueue {
     }
 
     fn earliest(&self) -> Option<(Entry, Source)> {
-        let mut best = self.heap.peek().map(|Reverse(e)| (*e, Source::Heap));
+        let mut best: Option<(&Entry, Source)> =
+            self.heap.peek().map(|Reverse(e)| (e, Source::Heap));
         for (index, lane) in self.lanes.iter().enumerate() {
-            if let Some(&front) = lane.front()
-                && best.is_none_or(|(b, _)| front < b)
+            if let Some(front) = lane.front()
+                && best.is_none_or(|(b, _)| !not_after(b, front))
             {
                 best = Some((front, Source::Lane(index)));
             }
         }
-        best
+        best.map(|(entry, source)| (*entry, source))
     }
 
     /// The earliest deadline.
@@ -100,6 +102,16 @@ impl TimerQueue {
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.heap.len() + self.lanes.iter().map(VecDeque::len).sum::<usize>()
+    }
+}
+
+/// `a <= b` in the queue's order (time, then target), comparing the targets only when the
+/// times are equal.
+fn not_after(a: &Entry, b: &Entry) -> bool {
+    match a.0.cmp(&b.0) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => a.1 <= b.1,
     }
 }
 
