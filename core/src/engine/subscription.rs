@@ -9,11 +9,13 @@ use crate::ims::reginfo::{self, RegInfo};
 use crate::sip::typed::{ContentType, Expires, From, SubscriptionState};
 use crate::sip::{SipMessage, Uri};
 use crate::transaction::TransactionKey;
+use crate::transport::Transport;
 use crate::ua::account::refresh_after;
 use crate::ua::registration::Goal;
 use crate::ua::subscription::{RegSubscription, SubscriptionStatus, to_tag};
 use crate::ua::{AccountId, RegistrationError, RegistrationState};
 
+use super::client::Branch;
 use super::event::Event;
 use super::hub::{Engine, Owner, Target};
 
@@ -55,6 +57,22 @@ impl Engine {
         subscription.wake_at = None;
         account.reg_event = Some(subscription);
         self.reg_subscriptions.insert(call_id, id);
+        self.start_reg_subscribe(now, id, branch, transport, local, remote, bytes);
+    }
+
+    /// Sends a reg-event SUBSCRIBE written into `bytes` as a client transaction owned by
+    /// the account's subscription, and files the transaction with the subscription.
+    #[allow(clippy::too_many_arguments)]
+    fn start_reg_subscribe(
+        &mut self,
+        now: Instant,
+        id: AccountId,
+        branch: Branch,
+        transport: Transport,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: Vec<u8>,
+    ) {
         let key = self.start_client(
             now,
             Owner::RegSubscription(id),
@@ -135,23 +153,7 @@ impl Engine {
         subscription.ending = true;
         subscription.wake_at = None;
         account.reg_event = Some(subscription);
-        let key = self.start_client(
-            now,
-            Owner::RegSubscription(id),
-            "SUBSCRIBE",
-            branch,
-            transport,
-            local,
-            remote,
-            bytes,
-        );
-        if let Some(subscription) = self
-            .accounts
-            .get_mut(id.index())
-            .and_then(|a| a.reg_event.as_mut())
-        {
-            subscription.transaction = Some(key);
-        }
+        self.start_reg_subscribe(now, id, branch, transport, local, remote, bytes);
     }
 
     /// A final response to the reg-event SUBSCRIBE.
