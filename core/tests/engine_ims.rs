@@ -183,8 +183,9 @@ mod reg_event {
             self.network.peer_mut::<Registrar>(self.scscf).unwrap()
         }
 
-        /// Sends a reg-event NOTIFY in the subscription's dialog and runs the network.
-        fn notify(&mut self, version: u32, state: &str, contact_state: &str, event: &str) {
+        /// Call-ID, From tag and Contact URI of the last SUBSCRIBE the S-CSCF received: the
+        /// dialog a NOTIFY goes in.
+        fn subscribe_dialog(&mut self) -> (String, String, String) {
             let subscribe = self.registrar().subscribes.last().unwrap().clone();
             let mut slots = [RawHeader::EMPTY; 64];
             let message =
@@ -199,6 +200,23 @@ mod reg_event {
                 .to_owned();
             let contact = message.header::<Contact>().unwrap().unwrap();
             let contact_uri = contact.address().unwrap().uri.as_str().to_owned();
+            (call_id, local_tag, contact_uri)
+        }
+
+        /// Sends `notify` from the S-CSCF to the phone and runs the network.
+        fn deliver_notify(&mut self, notify: String) {
+            self.network.inject(
+                addr("127.0.0.1:5060"),
+                addr("127.0.0.1:5062"),
+                Transport::Udp,
+                notify.into_bytes(),
+            );
+            self.network.run_for(Duration::from_secs(1));
+        }
+
+        /// Sends a reg-event NOTIFY in the subscription's dialog and runs the network.
+        fn notify(&mut self, version: u32, state: &str, contact_state: &str, event: &str) {
+            let (call_id, local_tag, contact_uri) = self.subscribe_dialog();
             self.notifies += 1;
             let body = format!(
                 "<?xml version=\"1.0\"?>\n<reginfo xmlns=\"urn:ietf:params:xml:ns:reginfo\" version=\"{version}\" state=\"{state}\">\n\
@@ -220,30 +238,13 @@ mod reg_event {
                 body.len(),
                 n = self.notifies
             );
-            self.network.inject(
-                addr("127.0.0.1:5060"),
-                addr("127.0.0.1:5062"),
-                Transport::Udp,
-                notify.into_bytes(),
-            );
-            self.network.run_for(Duration::from_secs(1));
+            self.deliver_notify(notify);
         }
 
         /// The notifier's last NOTIFY of the dialog: terminated, no body (RFC 6665
         /// §4.2.2).
         fn notify_terminated(&mut self, version: u32) {
-            let subscribe = self.registrar().subscribes.last().unwrap().clone();
-            let mut slots = [RawHeader::EMPTY; 64];
-            let message =
-                SipMessage::parse_datagram(&subscribe, &mut slots, &Limits::DEFAULT).unwrap();
-            let call_id = message.header::<CallId>().unwrap().unwrap().0.to_owned();
-            let local_tag = message
-                .header::<From>()
-                .unwrap()
-                .unwrap()
-                .tag()
-                .unwrap()
-                .to_owned();
+            let (call_id, local_tag, _) = self.subscribe_dialog();
             self.notifies += 1;
             let notify = format!(
                 "NOTIFY sip:alice@127.0.0.1:5062 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKend{version}\r\n\
@@ -252,13 +253,7 @@ mod reg_event {
                  Subscription-State: terminated\r\nContent-Length: 0\r\n\r\n",
                 n = self.notifies
             );
-            self.network.inject(
-                addr("127.0.0.1:5060"),
-                addr("127.0.0.1:5062"),
-                Transport::Udp,
-                notify.into_bytes(),
-            );
-            self.network.run_for(Duration::from_secs(1));
+            self.deliver_notify(notify);
         }
 
         fn last_response_status(&mut self) -> u16 {

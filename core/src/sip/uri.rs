@@ -633,6 +633,22 @@ mod tests {
         }
     }
 
+    /// Calls `check` with every string over `alphabet` (not empty) of up to `max_len` bytes.
+    #[allow(clippy::arithmetic_side_effects)]
+    fn every_string(alphabet: &[u8], max_len: u32, mut check: impl FnMut(&[u8])) {
+        let mut text = Vec::new();
+        for len in 0..=max_len {
+            for mut code in 0..alphabet.len().pow(len) {
+                text.clear();
+                for _ in 0..len {
+                    text.extend(alphabet.get(code % alphabet.len()));
+                    code /= alphabet.len();
+                }
+                check(&text);
+            }
+        }
+    }
+
     /// The host rules written plainly: brackets for IPv6; otherwise host bytes only, not
     /// empty; digits and dots only means an IPv4 address (std's parser); else a name
     /// whose labels are not empty (a final dot allowed) and do not start with `-`.
@@ -683,19 +699,10 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore = "47 k cases; host_follows_the_rules runs under Miri")]
     fn host_follows_the_rules_on_every_short_string() {
-        let alphabet = b"0129.a-";
-        let mut text = Vec::new();
-        for len in 0..=6u32 {
-            for mut code in 0..alphabet.len().pow(len) {
-                text.clear();
-                for _ in 0..len {
-                    text.extend(alphabet.get(code % alphabet.len()));
-                    code /= alphabet.len();
-                }
-                let text = std::str::from_utf8(&text).expect("ASCII");
-                assert_eq!(parse_host(text), host_by_the_rules(text), "{text}");
-            }
-        }
+        every_string(b"0129.a-", 6, |text| {
+            let text = std::str::from_utf8(text).expect("ASCII");
+            assert_eq!(parse_host(text), host_by_the_rules(text), "{text}");
+        });
     }
 
     #[test]
@@ -705,18 +712,9 @@ mod tests {
     )]
     fn ipv4_follows_std_on_every_short_string() {
         // Every string of up to 8 bytes over digits that matter, the dot and one letter.
-        let alphabet = b"0125.a";
-        let mut text = Vec::new();
-        for len in 0..=8u32 {
-            for mut code in 0..alphabet.len().pow(len) {
-                text.clear();
-                for _ in 0..len {
-                    text.extend(alphabet.get(code % alphabet.len()));
-                    code /= alphabet.len();
-                }
-                let std = std::str::from_utf8(&text).ok().and_then(|s| s.parse().ok());
-                assert_eq!(parse_ipv4(&text), std, "{}", String::from_utf8_lossy(&text));
-            }
-        }
+        every_string(b"0125.a", 8, |text| {
+            let std = std::str::from_utf8(text).ok().and_then(|s| s.parse().ok());
+            assert_eq!(parse_ipv4(text), std, "{}", String::from_utf8_lossy(text));
+        });
     }
 }

@@ -304,14 +304,7 @@ impl Worker {
     /// Local user `index`'s REGISTER ended (accepted or not): a refresh attempt ends
     /// with it.
     pub(crate) fn mixed_registration_ended(&mut self, index: usize, outcome: Outcome) {
-        let refresh = self
-            .vus
-            .get(index)
-            .and_then(|vu| vu.attempt.as_ref())
-            .is_some_and(|attempt| attempt.scenario == MixScenario::Refresh);
-        if refresh {
-            self.end_attempt(index, outcome);
-        }
+        self.end_attempt_of(index, MixScenario::Refresh, outcome);
     }
 
     /// Local user `index`'s reg-event SUBSCRIBE got its 200: a reg-event attempt ends
@@ -342,12 +335,17 @@ impl Worker {
     /// Local user `index`'s reg-event subscription failed: a reg-event attempt waiting for
     /// its NOTIFY will not get one, and ends with that failure.
     pub(crate) fn mixed_subscription_failed(&mut self, index: usize, outcome: Outcome) {
-        let reg_event = self
+        self.end_attempt_of(index, MixScenario::RegEvent, outcome);
+    }
+
+    /// Ends local user `index`'s attempt with `outcome` when it is one of `scenario`.
+    fn end_attempt_of(&mut self, index: usize, scenario: MixScenario, outcome: Outcome) {
+        let running = self
             .vus
             .get(index)
             .and_then(|vu| vu.attempt.as_ref())
-            .is_some_and(|attempt| attempt.scenario == MixScenario::RegEvent);
-        if reg_event {
+            .is_some_and(|attempt| attempt.scenario == scenario);
+        if running {
             self.end_attempt(index, outcome);
         }
     }
