@@ -13,6 +13,7 @@ use crate::transport::Transport;
 use rand::RngCore;
 
 use super::hub::{Client, Engine, Owner, Target};
+use super::timer_queue::TimerQueue;
 
 /// The RFC 3261 branch prefix.
 pub(super) const MAGIC_COOKIE: &str = "z9hG4bK";
@@ -75,15 +76,8 @@ impl Engine {
 
     /// Puts the client's next deadline on the heap if it changed.
     pub(super) fn reschedule_client(&mut self, key: u64) {
-        let Some(client) = self.clients.get_mut(&key) else {
-            return;
-        };
-        let next = client.machine.next_deadline();
-        if next != client.scheduled {
-            client.scheduled = next;
-            if let Some(at) = next {
-                self.schedule(at, Target::Client(key));
-            }
+        if let Some(client) = self.clients.get_mut(&key) {
+            reschedule(&mut self.timers, key, client);
         }
     }
 
@@ -138,14 +132,8 @@ impl Engine {
             && matches!(state, ClientState::Completed | ClientState::Terminated))
         .then(|| std::mem::take(&mut client.request));
         if !terminated {
-            // As `reschedule_client`, without looking the transaction up again.
-            let next = client.machine.next_deadline();
-            if next != client.scheduled {
-                client.scheduled = next;
-                if let Some(at) = next {
-                    self.timers.push(at, Target::Client(key));
-                }
-            }
+            // The transaction at hand, not looked up again.
+            reschedule(&mut self.timers, key, client);
         }
         if let Some(buffer) = spare {
             self.spare_buffer(buffer);
@@ -282,6 +270,17 @@ impl std::fmt::Display for Branch {
 impl std::fmt::Debug for Branch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Puts client transaction `key`'s next deadline on `timers` when it changed.
+fn reschedule(timers: &mut TimerQueue, key: u64, client: &mut Client) {
+    let next = client.machine.next_deadline();
+    if next != client.scheduled {
+        client.scheduled = next;
+        if let Some(at) = next {
+            timers.push(at, Target::Client(key));
+        }
     }
 }
 
