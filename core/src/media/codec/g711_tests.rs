@@ -174,3 +174,112 @@ fn frame_loops_match_the_per_sample_functions_at_every_length() {
         assert!(from_alaw[length..].iter().all(|sample| *sample == 0x55));
     }
 }
+
+/// The frame loops' lane functions (no table) equal the G.711 formulas for every sample
+/// and every code.
+#[test]
+fn lane_functions_match_the_formula_for_every_sample_and_code() {
+    for sample in i16::MIN..=i16::MAX {
+        assert_eq!(
+            mulaw_encode_lane(sample),
+            mulaw_encode_formula(sample),
+            "µ-law {sample}"
+        );
+        assert_eq!(
+            alaw_encode_lane(sample),
+            alaw_encode_formula(sample),
+            "A-law {sample}"
+        );
+    }
+    for code in 0..=255u8 {
+        assert_eq!(
+            mulaw_decode_lane(code),
+            mulaw_decode_formula(code),
+            "µ-law {code:#04x}"
+        );
+        assert_eq!(
+            alaw_decode_lane(code),
+            alaw_decode_formula(code),
+            "A-law {code:#04x}"
+        );
+    }
+}
+
+/// Every sample and every code through the frame loops in both builds: the baseline
+/// `map` called directly, and `Codec::encode`/`decode`, which take the AVX2 build on
+/// CPUs that have it. Each output equals the G.711 formula.
+#[test]
+fn frame_loops_of_both_builds_match_the_formula_for_every_input() {
+    let pcm: Vec<i16> = (i16::MIN..=i16::MAX).collect();
+    let codes: Vec<u8> = (0..=255).collect();
+    let mut payload = vec![0u8; pcm.len()];
+    let mut decoded = vec![0i16; codes.len()];
+    type Encoder = (&'static str, fn(&[i16], &mut [u8]), fn(i16) -> u8);
+    type Decoder = (&'static str, fn(&[u8], &mut [i16]), fn(u8) -> i16);
+    let encoders: [Encoder; 4] = [
+        (
+            "µ-law baseline",
+            |pcm, payload| map(pcm, payload, mulaw_encode_lane),
+            mulaw_encode_formula,
+        ),
+        (
+            "µ-law frame",
+            |pcm, payload| {
+                assert_eq!(MuLaw.encode(pcm, payload), Ok(pcm.len()));
+            },
+            mulaw_encode_formula,
+        ),
+        (
+            "A-law baseline",
+            |pcm, payload| map(pcm, payload, alaw_encode_lane),
+            alaw_encode_formula,
+        ),
+        (
+            "A-law frame",
+            |pcm, payload| {
+                assert_eq!(ALaw.encode(pcm, payload), Ok(pcm.len()));
+            },
+            alaw_encode_formula,
+        ),
+    ];
+    for (name, encode, formula) in encoders {
+        payload.fill(0);
+        encode(&pcm, &mut payload);
+        for (sample, code) in pcm.iter().zip(&payload) {
+            assert_eq!(*code, formula(*sample), "{name} {sample}");
+        }
+    }
+    let decoders: [Decoder; 4] = [
+        (
+            "µ-law baseline",
+            |codes, pcm| map(codes, pcm, mulaw_decode_lane),
+            mulaw_decode_formula,
+        ),
+        (
+            "µ-law frame",
+            |codes, pcm| {
+                assert_eq!(MuLaw.decode(codes, pcm), Ok(codes.len()));
+            },
+            mulaw_decode_formula,
+        ),
+        (
+            "A-law baseline",
+            |codes, pcm| map(codes, pcm, alaw_decode_lane),
+            alaw_decode_formula,
+        ),
+        (
+            "A-law frame",
+            |codes, pcm| {
+                assert_eq!(ALaw.decode(codes, pcm), Ok(codes.len()));
+            },
+            alaw_decode_formula,
+        ),
+    ];
+    for (name, decode, formula) in decoders {
+        decoded.fill(0x5555);
+        decode(&codes, &mut decoded);
+        for (code, sample) in codes.iter().zip(&decoded) {
+            assert_eq!(*sample, formula(*code), "{name} {code:#04x}");
+        }
+    }
+}
