@@ -119,6 +119,7 @@ mod reg_event {
     use super::*;
     use ims_core::sim::NodeId;
     use ims_core::sip::typed::{CallId, Contact, From};
+    use ims_core::sip::{HeaderName, MessageWriter, WriteOptions};
     use ims_core::ua::{AccountId, RegistrationError};
 
     struct Ims {
@@ -519,6 +520,95 @@ mod reg_event {
             ims.take_events()
                 .iter()
                 .any(|e| matches!(e, Event::RegEventSubscribed { .. }))
+        );
+    }
+
+    /// The first NOTIFY overtakes the 200 to the SUBSCRIBE (RFC 6665 §4.1.2.4) and, sent
+    /// inside the dialog, carries no Record-Route of the proxy the SUBSCRIBE went
+    /// through; the 200 that follows brings it. The dialog's route set is the 200's: the
+    /// unsubscription goes through that proxy (an IMS P-CSCF refuses an in-dialog
+    /// request that does not route through it with 404).
+    #[test]
+    fn a_notify_before_the_200_leaves_the_route_set_to_the_200() {
+        let mut ims = setup_with(200, false);
+        let alice = ims.alice;
+        ims.registrar().silent = true;
+        ims.network
+            .command(ims.phone, Command::SubscribeRegEvent { account: alice })
+            .unwrap();
+        ims.network.run_for(Duration::from_millis(100));
+        assert_eq!(ims.registrar().subscribes.len(), 1);
+        ims.notify(0, "full", "active", "registered");
+        assert_eq!(ims.last_response_status(), 200);
+        assert!(
+            !ims.take_events()
+                .iter()
+                .any(|e| matches!(e, Event::RegEventSubscribed { .. })),
+            "no 200 yet"
+        );
+
+        let subscribe = ims.registrar().subscribes.last().unwrap().clone();
+        let mut slots = [RawHeader::EMPTY; 64];
+        let request = SipMessage::parse_datagram(&subscribe, &mut slots, &Limits::DEFAULT).unwrap();
+        let mut ok = Vec::new();
+        let mut writer = MessageWriter::response_to(
+            &mut ok,
+            &request,
+            200,
+            "OK",
+            Some("reg1"),
+            WriteOptions::default(),
+        );
+        for (name, value) in [
+            ("Record-Route", "<sip:pcscf.ims.test:5060;lr>"),
+            ("Contact", "<sip:scscf@127.0.0.1:5060>"),
+            ("Expires", "600"),
+        ] {
+            writer.header(HeaderName::from_wire(name), value.as_bytes());
+        }
+        writer.finish(b"");
+        ims.network.inject(
+            addr("127.0.0.1:5060"),
+            addr("127.0.0.1:5062"),
+            Transport::Udp,
+            ok,
+        );
+        ims.network.run_for(Duration::from_millis(100));
+        assert!(
+            ims.take_events()
+                .iter()
+                .any(|e| matches!(e, Event::RegEventSubscribed { expires: 600, .. }))
+        );
+
+        ims.registrar().silent = false;
+        ims.network
+            .command(ims.phone, Command::UnsubscribeRegEvent { account: alice })
+            .unwrap();
+        ims.network.run_for(Duration::from_secs(1));
+        let end = String::from_utf8(ims.registrar().subscribes.last().unwrap().clone()).unwrap();
+        assert!(end.contains("Expires: 0\r\n"), "{end}");
+        assert!(
+            end.starts_with("SUBSCRIBE sip:scscf@127.0.0.1:5060 SIP/2.0\r\n"),
+            "to the remote target:\n{end}"
+        );
+        assert!(
+            end.contains("Route: <sip:pcscf.ims.test:5060;lr>\r\n"),
+            "through the 200's Record-Route:\n{end}"
+        );
+        assert!(
+            end.contains("To: <sip:alice@ims.test>;tag=reg1\r\n"),
+            "in the dialog:\n{end}"
+        );
+        let events = ims.take_events();
+        assert!(
+            matches!(
+                &events[..],
+                [Event::RegEventUnsubscribed {
+                    status: Some(200),
+                    ..
+                }]
+            ),
+            "{events:#?}"
         );
     }
 

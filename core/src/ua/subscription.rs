@@ -32,6 +32,9 @@ pub(crate) struct RegSubscription {
     pub(crate) remote_target: Option<String>,
     /// Record-Route of the 2xx, reversed (RFC 3261 §12.1.2).
     pub(crate) route_set: Vec<String>,
+    /// `route_set` came from a 2xx to a SUBSCRIBE of this dialog, not from a NOTIFY
+    /// that overtook it.
+    route_from_response: bool,
     pub(crate) cseq: u32,
     pub(crate) transaction: Option<TransactionKey>,
     pub(crate) wake_at: Option<Instant>,
@@ -53,6 +56,7 @@ impl RegSubscription {
             remote_tag: None,
             remote_target: None,
             route_set: Vec::new(),
+            route_from_response: false,
             cseq: 0,
             transaction: None,
             wake_at: None,
@@ -76,19 +80,34 @@ impl RegSubscription {
     }
 
     /// Learns the dialog from a 2xx to the initial SUBSCRIBE (or from the first NOTIFY).
+    ///
+    /// A NOTIFY may come before the 2xx and create the dialog (RFC 6665 §4.1.2.4). It
+    /// crossed the proxies as a request inside the dialog, which they do not
+    /// record-route, so its route set can lack a proxy the SUBSCRIBE was record-routed
+    /// through (an IMS P-CSCF, which then refuses our next request in the dialog). The
+    /// 2xx to the SUBSCRIBE, when it comes, sets the route set (RFC 3261 §12.1.2), as a
+    /// 2xx does for an early INVITE dialog (§13.2.2.4); later 2xx leave it (§12.2.1.2).
     pub(crate) fn learn_dialog(&mut self, message: &SipMessage<'_>, remote_tag: Option<&str>) {
-        if self.remote_tag.is_none() {
-            self.remote_tag = remote_tag.map(str::to_owned);
+        let response = !message.is_request();
+        let first = self.remote_tag.is_none();
+        let confirms = response
+            && !self.route_from_response
+            && remote_tag.is_some()
+            && remote_tag == self.remote_tag.as_deref();
+        if first || confirms {
+            if first {
+                self.remote_tag = remote_tag.map(str::to_owned);
+            }
             self.route_set = message
                 .header_values::<RecordRoute>()
                 .filter_map(Result::ok)
                 .map(|r| format!("<{}>", r.uri.as_str()))
                 .collect();
-            if message.is_request() {
-                // A NOTIFY's Record-Route is already in UAS order (RFC 3261 §12.1.1).
-            } else {
+            if response {
                 self.route_set.reverse();
+                self.route_from_response = true;
             }
+            // A NOTIFY's Record-Route is already in UAS order (RFC 3261 §12.1.1).
         }
         if let Some(target) = message
             .header_values::<Contact>()
