@@ -10,9 +10,10 @@
 //!   with no table, which find the segment through the exponent of an `f32`, so LLVM
 //!   turns the frame loops into vector code: 8 samples per step with SSE2, the x86-64
 //!   baseline, and 16 with AVX2, which x86-64 CPUs that have it run through a second
-//!   build of the same loop (`map_avx2`, chosen at run time). A table
-//!   lookup costs a load per sample that vectors cannot share; these loops run about
-//!   twice as fast (bench/RESULTS.md, media #8).
+//!   build of the same loop (`map_avx2`, chosen at run time). A table lookup costs a
+//!   load per sample that vectors cannot share: with AVX2 an encode and decode runs
+//!   about twice as fast as through the tables, with SSE2 alone about 1.3 times
+//!   (bench/RESULTS.md, media #8).
 //!
 //! Tests check both forms against the formulas for all 65,536 samples and 256 codes.
 
