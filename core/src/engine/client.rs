@@ -40,7 +40,7 @@ impl Engine {
         remote: SocketAddr,
         request: Vec<u8>,
     ) -> TransactionKey {
-        let key = self.next_key();
+        let sequence = self.next_key();
         let machine = ClientTransaction::start(
             TransactionKind::of(method),
             transport.is_reliable(),
@@ -50,18 +50,13 @@ impl Engine {
         tracing::debug!(%branch, method, %remote, %transport, "client transaction started");
         self.stats.client_transactions += 1;
         self.queue(transport, local, remote, request.clone());
-        let index_key = branch.key();
-        self.client_index.insert(index_key, key);
         let scheduled = machine.next_deadline();
-        if let Some(at) = scheduled {
-            self.schedule(at, Target::Client(key));
-        }
-        self.clients.insert(
-            key,
+        let key = self.clients.insert(
+            sequence,
             Client {
+                key: 0,
                 machine,
                 branch,
-                index_key,
                 method,
                 request,
                 transport,
@@ -71,20 +66,25 @@ impl Engine {
                 scheduled,
             },
         );
+        self.client_index.insert(branch.key(), key);
+        if let Some(at) = scheduled {
+            self.schedule(at, Target::Client(key));
+        }
         TransactionKey(key)
     }
 
     /// Puts the client's next deadline on the heap if it changed.
     pub(super) fn reschedule_client(&mut self, key: u64) {
-        if let Some(client) = self.clients.get_mut(&key) {
+        if let Some(client) = self.clients.get_mut(key) {
             reschedule(&mut self.timers, key, client);
         }
     }
 
     pub(super) fn remove_client(&mut self, key: u64) -> Option<Client> {
-        let client = self.clients.remove(&key)?;
-        if self.client_index.get(&client.index_key) == Some(&key) {
-            self.client_index.remove(&client.index_key);
+        let client = self.clients.remove(key)?;
+        let index_key = client.branch.key();
+        if self.client_index.get(&index_key) == Some(&key) {
+            self.client_index.remove(&index_key);
         }
         Some(client)
     }
@@ -102,7 +102,7 @@ impl Engine {
         let branch = via.branch();
         let key = branch.and_then(|b| self.client_index.get(&branch_key(b)).copied());
         let Some(key) = key.filter(|k| {
-            self.clients.get(k).is_some_and(|c| {
+            self.clients.get(*k).is_some_and(|c| {
                 branch.is_some_and(|b| c.branch.as_bytes() == b.as_bytes())
                     && c.method == cseq.method.as_str()
             })
@@ -112,7 +112,7 @@ impl Engine {
             return;
         };
         let timers = self.config.timers;
-        let Some(client) = self.clients.get_mut(&key) else {
+        let Some(client) = self.clients.get_mut(key) else {
             return;
         };
         let action = client.machine.on_response(now, status, &timers);
@@ -176,7 +176,7 @@ impl Engine {
     /// A client timer fired.
     pub(super) fn client_timer(&mut self, now: Instant, key: u64, at: Instant) {
         let timers = self.config.timers;
-        let Some(client) = self.clients.get_mut(&key) else {
+        let Some(client) = self.clients.get_mut(key) else {
             return;
         };
         if client.scheduled != Some(at) {
@@ -184,7 +184,7 @@ impl Engine {
         }
         client.scheduled = None;
         loop {
-            let Some(client) = self.clients.get_mut(&key) else {
+            let Some(client) = self.clients.get_mut(key) else {
                 return;
             };
             match client.machine.on_timer(now, &timers) {

@@ -55,9 +55,9 @@ pub(super) enum Owner {
 #[derive(Debug)]
 pub(super) struct Client {
     pub(super) machine: ClientTransaction,
+    /// Its key in [`ClientTable`](super::client_table::ClientTable), which names its slot.
+    pub(super) key: u64,
     pub(super) branch: super::client::Branch,
-    /// `branch.key()`: the key in `Engine::client_index`.
-    pub(super) index_key: u64,
     pub(super) method: &'static str,
     pub(super) request: Vec<u8>,
     pub(super) transport: Transport,
@@ -140,7 +140,7 @@ pub struct Engine {
     pub(super) group_queues: HashMap<(AccountId, String), crate::ua::message::GroupQueue>,
     /// reg-event subscriptions by Call-ID.
     pub(super) reg_subscriptions: HashMap<String, AccountId>,
-    pub(super) clients: KeyMap<Client>,
+    pub(super) clients: super::client_table::ClientTable,
     /// Client transactions by [`branch_key`](super::client::branch_key).
     pub(super) client_index: KeyMap<u64>,
     pub(super) servers: KeyMap<Server>,
@@ -191,7 +191,7 @@ impl Engine {
             reg_subscriptions: HashMap::new(),
             outgoing: HashMap::new(),
             group_queues: HashMap::new(),
-            clients: KeyMap::default(),
+            clients: super::client_table::ClientTable::default(),
             client_index: KeyMap::default(),
             servers: KeyMap::default(),
             server_index: HashMap::new(),
@@ -467,12 +467,14 @@ impl Engine {
         transport: Transport,
         remote: SocketAddr,
     ) {
-        let failed: Vec<u64> = self
+        let mut failed: Vec<u64> = self
             .clients
             .iter()
             .filter(|(_, c)| c.transport == transport && c.remote == remote)
-            .map(|(k, _)| *k)
+            .map(|(k, _)| k)
             .collect();
+        // In the order they started (a key's high half is its sequence number).
+        failed.sort_unstable();
         for key in failed {
             if let Some(mut client) = self.remove_client(key) {
                 client.machine.on_transport_error();

@@ -22,6 +22,7 @@
 //! ```
 
 mod client;
+mod client_table;
 mod config;
 mod event;
 mod hub;
