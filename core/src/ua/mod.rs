@@ -2,6 +2,7 @@
 //! messages, subscriptions and publications as they come.
 
 pub(crate) mod account;
+pub(crate) mod challenges;
 pub(crate) mod message;
 pub(crate) mod registration;
 pub(crate) mod subscription;

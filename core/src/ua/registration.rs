@@ -15,6 +15,7 @@ use crate::sip::{HeaderKind, HeaderName, MessageWriter, Method, SipMessage, Uri,
 use crate::transaction::TransactionKey;
 
 use super::account::AccountView;
+use super::challenges::Challenges;
 
 /// Where a registration stands, as the application sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,7 +164,7 @@ pub(crate) struct Registration {
     pub(crate) cseq: u32,
     /// The lifetime asked for in the next REGISTER (raised by 423).
     pub(crate) expires: u32,
-    pub(crate) challenges: Vec<CachedChallenge>,
+    pub(crate) challenges: Challenges,
     /// The credentials in the request in flight answer the challenge of the response just
     /// before it (so a new challenge means they were wrong).
     pub(crate) answered_fresh_challenge: bool,
@@ -211,7 +212,7 @@ impl Registration {
             from_tag,
             cseq,
             expires,
-            challenges: Vec::new(),
+            challenges: Challenges::default(),
             answered_fresh_challenge: false,
             challenge_rounds: 0,
             redirects: 0,
@@ -243,7 +244,7 @@ impl Registration {
             + strings(&self.associated_uris)
             + strings(&self.security_server)
             + self.request_uri.as_ref().map_or(0, String::capacity)
-            + self.challenges.capacity() * std::mem::size_of::<CachedChallenge>()
+            + self.challenges.heap_bytes()
             + self
                 .challenges
                 .iter()
@@ -375,8 +376,6 @@ impl Registration {
                     }
                 }
                 self.challenges.retain(|c| c.challenge.proxy != proxy);
-                // Usually the only one: a plain push would make room for four.
-                self.challenges.reserve_exact(1);
                 self.challenges.push(cached);
                 Next::Send
             }
