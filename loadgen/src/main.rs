@@ -3,6 +3,7 @@
 //! one sans-IO engine of ims-core holding its share of the users, on one socket (or one
 //! per user, `--port-per-user`).
 
+mod batch;
 mod benchmark;
 mod cli;
 mod config_file;

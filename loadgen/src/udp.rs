@@ -17,7 +17,10 @@ use std::ops::Range;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
+use ims_core::transport::Transmit;
 use rustix::event::{Timespec, epoll};
+
+use crate::batch::Batch;
 
 /// File descriptors kept free beside the users' sockets: stdio, the workers' epoll and
 /// event descriptors, the TCP side, report files, the probe.
@@ -337,17 +340,33 @@ impl UdpEndpoint {
         }
     }
 
+    /// Sends the first datagrams of `outgoing` in order: up to [`crate::batch::BATCH`] in one `sendmmsg`
+    /// on the shared socket, the first alone from its user's socket. How many went (at
+    /// least one when `outgoing` is not empty), or the error of the first one.
+    pub fn send_some(&self, batch: &mut Batch, outgoing: &[Transmit]) -> io::Result<usize> {
+        match self {
+            UdpEndpoint::Shared { socket, .. } => batch.send_some(socket, outgoing),
+            UdpEndpoint::PerUser(_) => match outgoing.first() {
+                Some(transmit) => self
+                    .send(transmit.local, &transmit.bytes, transmit.remote)
+                    .map(|_| 1),
+                None => Ok(0),
+            },
+        }
+    }
+
     /// Waits until a datagram arrives or `until` (rounded up to a whole number of
     /// [`TIMER_RESOLUTION`], at least one), and hands what arrived to `handle(local,
-    /// remote, bytes)`: one datagram on the shared socket (a blocking `recvfrom` with a
-    /// read timeout, changed only when the rounded wait changes), one from each ready
-    /// socket of the users (an `epoll_wait`, then a `recvfrom` each). An `Err` means the
-    /// wait itself cannot be set up; receive errors are logged. Callers must not skip the
-    /// wait when `until` has passed: the answers that end what is due must still be read.
+    /// remote, bytes)`: on the shared socket the first datagram and all that wait behind
+    /// it (one blocking `recvmmsg` with a read timeout, changed only when the rounded wait
+    /// changes), one from each ready socket of the users (an `epoll_wait`, then a
+    /// `recvfrom` each). An `Err` means the wait itself cannot be set up; receive errors
+    /// are logged. Callers must not skip the wait when `until` has passed: the answers
+    /// that end what is due must still be read.
     pub fn receive(
         &mut self,
         until: Instant,
-        buffer: &mut [u8],
+        batch: &mut Batch,
         mut handle: impl FnMut(SocketAddr, SocketAddr, &[u8]),
     ) -> io::Result<()> {
         let wait = rounded_wait(until.saturating_duration_since(Instant::now()));
@@ -361,8 +380,9 @@ impl UdpEndpoint {
                     socket.set_read_timeout(Some(wait))?;
                     *read_timeout = Some(wait);
                 }
-                match socket.recv_from(buffer) {
-                    Ok((n, remote)) => handle(*local, remote, buffer.get(..n).unwrap_or_default()),
+                let local = *local;
+                match batch.receive(socket, |remote, bytes| handle(local, remote, bytes)) {
+                    Ok(_) => {}
                     Err(error) if transient(&error) => {}
                     Err(error) => tracing::debug!(%error, "UDP receive error"),
                 }
@@ -379,6 +399,7 @@ impl UdpEndpoint {
                     Err(rustix::io::Errno::INTR) => return Ok(()),
                     Err(error) => return Err(error.into()),
                 };
+                let buffer = batch.slot();
                 for event in ready.iter() {
                     let index = usize::try_from(event.data.u64()).unwrap_or(usize::MAX);
                     let (Some(socket), Some(&local)) =
@@ -493,13 +514,13 @@ mod tests {
         let unknown = SocketAddr::new(ip, 9);
         assert!(endpoint.send(unknown, b"x", peer_address).is_err());
         let mut received = Vec::new();
-        let mut buffer = [0u8; 64];
+        let mut batch = Batch::new();
         let deadline = Instant::now() + Duration::from_secs(5);
         while received.len() < 4 && Instant::now() < deadline {
             endpoint
                 .receive(
                     Instant::now() + Duration::from_millis(50),
-                    &mut buffer,
+                    &mut batch,
                     |local, remote, bytes| received.push((local, remote, bytes.to_vec())),
                 )
                 .unwrap();
@@ -560,13 +581,13 @@ mod tests {
         assert_eq!(endpoint.locals(), [local]);
         assert_eq!(endpoint.user_local(0), None);
         let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let mut buffer = [0u8; 64];
+        let mut batch = Batch::new();
         let started = Instant::now();
         let mut got = Vec::new();
         endpoint
             .receive(
                 started + Duration::from_millis(30),
-                &mut buffer,
+                &mut batch,
                 |l, r, b| got.push((l, r, b.to_vec())),
             )
             .unwrap();
@@ -575,7 +596,7 @@ mod tests {
         endpoint
             .receive(
                 Instant::now() + Duration::from_secs(5),
-                &mut buffer,
+                &mut batch,
                 |l, r, b| got.push((l, r, b.to_vec())),
             )
             .unwrap();

@@ -13,6 +13,7 @@ use ims_core::engine::{Command, Engine, EngineConfig, Event};
 use ims_core::transport::{Transmit, Transport};
 use ims_core::ua::AccountId;
 
+use crate::batch::Batch;
 use crate::cli::Plan;
 use crate::metrics::{EngineCounters, Kind, Metrics};
 use crate::net::{Sockets, StreamInput, Streams};
@@ -73,6 +74,8 @@ pub struct Worker {
     local: SocketAddr,
     /// A `mixed` run's share (crate::vu::mixed).
     pub(crate) mix: Option<crate::vu::MixState>,
+    /// UDP datagrams the engine queued in this step, sent together (`Worker::run_udp`).
+    pub(crate) outgoing: Vec<Transmit>,
 }
 
 impl Worker {
@@ -161,6 +164,7 @@ impl Worker {
             listener: sockets.listener,
             local: sockets.local,
             mix,
+            outgoing: Vec::new(),
         })
     }
 
@@ -221,7 +225,7 @@ impl Worker {
                 self.engine.handle_timeout(now);
             }
             let done = self.step(now);
-            self.flush(now, Udp::Tokio(&udp), streams.as_mut());
+            self.flush(now, Udp::Tokio(&udp), streams.as_mut(), None);
             if done || shared.abort.load(Ordering::Acquire) {
                 break;
             }
@@ -326,7 +330,7 @@ impl Worker {
             shared.finished.fetch_add(1, Ordering::AcqRel);
             return;
         };
-        let mut buffer = vec![0u8; 65_536];
+        let mut batch = Batch::new();
         let mut last_publish = Instant::now();
         loop {
             let now = Instant::now();
@@ -334,7 +338,7 @@ impl Worker {
                 self.engine.handle_timeout(now);
             }
             let done = self.step(now);
-            self.flush(now, Udp::Blocking(&udp), None);
+            self.flush(now, Udp::Blocking(&udp), None, Some(&mut batch));
             if done || shared.abort.load(Ordering::Acquire) {
                 break;
             }
@@ -350,8 +354,11 @@ impl Worker {
             // paced while its user's registration is still in flight), and the responses
             // that end it must still be read.
             let engine = &mut self.engine;
-            let received = udp.receive(wake, &mut buffer, |local, remote, bytes| {
-                engine.handle_datagram(Instant::now(), remote, local, bytes);
+            // The datagrams of one receive were read together: one clock read for them.
+            let mut read_at = None;
+            let received = udp.receive(wake, &mut batch, |local, remote, bytes| {
+                let at = *read_at.get_or_insert_with(Instant::now);
+                engine.handle_datagram(at, remote, local, bytes);
             });
             if let Err(error) = received {
                 tracing::error!(worker = self.index, %error, "cannot wait on the UDP socket(s)");
@@ -407,13 +414,27 @@ impl Worker {
     }
 
     /// Sends what the engine queued and handles its events, until both queues are empty
-    /// (answering an event can queue more).
-    fn flush(&mut self, now: Instant, udp: Udp<'_>, mut streams: Option<&mut Streams>) {
+    /// (answering an event can queue more). With a `batch` (the blocking UDP loop), the
+    /// UDP datagrams queued together go out together (`sendmmsg` on a shared socket).
+    fn flush(
+        &mut self,
+        now: Instant,
+        udp: Udp<'_>,
+        mut streams: Option<&mut Streams>,
+        mut batch: Option<&mut Batch>,
+    ) {
         loop {
             let mut idle = true;
             while let Some(transmit) = self.engine.poll_transmit() {
                 idle = false;
-                self.send(transmit, udp, streams.as_deref_mut());
+                if batch.is_some() && transmit.transport == Transport::Udp {
+                    self.outgoing.push(transmit);
+                } else {
+                    self.send(transmit, udp, streams.as_deref_mut());
+                }
+            }
+            if let (Some(batch), Udp::Blocking(endpoint)) = (batch.as_deref_mut(), udp) {
+                self.send_outgoing(endpoint, batch);
             }
             while let Some(event) = self.engine.poll_event() {
                 idle = false;
@@ -432,21 +453,11 @@ impl Worker {
 
     fn send(&mut self, transmit: Transmit, udp: Udp<'_>, streams: Option<&mut Streams>) {
         match transmit.transport {
-            Transport::Udp => match udp.send_to(transmit.local, &transmit.bytes, transmit.remote) {
-                Ok(_) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => {
-                    // The socket buffer is full: the engine retransmits what is lost.
-                    tracing::debug!(remote = %transmit.remote, "UDP send buffer full; dropped");
+            Transport::Udp => {
+                if let Err(error) = udp.send_to(transmit.local, &transmit.bytes, transmit.remote) {
+                    self.udp_send_failed(transmit.remote, &error);
                 }
-                Err(error) => {
-                    tracing::debug!(%error, remote = %transmit.remote, "UDP send failed");
-                    self.engine.handle_transport_error(
-                        Instant::now(),
-                        Transport::Udp,
-                        transmit.remote,
-                    );
-                }
-            },
+            }
             Transport::Tcp => {
                 let sent = streams.is_some_and(|s| s.send(transmit.remote, transmit.bytes));
                 if !sent {

@@ -191,7 +191,7 @@ impl BenchWorker {
 
     fn run(mut self) {
         let shared = Arc::clone(&self.shared);
-        let mut buffer = vec![0u8; 65_536];
+        let mut batch = crate::batch::Batch::new();
         loop {
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|at| at <= now) {
@@ -207,7 +207,7 @@ impl BenchWorker {
                 .flatten()
                 .fold(now + TICK, Instant::min);
             let engine = &mut self.engine;
-            let received = self.udp.receive(wake, &mut buffer, |local, remote, bytes| {
+            let received = self.udp.receive(wake, &mut batch, |local, remote, bytes| {
                 engine.handle_datagram(Instant::now(), remote, local, bytes);
             });
             if let Err(error) = received {

@@ -1,0 +1,267 @@
+//! Batched datagram I/O on a worker's shared UDP socket: one `recvmmsg` takes every
+//! datagram waiting (up to [`BATCH`]) after a wake-up, and one `sendmmsg` sends what the
+//! engine queued in one step, in order. Each datagram still costs the kernel its loopback
+//! delivery; what goes is the system call per datagram on each side.
+//!
+//! The message headers hold pointers into the buffers, so a [`Batch`] is made on the
+//! worker's own thread and reused for every call (no allocation per call).
+#![allow(clippy::disallowed_methods)] // a driver: it reads the clock as it sends and waits
+
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{SocketAddr, UdpSocket};
+use std::os::fd::AsRawFd;
+use std::time::Instant;
+
+use ims_core::transport::{Transmit, Transport};
+use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage};
+
+use crate::udp::UdpEndpoint;
+use crate::worker::Worker;
+
+/// Datagrams taken or sent per system call.
+pub const BATCH: usize = 32;
+/// Room for one received datagram: the largest UDP payload fits, so none is cut.
+const SLOT: usize = 65_536;
+
+/// A worker's buffers and message headers for `recvmmsg` and `sendmmsg`.
+pub struct Batch {
+    buffer: Vec<u8>,
+    receive: MultiHeaders<SockaddrStorage>,
+    send: MultiHeaders<SockaddrStorage>,
+    /// Destinations of the datagrams of one `sendmmsg` (kept for its capacity).
+    addresses: Vec<Option<SockaddrStorage>>,
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch").finish_non_exhaustive()
+    }
+}
+
+impl Batch {
+    /// Buffers for [`BATCH`] datagrams each way (the receive buffer is touched only as far
+    /// as datagrams fill it).
+    pub fn new() -> Batch {
+        Batch {
+            buffer: vec![0; BATCH * SLOT],
+            receive: MultiHeaders::preallocate(BATCH, None),
+            send: MultiHeaders::preallocate(BATCH, None),
+            addresses: Vec::with_capacity(BATCH),
+        }
+    }
+
+    /// The first slot of the receive buffer, for a single `recvfrom`.
+    pub fn slot(&mut self) -> &mut [u8] {
+        let end = SLOT.min(self.buffer.len());
+        self.buffer.get_mut(..end).unwrap_or_default()
+    }
+
+    /// Waits for a datagram on `socket` as its read timeout allows, then takes it and
+    /// every other one already waiting (up to [`BATCH`]) in one `recvmmsg`, and hands
+    /// each to `handle(remote, bytes)` in the order they came. Returns how many came
+    /// (an `Err` of kind `WouldBlock` or `TimedOut` when none did).
+    pub fn receive(
+        &mut self,
+        socket: &UdpSocket,
+        mut handle: impl FnMut(SocketAddr, &[u8]),
+    ) -> io::Result<usize> {
+        let mut lengths = [(0usize, None::<SocketAddr>); BATCH];
+        let count = {
+            let mut chunks = self.buffer.chunks_exact_mut(SLOT);
+            let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
+                std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
+            let received = nix::sys::socket::recvmmsg(
+                socket.as_raw_fd(),
+                &mut self.receive,
+                slices.iter_mut(),
+                MsgFlags::MSG_WAITFORONE,
+                None,
+            )
+            .map_err(io::Error::from)?;
+            let mut count = 0;
+            for (slot, message) in lengths.iter_mut().zip(received) {
+                *slot = (message.bytes, message.address.and_then(std_address));
+                count += 1;
+            }
+            count
+        };
+        let datagrams = lengths.iter().zip(self.buffer.chunks_exact(SLOT));
+        for ((length, remote), slot) in datagrams.take(count) {
+            match remote {
+                Some(remote) => handle(*remote, slot.get(..*length).unwrap_or_default()),
+                None => tracing::debug!("UDP datagram without a source address"),
+            }
+        }
+        Ok(count)
+    }
+
+    /// Sends the first datagrams of `outgoing` (up to [`BATCH`]) from `socket` in one
+    /// `sendmmsg`: how many went (at least one), or the error of the first one.
+    pub fn send_some(&mut self, socket: &UdpSocket, outgoing: &[Transmit]) -> io::Result<usize> {
+        let count = outgoing.len().min(BATCH);
+        let Some(datagrams) = outgoing.get(..count) else {
+            return Ok(0);
+        };
+        if datagrams.is_empty() {
+            return Ok(0);
+        }
+        let slices: [[IoSlice<'_>; 1]; BATCH] = std::array::from_fn(|index| {
+            [IoSlice::new(
+                datagrams.get(index).map_or(&[][..], |t| t.bytes.as_slice()),
+            )]
+        });
+        self.addresses.clear();
+        self.addresses.extend(
+            datagrams
+                .iter()
+                .map(|transmit| Some(SockaddrStorage::from(transmit.remote))),
+        );
+        let none: [ControlMessage<'_>; 0] = [];
+        let sent = nix::sys::socket::sendmmsg(
+            socket.as_raw_fd(),
+            &mut self.send,
+            slices.iter().take(count),
+            &self.addresses,
+            none,
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?
+        .count();
+        Ok(sent)
+    }
+}
+
+impl Worker {
+    /// Sends `self.outgoing` in order, in batches; a datagram that fails is dealt with as
+    /// `Worker::send` does, and the rest still go.
+    pub(crate) fn send_outgoing(&mut self, endpoint: &UdpEndpoint, batch: &mut Batch) {
+        let mut start = 0;
+        while let Some(rest) = self.outgoing.get(start..).filter(|rest| !rest.is_empty()) {
+            match endpoint.send_some(batch, rest) {
+                Ok(sent) => start += sent.max(1),
+                Err(error) => {
+                    let remote = rest.first().map(|t| t.remote);
+                    start += 1;
+                    if let Some(remote) = remote {
+                        self.udp_send_failed(remote, &error);
+                    }
+                }
+            }
+        }
+        self.outgoing.clear();
+    }
+
+    /// A UDP datagram to `remote` could not be sent.
+    pub(crate) fn udp_send_failed(&mut self, remote: SocketAddr, error: &std::io::Error) {
+        if error.kind() == std::io::ErrorKind::WouldBlock {
+            // The socket buffer is full: the engine retransmits what is lost.
+            tracing::debug!(%remote, "UDP send buffer full; dropped");
+        } else {
+            tracing::debug!(%error, %remote, "UDP send failed");
+            self.engine
+                .handle_transport_error(Instant::now(), Transport::Udp, remote);
+        }
+    }
+}
+
+/// The standard form of a socket address from the kernel (IPv4 or IPv6).
+fn std_address(address: SockaddrStorage) -> Option<SocketAddr> {
+    if let Some(v4) = address.as_sockaddr_in() {
+        return Some(SocketAddr::V4((*v4).into()));
+    }
+    address
+        .as_sockaddr_in6()
+        .map(|v6| SocketAddr::V6((*v6).into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    fn transmit(local: SocketAddr, remote: SocketAddr, bytes: &[u8]) -> Transmit {
+        Transmit {
+            transport: Transport::Udp,
+            local,
+            remote,
+            bytes: bytes.to_vec(),
+        }
+    }
+
+    /// Datagrams to two peers go out of one `sendmmsg` in order, and what waits on a
+    /// socket comes back in one `recvmmsg`, in order, with its source and exact length
+    /// (a full-size datagram included).
+    #[test]
+    fn a_batch_sends_in_order_and_receives_all_that_waits() {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let local = socket.local_addr().unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let peers: Vec<UdpSocket> = (0..2)
+            .map(|_| UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap())
+            .collect();
+        let mut batch = Batch::new();
+        let outgoing: Vec<Transmit> = (0..BATCH + 3)
+            .map(|i| {
+                let peer = peers[i % 2].local_addr().unwrap();
+                transmit(local, peer, format!("datagram {i}").as_bytes())
+            })
+            .collect();
+        assert_eq!(batch.send_some(&socket, &outgoing).unwrap(), BATCH);
+        assert_eq!(batch.send_some(&socket, &outgoing[BATCH..]).unwrap(), 3);
+        assert_eq!(batch.send_some(&socket, &[]).unwrap(), 0);
+        let mut buffer = [0u8; 64];
+        for i in 0..BATCH + 3 {
+            peers[i % 2]
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let (n, from) = peers[i % 2].recv_from(&mut buffer).unwrap();
+            assert_eq!(
+                (&buffer[..n], from),
+                (format!("datagram {i}").as_bytes(), local)
+            );
+        }
+
+        let big = vec![7u8; 65_507];
+        peers[0].send_to(b"first", local).unwrap();
+        peers[1].send_to(&big, local).unwrap();
+        peers[0].send_to(b"third", local).unwrap();
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.len() < 3 && Instant::now() < deadline {
+            batch
+                .receive(&socket, |remote, bytes| got.push((remote, bytes.to_vec())))
+                .unwrap();
+        }
+        let expected = vec![
+            (peers[0].local_addr().unwrap(), b"first".to_vec()),
+            (peers[1].local_addr().unwrap(), big),
+            (peers[0].local_addr().unwrap(), b"third".to_vec()),
+        ];
+        assert_eq!(got, expected);
+    }
+
+    /// With nothing to read, a receive waits for the socket's read timeout and says so.
+    #[test]
+    fn a_receive_with_nothing_waiting_ends_at_the_read_timeout() {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(30)))
+            .unwrap();
+        let mut batch = Batch::new();
+        let started = Instant::now();
+        let error = batch
+            .receive(&socket, |_, _| panic!("nothing sent"))
+            .unwrap_err();
+        assert!(
+            matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{error}"
+        );
+        assert!(started.elapsed() >= Duration::from_millis(25));
+    }
+}
