@@ -83,11 +83,16 @@ macro_rules! known_headers {
         const KNOWN: &[(HeaderKind, &str)] = &[ $( (HeaderKind::$variant, $name), )* ];
 
         impl HeaderKind {
-            /// The canonical name followed by `": "`, as a writer puts it on a header line
-            /// (one copy instead of two); `None` for [`HeaderKind::Other`].
-            pub(crate) const fn canonical_colon(self) -> Option<&'static [u8]> {
+            /// The canonical name followed by `": "`, as a writer puts it on a header line,
+            /// zero-padded to 32 bytes, with its length: the writer copies the fixed 32
+            /// bytes (two vector moves, no `memcpy` call) and cuts the buffer back to the
+            /// length. `None` for [`HeaderKind::Other`].
+            pub(crate) const fn canonical_colon_padded(self) -> Option<(&'static [u8; 32], usize)> {
                 match self {
-                    $( HeaderKind::$variant => Some(concat!($name, ": ").as_bytes()), )*
+                    $( HeaderKind::$variant => {
+                        const PADDED: [u8; 32] = pad_name(concat!($name, ": "));
+                        Some((&PADDED, concat!($name, ": ").len()))
+                    } )*
                     HeaderKind::Other => None,
                 }
             }
@@ -256,6 +261,18 @@ fn load_word(bytes: &[u8], at: usize) -> u64 {
             .rev()
             .fold(0u64, |word, &b| (word << 8) | u64::from(b)),
     }
+}
+
+/// `name` zero-padded to 32 bytes (at compile time; a longer name fails the build).
+const fn pad_name(name: &str) -> [u8; 32] {
+    let name = name.as_bytes();
+    let mut padded = [0u8; 32];
+    let mut i = 0;
+    while i < name.len() {
+        padded[i] = name[i];
+        i += 1;
+    }
+    padded
 }
 
 /// The longest known name (P-Charging-Function-Addresses); four words.
@@ -464,13 +481,12 @@ mod tests {
     #[test]
     fn canonical_colon_is_the_name_then_colon_space() {
         for &(kind, name) in KNOWN {
-            assert_eq!(
-                kind.canonical_colon(),
-                Some(format!("{name}: ").as_bytes()),
-                "{name}"
-            );
+            let (padded, len) = kind.canonical_colon_padded().unwrap();
+            let expected = format!("{name}: ");
+            assert_eq!(&padded[..len], expected.as_bytes(), "{name}");
+            assert!(padded[len..].iter().all(|&b| b == 0), "{name}");
         }
-        assert_eq!(HeaderKind::Other.canonical_colon(), None);
+        assert_eq!(HeaderKind::Other.canonical_colon_padded(), None);
     }
 
     /// The plain definition: compare against every known name, ignoring ASCII case.
