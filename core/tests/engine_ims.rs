@@ -269,6 +269,21 @@ mod reg_event {
         fn take_events(&mut self) -> Vec<Event> {
             self.network.take_events(self.phone)
         }
+
+        /// The events since the last look are exactly one unsubscription answered 200.
+        fn expect_unsubscribed_with_200(&mut self) {
+            let events = self.take_events();
+            assert!(
+                matches!(
+                    &events[..],
+                    [Event::RegEventUnsubscribed {
+                        status: Some(200),
+                        ..
+                    }]
+                ),
+                "{events:#?}"
+            );
+        }
     }
 
     #[test]
@@ -468,17 +483,7 @@ mod reg_event {
             "in the dialog:\n{end}"
         );
         assert_eq!(call_id_of(&end), call_id_of(&first));
-        let events = ims.take_events();
-        assert!(
-            matches!(
-                &events[..],
-                [Event::RegEventUnsubscribed {
-                    status: Some(200),
-                    ..
-                }]
-            ),
-            "{events:#?}"
-        );
+        ims.expect_unsubscribed_with_200();
         ims.notify_terminated(1);
         assert_eq!(ims.last_response_status(), 200);
         ims.network.run_for(Duration::from_secs(2000));
@@ -599,17 +604,7 @@ mod reg_event {
             end.contains("To: <sip:alice@ims.test>;tag=reg1\r\n"),
             "in the dialog:\n{end}"
         );
-        let events = ims.take_events();
-        assert!(
-            matches!(
-                &events[..],
-                [Event::RegEventUnsubscribed {
-                    status: Some(200),
-                    ..
-                }]
-            ),
-            "{events:#?}"
-        );
+        ims.expect_unsubscribed_with_200();
     }
 
     /// A refused subscription is not retried by itself, but an explicit command tries
