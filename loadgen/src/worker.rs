@@ -423,11 +423,13 @@ impl Worker {
         mut streams: Option<&mut Streams>,
         mut batch: Option<&mut Batch>,
     ) {
+        // Held datagrams are sent by the blocking endpoint only: batch exactly then.
+        let batching = batch.is_some() && matches!(udp, Udp::Blocking(_));
         loop {
             let mut idle = true;
             while let Some(transmit) = self.engine.poll_transmit() {
                 idle = false;
-                if batch.is_some() && transmit.transport == Transport::Udp {
+                if batching && transmit.transport == Transport::Udp {
                     self.outgoing.push(transmit);
                 } else {
                     self.send(transmit, udp, streams.as_deref_mut());
