@@ -172,7 +172,7 @@ fn receive(phone: &mut Phone, what: &str) -> ims_core::ua::IncomingMessage {
         headers: Vec::new(),
         body: Vec::new(),
     });
-    message
+    *message
 }
 
 #[test]

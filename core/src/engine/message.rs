@@ -369,7 +369,9 @@ impl Engine {
             return;
         }
         match IncomingMessage::from_request(request, transaction, account) {
-            Some(message) => self.events.push_back(Event::MessageReceived(message)),
+            Some(message) => self
+                .events
+                .push_back(Event::MessageReceived(Box::new(message))),
             None => {
                 let _ = self.respond(now, transaction, 400, None, &[], b"");
             }

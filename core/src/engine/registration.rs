@@ -232,12 +232,7 @@ impl Engine {
         if let Some(account) = self.accounts.get_mut(id.index())
             && std::mem::replace(&mut account.registration.sqn_changed, false)
         {
-            let state = account
-                .registration
-                .sqn
-                .as_deref()
-                .cloned()
-                .unwrap_or_default();
+            let state = account.registration.sqn.clone().unwrap_or_default();
             self.events
                 .push_back(Event::SqnUpdated { account: id, state });
         }

@@ -158,7 +158,7 @@ impl Engine {
     ) {
         let account = self.account_for(request);
         self.events
-            .push_back(Event::IncomingRequest(IncomingRequest {
+            .push_back(Event::IncomingRequest(Box::new(IncomingRequest {
                 transaction,
                 account,
                 method: request
@@ -168,7 +168,7 @@ impl Engine {
                 bytes: request.as_bytes().to_vec(),
                 source: remote,
                 transport,
-            }));
+            })));
     }
 
     /// CANCEL (RFC 3261 §9.2): 200 to the CANCEL and 487 to the INVITE it names, or 481.
