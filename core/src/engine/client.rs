@@ -19,11 +19,17 @@ use super::timer_queue::TimerQueue;
 pub(super) const MAGIC_COOKIE: &str = "z9hG4bK";
 
 impl Engine {
-    /// A new branch: the magic cookie and 64 random bits as 16 lowercase hex digits
-    /// (the bytes of one RNG word, least significant first, as [`Engine::token`] writes
-    /// them).
+    /// A new branch for a client transaction about to start, with the slot it will live
+    /// in (see [`Branch`]): pass it to [`start_client`](Self::start_client), or to
+    /// [`drop_branch`](Self::drop_branch) when no transaction starts after all.
     pub(super) fn new_branch(&mut self) -> Branch {
-        Branch::new(self.rng.next_u64())
+        let word = self.rng.next_u64();
+        Branch::new(word, self.clients.reserve())
+    }
+
+    /// Gives back the slot of a branch no transaction was started with.
+    pub(super) fn drop_branch(&mut self, branch: Branch) {
+        self.clients.release(branch.slot());
     }
 
     /// Sends `request` (already written, with `branch` in its top Via) and starts its
@@ -51,7 +57,8 @@ impl Engine {
         self.stats.client_transactions += 1;
         self.queue(transport, local, remote, request.clone());
         let scheduled = machine.next_deadline();
-        let key = self.clients.insert(
+        let inserted = self.clients.insert(
+            branch.slot(),
             sequence,
             Client {
                 key: 0,
@@ -66,7 +73,11 @@ impl Engine {
                 scheduled,
             },
         );
-        self.client_index.insert(branch.key(), key);
+        let Some(key) = inserted else {
+            // Only a branch from `new_branch` used once gets here: its slot is reserved.
+            tracing::error!(%branch, "client transaction without a reserved slot dropped");
+            return TransactionKey(u64::MAX);
+        };
         if let Some(at) = scheduled {
             self.schedule(at, Target::Client(key));
         }
@@ -81,12 +92,7 @@ impl Engine {
     }
 
     pub(super) fn remove_client(&mut self, key: u64) -> Option<Client> {
-        let client = self.clients.remove(key)?;
-        let index_key = client.branch.key();
-        if self.client_index.get(&index_key) == Some(&key) {
-            self.client_index.remove(&index_key);
-        }
-        Some(client)
+        self.clients.remove(key)
     }
 
     /// A response arrived: match it (RFC 3261 §17.1.3) and run its transaction.
@@ -99,14 +105,14 @@ impl Engine {
             return;
         };
         // The Via's parse noted branch, received and rport in its one walk of the params.
+        // Our branch names the slot of its transaction; the whole branch must match.
         let branch = via.branch();
-        let key = branch.and_then(|b| self.client_index.get(&branch_key(b)).copied());
-        let Some(key) = key.filter(|k| {
-            self.clients.get(*k).is_some_and(|c| {
-                branch.is_some_and(|b| c.branch.as_bytes() == b.as_bytes())
-                    && c.method == cseq.method.as_str()
-            })
-        }) else {
+        let key = branch.and_then(|branch| {
+            let client = self.clients.in_slot(branch_slot(branch)?)?;
+            (client.branch.as_bytes() == branch.as_bytes() && client.method == cseq.method.as_str())
+                .then_some(client.key)
+        });
+        let Some(key) = key else {
             self.stats.stray_responses += 1;
             tracing::debug!(status, ?branch, "response matches no transaction");
             return;
@@ -226,24 +232,37 @@ impl Engine {
     }
 }
 
-/// One of our branches (RFC 3261 §8.1.1.7): the magic cookie and the 64 random bits of
-/// `word` as 16 lowercase hex digits, held inline (no allocation per transaction).
+/// One of our branches (RFC 3261 §8.1.1.7), held inline (no allocation per transaction):
+/// the magic cookie, 64 random bits as 16 lowercase hex digits (the bytes of one RNG word,
+/// least significant first, as [`Engine::token`] writes them), then the number of the
+/// transaction's slot in the [`ClientTable`](super::client_table::ClientTable) as 8
+/// lowercase hex digits, most significant first. A response finds its transaction by that
+/// slot (no branch index); the random digits keep the branch unique across time and
+/// restarts, and the whole branch is compared before a response is taken as an answer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) struct Branch {
-    word: u64,
+    slot: u32,
     text: [u8; BRANCH_LEN],
 }
 
-/// `z9hG4bK` and 16 hex digits.
-const BRANCH_LEN: usize = MAGIC_COOKIE.len() + 16;
+/// `z9hG4bK`, 16 hex digits of randomness and 8 of the slot.
+const BRANCH_LEN: usize = MAGIC_COOKIE.len() + 16 + 8;
 
 impl Branch {
-    pub(super) fn new(word: u64) -> Branch {
+    pub(super) fn new(word: u64, slot: u32) -> Branch {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = [0u8; BRANCH_LEN];
-        let (cookie, digits) = text.split_at_mut(MAGIC_COOKIE.len());
+        let (cookie, rest) = text.split_at_mut(MAGIC_COOKIE.len());
+        let (random, slot_digits) = rest.split_at_mut(16);
         cookie.copy_from_slice(MAGIC_COOKIE.as_bytes());
-        digits.copy_from_slice(&super::hub::hex_word(word));
-        Branch { word, text }
+        random.copy_from_slice(&super::hub::hex_word(word));
+        for (digit, shift) in slot_digits.iter_mut().zip((0..32).step_by(4).rev()) {
+            *digit = HEX
+                .get((slot >> shift) as usize & 15)
+                .copied()
+                .unwrap_or(b'0');
+        }
+        Branch { slot, text }
     }
 
     pub(super) fn as_bytes(&self) -> &[u8] {
@@ -255,9 +274,9 @@ impl Branch {
         std::str::from_utf8(&self.text).unwrap_or(MAGIC_COOKIE)
     }
 
-    /// [`branch_key`] of this branch, without reading the digits back.
-    pub(super) fn key(&self) -> u64 {
-        self.word
+    /// The slot of its transaction, as [`branch_slot`] reads it back from the text.
+    pub(super) fn slot(&self) -> u32 {
+        self.slot
     }
 }
 
@@ -284,39 +303,26 @@ fn reschedule(timers: &mut TimerQueue, key: u64, client: &mut Client) {
     }
 }
 
-/// The client index key of a branch: the 64 bits our own branches carry (magic cookie and
-/// 16 lowercase hex digits, see [`Engine::new_branch`]) read back, so the index needs no
-/// string hash and keeps no copy of the branch. Any other branch (never one of ours) gets
-/// a plain hash of its bytes; a lookup always compares the whole branch afterwards.
-pub(super) fn branch_key(branch: &str) -> u64 {
-    if let Some(digits) = branch.strip_prefix(MAGIC_COOKIE)
-        && let Ok(digits) = <&[u8; 16]>::try_from(digits.as_bytes())
-    {
-        // Digit pairs are bytes, least significant first; a bad digit sets a high bit.
-        let mut word = 0u64;
-        let mut bad = 0u8;
-        for (shift, pair) in (0u32..).step_by(8).zip(digits.chunks_exact(2)) {
-            if let [high, low] = *pair {
-                let (high, low) = (hex_value(high), hex_value(low));
-                bad |= high | low;
-                word |= u64::from(high << 4 | (low & 15)) << shift;
-            }
-        }
-        if bad & 0xf0 == 0 {
-            return word;
-        }
+/// The slot number one of our branches carries (see [`Branch`]): `None` for a branch of
+/// another length or form, which is never one of ours. Any 8 lowercase hex digits after
+/// the cookie and 16 more give a number; the caller compares the whole branch with the
+/// transaction in that slot.
+pub(super) fn branch_slot(branch: &str) -> Option<usize> {
+    let digits = branch.strip_prefix(MAGIC_COOKIE)?.as_bytes();
+    let slot_digits = <&[u8; 8]>::try_from(digits.get(16..)?).ok()?;
+    let mut slot = 0usize;
+    for &digit in slot_digits {
+        slot = slot << 4 | usize::from(hex_value(digit)?);
     }
-    branch.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-    })
+    Some(slot)
 }
 
-/// A lowercase hex digit's value; 0xff for any other byte.
-fn hex_value(byte: u8) -> u8 {
+/// A lowercase hex digit's value.
+fn hex_value(byte: u8) -> Option<u8> {
     match byte {
-        b'0'..=b'9' => byte - b'0',
-        b'a'..=b'f' => byte - b'a' + 10,
-        _ => 0xff,
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        _ => None,
     }
 }
 
@@ -352,33 +358,41 @@ mod tests {
     use rand::SeedableRng;
 
     #[test]
-    fn branch_key_reads_back_the_random_word_of_our_branches() {
+    fn our_branches_carry_random_digits_and_their_slot() {
         let mut rng = rand::rngs::StdRng::from_seed([3; 32]);
-        for _ in 0..100 {
+        for slot in [0, 1, 9, 10, 255, 0x1234_5678, u32::MAX] {
             let word = rng.next_u64();
-            let mut branch = String::from(MAGIC_COOKIE);
-            super::super::hub::push_hex_word(&mut branch, word, 8);
-            assert_eq!(branch.len(), MAGIC_COOKIE.len() + 16);
-            assert_eq!(branch_key(&branch), word, "{branch}");
-            let inline = Branch::new(word);
-            assert_eq!(inline.as_str(), branch);
-            assert_eq!(inline.key(), word);
+            let mut expected = String::from(MAGIC_COOKIE);
+            super::super::hub::push_hex_word(&mut expected, word, 8);
+            expected.push_str(&format!("{slot:08x}"));
+            let branch = Branch::new(word, slot);
+            assert_eq!(branch.as_str(), expected);
+            assert_eq!(branch.as_bytes(), expected.as_bytes());
+            assert_eq!(branch.slot(), slot);
+            assert_eq!(
+                branch_slot(branch.as_str()),
+                Some(slot as usize),
+                "{expected}"
+            );
+            assert!(branch.as_str().chars().all(|c| c.is_ascii_alphanumeric()));
         }
     }
 
     #[test]
-    fn other_branches_get_a_hash_and_stay_apart() {
-        let ours = "z9hG4bK0123456789abcdef";
+    fn other_branches_name_no_slot() {
+        let ours = "z9hG4bK0123456789abcdef0000002a";
+        assert_eq!(branch_slot(ours), Some(42));
         for other in [
-            "z9hG4bK0123456789ABCDEF",
-            "z9hG4bK0123456789abcde",
-            "z9hG4bK0123456789abcdef0",
-            "z9hG4bK0123456789abcdeg",
+            "z9hG4bK0123456789abcdef0000002A",
+            "z9hG4bK0123456789abcdef0000002",
+            "z9hG4bK0123456789abcdef0000002a0",
+            "z9hG4bK0123456789abcdef0000002g",
+            "z9hG4bK0123456789abcdef",
+            "z9hG4bk0123456789abcdef0000002a",
             "1234",
             "",
         ] {
-            assert_ne!(branch_key(other), branch_key(ours), "{other}");
-            assert_eq!(branch_key(other), branch_key(other));
+            assert_eq!(branch_slot(other), None, "{other}");
         }
     }
 }

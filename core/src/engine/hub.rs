@@ -140,9 +140,8 @@ pub struct Engine {
     pub(super) group_queues: HashMap<(AccountId, String), crate::ua::message::GroupQueue>,
     /// reg-event subscriptions by Call-ID.
     pub(super) reg_subscriptions: HashMap<String, AccountId>,
+    /// Client transactions, found by key or by the slot their branch names.
     pub(super) clients: super::client_table::ClientTable,
-    /// Client transactions by [`branch_key`](super::client::branch_key).
-    pub(super) client_index: KeyMap<u64>,
     pub(super) servers: KeyMap<Server>,
     pub(super) server_index: HashMap<String, u64>,
     pub(super) timers: super::timer_queue::TimerQueue,
@@ -192,7 +191,6 @@ impl Engine {
             outgoing: HashMap::new(),
             group_queues: HashMap::new(),
             clients: super::client_table::ClientTable::default(),
-            client_index: KeyMap::default(),
             servers: KeyMap::default(),
             server_index: HashMap::new(),
             timers: super::timer_queue::TimerQueue::default(),

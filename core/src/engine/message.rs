@@ -185,6 +185,7 @@ impl Engine {
         let mtu_limit = self.config.mtu.saturating_sub(200);
         let user_agent = self.config.user_agent.clone();
         let Some(account) = self.accounts.get(account_id.index()) else {
+            self.drop_branch(branch);
             return Err(MessageError::Transport);
         };
         let remote = account.registration.next_hop;
@@ -243,7 +244,10 @@ impl Engine {
                         local = tcp;
                         continue;
                     }
-                    None => return Err(MessageError::TooLargeForUdp { size: bytes.len() }),
+                    None => {
+                        self.drop_branch(branch);
+                        return Err(MessageError::TooLargeForUdp { size: bytes.len() });
+                    }
                 }
             }
             break;

@@ -129,9 +129,13 @@ impl Engine {
 
     /// Writes and sends the account's next REGISTER.
     fn send_register(&mut self, now: Instant, id: AccountId) {
+        if id.index() >= self.accounts.len() {
+            return;
+        }
         let branch = self.new_branch();
         let mtu_limit = self.config.mtu.saturating_sub(200);
         let Some(account) = self.accounts.get(id.index()) else {
+            self.drop_branch(branch);
             return;
         };
         let mut transport = account.transport;
@@ -143,6 +147,7 @@ impl Engine {
         loop {
             bytes.clear();
             let Some(account) = self.accounts.get_mut(id.index()) else {
+                self.drop_branch(branch);
                 return;
             };
             let rng = &mut self.rng;

@@ -27,6 +27,7 @@ impl Engine {
         let tag = self.token(8);
         let user_agent = self.config.user_agent.clone();
         let Some(account) = self.accounts.get_mut(id.index()) else {
+            self.drop_branch(branch);
             return;
         };
         let mut subscription = account
@@ -35,6 +36,7 @@ impl Engine {
             .unwrap_or_else(|| Box::new(RegSubscription::new(call_id.clone(), tag.clone())));
         if subscription.transaction.is_some() || subscription.refused || subscription.ending {
             account.reg_event = Some(subscription);
+            self.drop_branch(branch);
             return;
         }
         if subscription.status == SubscriptionStatus::Terminated {
@@ -139,9 +141,11 @@ impl Engine {
         let branch = self.new_branch();
         let user_agent = self.config.user_agent.clone();
         let Some(account) = self.accounts.get_mut(id.index()) else {
+            self.drop_branch(branch);
             return;
         };
         let Some(mut subscription) = account.reg_event.take() else {
+            self.drop_branch(branch);
             return;
         };
         let transport = account.transport;
