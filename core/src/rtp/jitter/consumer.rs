@@ -66,26 +66,26 @@ pub struct JitterStatistics {
 /// a 16-bit start, so no stream reaches it.
 const NONE: i64 = i64::MIN;
 
-/// One slot of the reorder window.
-// `repr(C)`: the fields read for every packet share the first cache line with the
-// packet's header; the payload's unused tail is never touched.
-#[derive(Debug, Clone, Copy)]
-#[repr(C)]
+/// One slot of the reorder window. It owns a packet buffer, swapped with the ring slot
+/// of each packet filed here (the module docs of `super` say how buffers move).
+#[derive(Debug, Clone)]
 struct Entry {
     /// The packet's extended sequence number, or [`NONE`] for an empty slot.
     sequence: i64,
     arrival: u64,
     talkspurt_start: bool,
-    packet: JitterPacket,
+    packet: Box<JitterPacket>,
 }
 
 impl Entry {
-    const EMPTY: Self = Self {
-        sequence: NONE,
-        arrival: 0,
-        talkspurt_start: false,
-        packet: JitterPacket::EMPTY,
-    };
+    fn empty() -> Self {
+        Self {
+            sequence: NONE,
+            arrival: 0,
+            talkspurt_start: false,
+            packet: Box::new(JitterPacket::EMPTY),
+        }
+    }
 }
 
 /// The playout state.
@@ -132,7 +132,8 @@ impl JitterConsumer {
     pub fn pull(&mut self) -> Playout<'_> {
         let Self { ring, reorder } = self;
         reorder.clock = reorder.clock.wrapping_add(1);
-        // Each arrival is read in place from its ring slot into the window.
+        // Each arrival is read in place; a packet kept moves into the window by a
+        // swap of packet buffers with its ring slot.
         ring.drain_with(|arrival| reorder.accept(arrival));
         reorder.update_target();
         reorder.play()
@@ -188,7 +189,7 @@ impl Reorder {
             .max(1)
             .checked_next_power_of_two()
             .unwrap_or(capacity);
-        let window = vec![Entry::EMPTY; window_length].into_boxed_slice();
+        let window = vec![Entry::empty(); window_length].into_boxed_slice();
         let capacity_frames = u32::try_from(capacity).unwrap_or(u32::MAX);
         let drift_slack_frames = config.drift_slack_frames.max(1);
         let room = capacity_frames.saturating_sub(drift_slack_frames.saturating_add(2));
@@ -319,8 +320,10 @@ impl Reorder {
         self.depth_limit = i64::from(target) + i64::from(self.drift_slack_frames);
     }
 
-    /// Files one arrival into the reorder window, or counts why it was dropped.
-    fn accept(&mut self, arrival: &Arrival) {
+    /// Files one arrival into the reorder window, or counts why it was dropped. A packet
+    /// filed takes the window slot's buffer in exchange for its own, so the ring slot
+    /// goes back to the producer with a free buffer.
+    fn accept(&mut self, arrival: &mut Arrival) {
         if arrival.new_source {
             self.flush();
             self.floor = NONE;
@@ -397,7 +400,7 @@ impl Reorder {
         entry.sequence = sequence;
         entry.arrival = clock;
         entry.talkspurt_start = talkspurt_start;
-        entry.packet.copy_from(packet);
+        std::mem::swap(&mut entry.packet, &mut arrival.packet);
         self.statistics.received += 1;
         if !replaced {
             self.buffered += 1;

@@ -9,8 +9,13 @@
 //! no allocation and no system call; the ring (`ring.rs`, a bounded single-producer
 //! single-consumer ring with a loom model test) and the reorder window are allocated
 //! once, by [`jitter_buffer`]. A packet's header fields and used payload bytes are
-//! copied twice: into a ring slot by the producer, and from the slot into the reorder
-//! window by the consumer.
+//! copied once, by the producer, into the packet buffer of a ring slot. Ring slots and
+//! reorder-window slots each own one packet buffer (a `Box`, allocated with the ring);
+//! the consumer files a packet by swapping buffers between the ring slot and the window
+//! slot, so the window gets the filled buffer and the ring slot, handed back to the
+//! producer, a free one (the next fill overwrites what it held). A buffer is only ever reached through the one slot that owns
+//! it, and it changes owner inside the ring's hand-off, so no code outside `ring.rs`
+//! needs `unsafe`.
 //!
 //! Each packet is assumed to carry one frame of `frame_duration` timestamp units (ptime
 //! 20 ms for G.711, the IMS default).
@@ -248,24 +253,26 @@ impl JitterPacket {
 }
 
 /// What travels through the ring: a packet plus what the network side knew about it.
-// `repr(C)`: the small fields share the first cache line with the packet's header.
-#[derive(Debug, Clone, Copy)]
-#[repr(C)]
+/// The packet's buffer is swapped into the reorder window when the consumer keeps it,
+/// and a free buffer from the window takes its place in the slot.
+#[derive(Debug, Clone)]
 pub(crate) struct Arrival {
     /// The playout jitter estimate after this packet, in timestamp units.
     pub(crate) jitter: u32,
     /// The first packet from a new SSRC: the consumer starts over.
     pub(crate) new_source: bool,
-    pub(crate) packet: JitterPacket,
+    pub(crate) packet: Box<JitterPacket>,
 }
 
 impl Arrival {
     /// What the ring's slots hold before their first use.
-    const EMPTY: Self = Self {
-        jitter: 0,
-        new_source: false,
-        packet: JitterPacket::EMPTY,
-    };
+    fn empty() -> Self {
+        Self {
+            jitter: 0,
+            new_source: false,
+            packet: Box::new(JitterPacket::EMPTY),
+        }
+    }
 }
 
 /// The jitter estimate that drives the playout delay: RFC 3550 A.8, except that one
@@ -327,7 +334,7 @@ fn source_key(ssrc: u32) -> u64 {
 /// audio callback. All memory is allocated here.
 pub fn jitter_buffer(config: &JitterConfig) -> (JitterProducer, JitterConsumer) {
     let capacity = config.capacity.max(4);
-    let (producer, consumer) = ring::ring(capacity, Arrival::EMPTY);
+    let (producer, consumer) = ring::ring(capacity, Arrival::empty());
     (
         JitterProducer {
             ring: producer,

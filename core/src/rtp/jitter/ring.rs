@@ -1,10 +1,12 @@
 //! The lock-free hand-off between the network task and the audio callback: a bounded
-//! single-producer single-consumer ring of `Copy` values.
+//! single-producer single-consumer ring of values that stay in their slots.
 //!
 //! The slots are initialised once, when the ring is made; a push fills one in place and
 //! the consumer reads them in place (`push_with`, `drain_with`), so a large value with a
 //! short used part (a packet slot) costs only the bytes written and read, not a copy of
-//! the whole value through the ring.
+//! the whole value through the ring. The consumer may also change the value it reads
+//! (the jitter buffer swaps the packet buffer out of the slot for an empty one), and the
+//! producer's next fill of that slot sees the change.
 //!
 //! Each side owns one index and only reads the other's: the producer writes a slot, then
 //! publishes it by storing the tail with `Release`; the consumer loads the tail with
@@ -45,14 +47,18 @@ struct Shared<T> {
 // the value cross threads.
 unsafe impl<T: Send> Sync for Shared<T> {}
 
-/// Creates a ring holding up to `capacity` values (at least 1), each slot set to `fill`.
-pub(crate) fn ring<T: Copy + Send>(capacity: usize, fill: T) -> (RingProducer<T>, RingConsumer<T>) {
+/// Creates a ring holding up to `capacity` values (at least 1), each slot set to a clone
+/// of `fill`.
+pub(crate) fn ring<T: Clone + Send>(
+    capacity: usize,
+    fill: T,
+) -> (RingProducer<T>, RingConsumer<T>) {
     let capacity = capacity.max(1);
     // Past usize::MAX / 2 values no allocation could succeed anyway.
     let length = capacity
         .checked_next_power_of_two()
         .unwrap_or(1 << (usize::BITS - 1));
-    let slots = (0..length).map(|_| UnsafeCell::new(fill)).collect();
+    let slots = (0..length).map(|_| UnsafeCell::new(fill.clone())).collect();
     let shared = Arc::new(Shared {
         slots,
         head: Padded(AtomicUsize::new(0)),
@@ -126,10 +132,11 @@ pub(crate) struct RingConsumer<T> {
 }
 
 impl<T> RingConsumer<T> {
-    /// Reads every value published so far, oldest first, each in place with `read`, and
-    /// frees each slot once read; returns how many it read (0 when the ring is empty).
-    /// Values pushed while it runs wait for the next call. Wait-free.
-    pub(crate) fn drain_with(&mut self, mut read: impl FnMut(&T)) -> usize {
+    /// Reads every value published so far, oldest first, each in place with `read`
+    /// (which may change it: the producer's next fill of the slot sees what it left),
+    /// and frees each slot once read; returns how many it read (0 when the ring is
+    /// empty). Values pushed while it runs wait for the next call. Wait-free.
+    pub(crate) fn drain_with(&mut self, mut read: impl FnMut(&mut T)) -> usize {
         let tail = self.shared.tail.0.load(Ordering::Acquire);
         let start = self.head;
         while self.head != tail {
@@ -138,10 +145,11 @@ impl<T> RingConsumer<T> {
             };
             // SAFETY: `head != tail` (the tail loaded above, which only grows), so the
             // producer filled this slot and published it with the Release store of a
-            // tail past it, which we loaded with Acquire; it will not write the slot
-            // again before our Release store of the new head below. So no mutable
-            // reference to the slot exists while `read` runs.
-            slot.with(|pointer| read(unsafe { &*pointer }));
+            // tail past it, which we loaded with Acquire; it will not touch the slot
+            // again before our Release store of the new head below, which it loads with
+            // Acquire before its next fill (so that fill also sees what `read` wrote).
+            // So this is the only reference to the slot while `read` runs.
+            slot.with_mut(|pointer| read(unsafe { &mut *pointer }));
             self.head = self.head.wrapping_add(1);
             // Each slot is freed as soon as it was read, so the producer gets it back
             // as early as it can.

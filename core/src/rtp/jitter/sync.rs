@@ -15,12 +15,6 @@ impl<T> UnsafeCell<T> {
         Self(std::cell::UnsafeCell::new(value))
     }
 
-    /// Runs `f` with a shared pointer to the value.
-    #[inline(always)]
-    pub(super) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-        f(self.0.get())
-    }
-
     /// Runs `f` with a mutable pointer to the value.
     #[inline(always)]
     pub(super) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
