@@ -54,15 +54,10 @@ fn milenage(c: &mut Criterion) {
 
 /// The challenge as the engine keeps it (copied once, outside the timed region).
 fn challenge(version: AkaVersion) -> DigestChallenge {
-    DigestChallenge {
-        realm: REALM.to_owned(),
-        nonce: NONCE.to_owned(),
-        opaque: None,
-        algorithm: version.algorithm(),
-        qop: Some(Qop::Auth),
-        stale: false,
-        proxy: false,
-    }
+    let mut challenge = DigestChallenge::new(REALM, NONCE);
+    challenge.algorithm = version.algorithm();
+    challenge.qop = Some(Qop::Auth);
+    challenge
 }
 
 fn answer_and_write(
@@ -74,7 +69,7 @@ fn answer_and_write(
     let Some(version) = AkaVersion::from_algorithm(challenge.algorithm) else {
         return false;
     };
-    let Ok(answer) = aka::answer(keys, version, black_box(&challenge.nonce), state) else {
+    let Ok(answer) = aka::answer(keys, version, black_box(challenge.nonce()), state) else {
         return false;
     };
     let request = DigestRequest {

@@ -208,18 +208,13 @@ pub fn aka_response(args: &AkaResponseArgs) -> anyhow::Result<ExitCode> {
     };
 
     let algorithm = version.algorithm();
-    let challenge = DigestChallenge {
-        realm: args.realm.clone(),
-        nonce: args.nonce.clone(),
-        opaque: args.opaque.clone(),
-        algorithm,
-        qop: match args.qop {
-            QopArg::Auth => Some(Qop::Auth),
-            QopArg::AuthInt => Some(Qop::AuthInt),
-            QopArg::None => None,
-        },
-        stale: false,
-        proxy: false,
+    let mut challenge =
+        DigestChallenge::new(&args.realm, &args.nonce).with_opaque(args.opaque.as_deref());
+    challenge.algorithm = algorithm;
+    challenge.qop = match args.qop {
+        QopArg::Auth => Some(Qop::Auth),
+        QopArg::AuthInt => Some(Qop::AuthInt),
+        QopArg::None => None,
     };
     let request = DigestRequest {
         method: &args.method,

@@ -571,7 +571,7 @@ pub fn write_authorization_with(
 }
 
 /// [`write_authorization_with`] from [`CredentialsHash::new`] of the same algorithm,
-/// username, `challenge.realm` and password instead of the password: the same bytes,
+/// username, `challenge.realm()` and password instead of the password: the same bytes,
 /// one hash fewer. Keep the hash with the challenge it was made for.
 #[allow(clippy::too_many_arguments)]
 pub fn write_authorization_hashed(
@@ -639,11 +639,12 @@ fn write_credentials(
     let algorithm = challenge.algorithm;
     let qop = challenge.qop;
     let send_cnonce = qop.is_some() || algorithm.is_session();
+    let (realm, nonce, opaque) = challenge.parts();
     check_quotable("username", username)?;
-    check_quotable("realm", &challenge.realm)?;
-    check_quotable("nonce", &challenge.nonce)?;
+    check_quotable("realm", realm)?;
+    check_quotable("nonce", nonce)?;
     check_quotable("uri", request.uri)?;
-    if let Some(opaque) = &challenge.opaque {
+    if let Some(opaque) = opaque {
         check_quotable("opaque", opaque)?;
     }
     if let Some(auts) = auts {
@@ -660,37 +661,30 @@ fn write_credentials(
     }
 
     let ha1 = match key {
-        Key::Password(password) => ha1(
-            algorithm,
-            username,
-            &challenge.realm,
-            password,
-            &challenge.nonce,
-            cnonce,
-        ),
-        Key::Hashed(inner) => ha1_from(algorithm, inner, &challenge.nonce, cnonce),
+        Key::Password(password) => ha1(algorithm, username, realm, password, nonce, cnonce),
+        Key::Hashed(inner) => ha1_from(algorithm, inner, nonce, cnonce),
     };
     let ha2 = match memo {
         Some(memo) => memo.ha2(algorithm, qop, request),
         None => ha2(algorithm, request.method, request.uri, qop, request.body),
     };
-    let digest = response(algorithm, &ha1, &challenge.nonce, nc, cnonce, qop, &ha2);
+    let digest = response(algorithm, &ha1, nonce, nc, cnonce, qop, &ha2);
 
     out.reserve(
         160 + username.len()
-            + challenge.realm.len()
-            + challenge.nonce.len()
+            + realm.len()
+            + nonce.len()
             + request.uri.len()
             + cnonce.len()
-            + challenge.opaque.as_ref().map_or(0, String::len)
+            + opaque.map_or(0, str::len)
             + auts.map_or(0, |auts| auts.len() + 9),
     );
     out.extend_from_slice(b"Digest username=");
     write_quoted(out, username);
     out.extend_from_slice(b", realm=");
-    write_quoted(out, &challenge.realm);
+    write_quoted(out, realm);
     out.extend_from_slice(b", nonce=");
-    write_quoted(out, &challenge.nonce);
+    write_quoted(out, nonce);
     out.extend_from_slice(b", uri=");
     write_quoted(out, request.uri);
     out.extend_from_slice(b", response=\"");
@@ -701,7 +695,7 @@ fn write_credentials(
         out.extend_from_slice(b", cnonce=");
         write_quoted(out, cnonce);
     }
-    if let Some(opaque) = &challenge.opaque {
+    if let Some(opaque) = opaque {
         out.extend_from_slice(b", opaque=");
         write_quoted(out, opaque);
     }
@@ -841,15 +835,10 @@ mod tests {
         let password = Secret::new("pw");
         for algorithm in Algorithm::ALL {
             for qop in [None, Some(Qop::Auth), Some(Qop::AuthInt)] {
-                let challenge = DigestChallenge {
-                    realm: "ims.test".to_owned(),
-                    nonce: "n0nce".to_owned(),
-                    opaque: Some("op".to_owned()),
-                    algorithm,
-                    qop,
-                    stale: false,
-                    proxy: false,
-                };
+                let mut challenge =
+                    DigestChallenge::new("ims.test", "n0nce").with_opaque(Some("op"));
+                challenge.algorithm = algorithm;
+                challenge.qop = qop;
                 let request = DigestRequest {
                     method: "REGISTER",
                     uri: "sip:ims.test",
@@ -920,15 +909,9 @@ mod tests {
             (sha, int, "REGISTER", "sip:ims.test2", b""),
         ];
         for (algorithm, qop, method, uri, body) in steps {
-            let challenge = DigestChallenge {
-                realm: "ims.test".to_owned(),
-                nonce: "n0nce".to_owned(),
-                opaque: None,
-                algorithm,
-                qop,
-                stale: false,
-                proxy: false,
-            };
+            let mut challenge = DigestChallenge::new("ims.test", "n0nce");
+            challenge.algorithm = algorithm;
+            challenge.qop = qop;
             let request = DigestRequest { method, uri, body };
             let credentials = CredentialsHash::new(algorithm, "alice", "ims.test", &password);
             let (mut plain, mut memoised) = (Vec::new(), Vec::new());

@@ -79,19 +79,13 @@ impl<'a> IntoIterator for &'a mut Challenges {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::digest::{Algorithm, DigestChallenge};
+    use crate::auth::digest::DigestChallenge;
 
     fn cached(nonce: &str, proxy: bool) -> CachedChallenge {
+        let mut challenge = DigestChallenge::new("ims.test", nonce);
+        challenge.proxy = proxy;
         CachedChallenge {
-            challenge: DigestChallenge {
-                realm: "ims.test".to_owned(),
-                nonce: nonce.to_owned(),
-                opaque: None,
-                algorithm: Algorithm::Md5,
-                qop: None,
-                stale: false,
-                proxy,
-            },
+            challenge,
             nc: 0,
             password: None,
             auts: None,
@@ -101,10 +95,7 @@ mod tests {
     }
 
     fn nonces(challenges: &Challenges) -> Vec<&str> {
-        challenges
-            .iter()
-            .map(|c| c.challenge.nonce.as_str())
-            .collect()
+        challenges.iter().map(|c| c.challenge.nonce()).collect()
     }
 
     #[test]
@@ -128,7 +119,7 @@ mod tests {
         challenges.retain(|c| c.challenge.proxy);
         assert_eq!(nonces(&challenges), ["b"]);
         challenges.push(cached("d", false));
-        challenges.retain(|c| c.challenge.nonce != "b");
+        challenges.retain(|c| c.challenge.nonce() != "b");
         assert_eq!(nonces(&challenges), ["d"]);
         assert!(!challenges.is_empty());
 

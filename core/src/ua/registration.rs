@@ -248,11 +248,7 @@ impl Registration {
             + self
                 .challenges
                 .iter()
-                .map(|c| {
-                    c.challenge.realm.capacity()
-                        + c.challenge.nonce.capacity()
-                        + c.challenge.opaque.as_ref().map_or(0, String::capacity)
-                })
+                .map(|c| c.challenge.heap_bytes())
                 .sum::<usize>()
     }
 
@@ -323,7 +319,7 @@ impl Registration {
                 if answered_fresh && !challenge.stale {
                     return Next::Fail(RegistrationError::AuthenticationFailed {
                         username: account.auth_username.to_owned(),
-                        realm: challenge.realm,
+                        realm: challenge.realm().to_owned(),
                     });
                 }
                 self.challenge_rounds = self.challenge_rounds.saturating_add(1);
@@ -346,7 +342,7 @@ impl Registration {
                         return Next::Fail(RegistrationError::AkaNotConfigured);
                     };
                     let sqn = self.sqn.get_or_insert_with(Box::default);
-                    match aka::answer(keys, version, &cached.challenge.nonce, sqn) {
+                    match aka::answer(keys, version, cached.challenge.nonce(), sqn) {
                         Ok(answer) => {
                             cached.password = Some(answer.password());
                             cached.auts = answer.auts().map(str::to_owned);
@@ -556,7 +552,7 @@ impl Registration {
             let challenge = &cached.challenge;
             let username = account.auth_username;
             let credentials = cached.credentials.get_or_insert_with(|| {
-                CredentialsHash::new(challenge.algorithm, username, &challenge.realm, password)
+                CredentialsHash::new(challenge.algorithm, username, challenge.realm(), password)
             });
             let nc = cached.nc;
             // Cleared by `sent`, not here: a REGISTER written again for TCP carries it too.
@@ -604,14 +600,14 @@ fn write_empty_response(out: &mut Vec<u8>, challenge: &DigestChallenge, username
     out.extend_from_slice(b"Digest ");
     quoted(out, "username", username);
     out.extend_from_slice(b", ");
-    quoted(out, "realm", &challenge.realm);
+    quoted(out, "realm", challenge.realm());
     out.extend_from_slice(b", ");
-    quoted(out, "nonce", &challenge.nonce);
+    quoted(out, "nonce", challenge.nonce());
     out.extend_from_slice(b", ");
     quoted(out, "uri", uri);
     out.extend_from_slice(b", response=\"\", algorithm=");
     out.extend_from_slice(challenge.algorithm.as_str().as_bytes());
-    if let Some(opaque) = &challenge.opaque {
+    if let Some(opaque) = challenge.opaque() {
         out.extend_from_slice(b", ");
         quoted(out, "opaque", opaque);
     }
@@ -689,7 +685,7 @@ fn pick_challenge(
         let Ok(challenge) = DigestChallenge::from_challenge(&parsed, proxy) else {
             continue;
         };
-        if realm.is_some_and(|r| r != challenge.realm) {
+        if realm.is_some_and(|r| r != challenge.realm()) {
             continue;
         }
         // RFC 8760 §2.4: prefer the strongest algorithm offered.
