@@ -5,15 +5,22 @@
 //!
 //! The message headers hold pointers into the buffers, so a [`Batch`] is made on the
 //! worker's own thread and reused for every call (no allocation per call).
+//!
+//! Each datagram comes with the kernel's receive time (`SO_TIMESTAMPNS`, set by
+//! [`enable_receive_times`]): a worker that reads late (it was busy, or it gathers answers,
+//! `--coalesce`) still times each answer from when it arrived.
 #![allow(clippy::disallowed_methods)] // a driver: it reads the clock as it sends and waits
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime};
 
 use ims_core::transport::{Transmit, Transport};
-use nix::sys::socket::{ControlMessage, MsgFlags, MultiHeaders, SockaddrStorage};
+use nix::sys::socket::{
+    ControlMessage, ControlMessageOwned, MsgFlags, MultiHeaders, SockaddrStorage, sockopt,
+};
+use nix::sys::time::TimeSpec;
 
 use crate::udp::UdpEndpoint;
 use crate::worker::Worker;
@@ -22,6 +29,24 @@ use crate::worker::Worker;
 pub const BATCH: usize = 32;
 /// Room for one received datagram: the largest UDP payload fits, so none is cut.
 const SLOT: usize = 65_536;
+/// A kernel receive time older than this (when it is read) is not believed: the wall
+/// clock was set meanwhile, and the read time stands in for it.
+const STAMP_AGE_LIMIT: Duration = Duration::from_secs(1);
+
+/// Asks the kernel to stamp each datagram `socket` receives with its arrival time.
+pub fn enable_receive_times(socket: &UdpSocket) -> io::Result<()> {
+    nix::sys::socket::setsockopt(socket, sockopt::ReceiveTimestampns, &true)
+        .map_err(io::Error::from)
+}
+
+/// How a [`Batch::receive`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// Waits for the first datagram as the socket's read timeout allows.
+    Wait,
+    /// Takes what is waiting and returns at once (`WouldBlock` when nothing is).
+    Now,
+}
 
 /// A worker's buffers and message headers for `recvmmsg` and `sendmmsg`.
 pub struct Batch {
@@ -44,7 +69,7 @@ impl Batch {
     pub fn new() -> Batch {
         Batch {
             buffer: vec![0; BATCH * SLOT],
-            receive: MultiHeaders::preallocate(BATCH, None),
+            receive: receive_headers(),
             send: MultiHeaders::preallocate(BATCH, None),
             addresses: Vec::with_capacity(BATCH),
         }
@@ -56,16 +81,23 @@ impl Batch {
         self.buffer.get_mut(..end).unwrap_or_default()
     }
 
-    /// Waits for a datagram on `socket` as its read timeout allows, then takes it and
-    /// every other one already waiting (up to [`BATCH`]) in one `recvmmsg`, and hands
-    /// each to `handle(remote, bytes)` in the order they came. Returns how many came
-    /// (an `Err` of kind `WouldBlock` or `TimedOut` when none did).
+    /// Takes every datagram waiting on `socket` (up to [`BATCH`]) in one `recvmmsg`,
+    /// first waiting for one as its read timeout allows when `read` is [`Read::Wait`], and
+    /// hands each to `handle(remote, bytes, received)` in the order they came, `received`
+    /// being the kernel's receive time (the time of the read when the kernel gave none).
+    /// Returns how many came (an `Err` of kind `WouldBlock` or `TimedOut` when none did).
     pub fn receive(
         &mut self,
         socket: &UdpSocket,
-        mut handle: impl FnMut(SocketAddr, &[u8]),
+        read: Read,
+        mut handle: impl FnMut(SocketAddr, &[u8], Instant),
     ) -> io::Result<usize> {
-        let mut lengths = [(0usize, None::<SocketAddr>); BATCH];
+        let mut lengths = [(0usize, None::<SocketAddr>, None::<TimeSpec>); BATCH];
+        let flags = match read {
+            Read::Wait => MsgFlags::MSG_WAITFORONE,
+            Read::Now => MsgFlags::MSG_DONTWAIT,
+        };
+        let mut unstamped = false;
         let count = {
             let mut chunks = self.buffer.chunks_exact_mut(SLOT);
             let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
@@ -74,21 +106,35 @@ impl Batch {
                 socket.as_raw_fd(),
                 &mut self.receive,
                 slices.iter_mut(),
-                MsgFlags::MSG_WAITFORONE,
+                flags,
                 None,
             )
             .map_err(io::Error::from)?;
             let mut count = 0;
             for (slot, message) in lengths.iter_mut().zip(received) {
-                *slot = (message.bytes, message.address.and_then(std_address));
+                let stamp = message.cmsgs().ok().and_then(|mut messages| {
+                    messages.find_map(|message| match message {
+                        ControlMessageOwned::ScmTimestampns(stamp) => Some(stamp),
+                        _ => None,
+                    })
+                });
+                unstamped |= stamp.is_none();
+                *slot = (message.bytes, message.address.and_then(std_address), stamp);
                 count += 1;
             }
             count
         };
+        if unstamped {
+            // The kernel shrinks a header's control length to what it wrote; after a
+            // datagram without a stamp, fresh headers give the next ones their room back.
+            self.receive = receive_headers();
+        }
+        let (wall, read_at) = (SystemTime::now(), Instant::now());
         let datagrams = lengths.iter().zip(self.buffer.chunks_exact(SLOT));
-        for ((length, remote), slot) in datagrams.take(count) {
+        for ((length, remote, stamp), slot) in datagrams.take(count) {
+            let received = stamp.map_or(read_at, |stamp| arrival(stamp, wall, read_at));
             match remote {
-                Some(remote) => handle(*remote, slot.get(..*length).unwrap_or_default()),
+                Some(remote) => handle(*remote, slot.get(..*length).unwrap_or_default(), received),
                 None => tracing::debug!("UDP datagram without a source address"),
             }
         }
@@ -164,6 +210,28 @@ impl Worker {
     }
 }
 
+/// Receive headers with room for one `SO_TIMESTAMPNS` control message each.
+fn receive_headers() -> MultiHeaders<SockaddrStorage> {
+    MultiHeaders::preallocate(BATCH, Some(nix::cmsg_space!(TimeSpec)))
+}
+
+/// The monotonic time at which a datagram stamped `stamp` (wall clock) arrived, given
+/// that the wall clock read `wall` at the monotonic time `read_at`; `read_at` itself when
+/// the stamp is in the future or implausibly old (the wall clock was set in between).
+fn arrival(stamp: TimeSpec, wall: SystemTime, read_at: Instant) -> Instant {
+    let (Ok(seconds), Ok(nanos)) = (
+        u64::try_from(stamp.tv_sec()),
+        u32::try_from(stamp.tv_nsec()),
+    ) else {
+        return read_at;
+    };
+    let stamped = SystemTime::UNIX_EPOCH.checked_add(Duration::new(seconds, nanos));
+    match stamped.map(|stamped| wall.duration_since(stamped)) {
+        Some(Ok(age)) if age <= STAMP_AGE_LIMIT => read_at.checked_sub(age).unwrap_or(read_at),
+        _ => read_at,
+    }
+}
+
 /// The standard form of a socket address from the kernel (IPv4 or IPv6).
 fn std_address(address: SockaddrStorage) -> Option<SocketAddr> {
     if let Some(v4) = address.as_sockaddr_in() {
@@ -232,7 +300,9 @@ mod tests {
         let deadline = Instant::now() + Duration::from_secs(5);
         while got.len() < 3 && Instant::now() < deadline {
             batch
-                .receive(&socket, |remote, bytes| got.push((remote, bytes.to_vec())))
+                .receive(&socket, Read::Wait, |remote, bytes, _| {
+                    got.push((remote, bytes.to_vec()));
+                })
                 .unwrap();
         }
         let expected = vec![
@@ -253,7 +323,7 @@ mod tests {
         let mut batch = Batch::new();
         let started = Instant::now();
         let error = batch
-            .receive(&socket, |_, _| panic!("nothing sent"))
+            .receive(&socket, Read::Wait, |_, _, _| panic!("nothing sent"))
             .unwrap_err();
         assert!(
             matches!(
@@ -263,5 +333,91 @@ mod tests {
             "{error}"
         );
         assert!(started.elapsed() >= Duration::from_millis(25));
+    }
+
+    /// A read that does not wait returns at once when nothing is there, and otherwise
+    /// takes what waits; each datagram is timed from its arrival, not from the read.
+    #[test]
+    fn a_late_read_times_each_datagram_from_its_arrival() {
+        let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        enable_receive_times(&socket).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let local = socket.local_addr().unwrap();
+        let mut batch = Batch::new();
+        let started = Instant::now();
+        let error = batch
+            .receive(&socket, Read::Now, |_, _, _| panic!("nothing sent"))
+            .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::WouldBlock);
+        assert!(started.elapsed() < Duration::from_secs(5));
+
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        // The kernel turns its receive stamps on in deferred work: until then a datagram
+        // is stamped when it is read. Wait until a probe shows stamps on arrival.
+        let stamps_on_arrival = (0..100).any(|_| {
+            peer.send_to(b"probe", local).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let read = Instant::now();
+            let mut early = false;
+            while batch
+                .receive(&socket, Read::Now, |_, _, received| {
+                    early |= received + Duration::from_millis(10) <= read;
+                })
+                .is_ok()
+            {}
+            early
+        });
+        assert!(
+            stamps_on_arrival,
+            "the kernel never stamped a datagram on arrival"
+        );
+        let sent = Instant::now();
+        peer.send_to(b"one", local).unwrap();
+        peer.send_to(b"two", local).unwrap();
+        std::thread::sleep(Duration::from_millis(40));
+        let mut got = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while got.len() < 2 && Instant::now() < deadline {
+            let read = Instant::now();
+            let _ = batch.receive(&socket, Read::Now, |_, bytes, received| {
+                got.push((bytes.to_vec(), received, read));
+            });
+        }
+        assert_eq!(got.len(), 2);
+        for (bytes, received, read) in got {
+            assert!([&b"one"[..], b"two"].contains(&bytes.as_slice()));
+            // Stamped on arrival: after the send, and well before the read 40 ms later
+            // (allowing for the microseconds between the two clocks' readings).
+            assert!(received + Duration::from_millis(1) >= sent, "{bytes:?}");
+            assert!(received + Duration::from_millis(30) <= read, "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn a_stamp_becomes_the_monotonic_time_of_arrival() {
+        let read_at = Instant::now();
+        let wall = SystemTime::UNIX_EPOCH + Duration::new(1_800_000_000, 500_000_000);
+        let stamp = |seconds, nanos| TimeSpec::new(seconds, nanos);
+        // 2.5 ms before the read.
+        assert_eq!(
+            arrival(stamp(1_800_000_000, 497_500_000), wall, read_at),
+            read_at - Duration::from_micros(2_500)
+        );
+        assert_eq!(
+            arrival(stamp(1_800_000_000, 500_000_000), wall, read_at),
+            read_at
+        );
+        // A stamp after the read, or older than the limit: the clock was set; the read
+        // time stands in.
+        assert_eq!(arrival(stamp(1_800_000_001, 0), wall, read_at), read_at);
+        assert_eq!(arrival(stamp(1_799_999_990, 0), wall, read_at), read_at);
+        // Nonsense from the kernel is not believed either.
+        assert_eq!(arrival(stamp(-5, 0), wall, read_at), read_at);
+        assert_eq!(
+            arrival(stamp(i64::MAX, 999_999_999), wall, read_at),
+            read_at
+        );
     }
 }

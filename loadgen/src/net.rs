@@ -70,6 +70,10 @@ pub fn bind(ip: IpAddr, tcp: bool) -> std::io::Result<Sockets> {
                 tracing::debug!(%error, "cannot enlarge the UDP {what} buffer");
             }
         }
+        // Answers are timed from their arrival even when the worker reads them later.
+        if let Err(error) = crate::batch::enable_receive_times(&udp) {
+            tracing::debug!(%error, "no kernel receive times; answers are timed when read");
+        }
         let local = udp.local_addr()?;
         if !tcp {
             return Ok(Sockets {

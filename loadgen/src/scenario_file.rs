@@ -50,6 +50,8 @@ struct ScenarioFile {
     weights: Option<WeightsTable>,
     #[serde(default, deserialize_with = "duration")]
     t1: Option<Duration>,
+    #[serde(default, deserialize_with = "duration")]
+    coalesce: Option<Duration>,
     group_size: Option<usize>,
     group_mode: Option<GroupModeArg>,
     group_uri: Option<String>,
@@ -152,7 +154,7 @@ fn apply(file: ScenarioFile, args: &mut Args, matches: &ArgMatches) -> Result<()
     }
     fill!(args, file, matches;
         target, password, aka_derived, impi, vus, rate, register_rate, ramp_up,
-        max_concurrent, duration, transport, seed, expires, t1, group_size, group_mode,
+        max_concurrent, duration, transport, seed, expires, t1, coalesce, group_size, group_mode,
         group_uri, workers, report, progress_interval, no_tui, register_timeout,
         stop_timeout, drain, probe_timeout, log,
     );
@@ -305,6 +307,7 @@ mod tests {
             "expires",
             "weights",
             "t1",
+            "coalesce",
             "group_size",
             "group_mode",
             "group_uri",

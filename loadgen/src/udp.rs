@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use ims_core::transport::Transmit;
 use rustix::event::{Timespec, epoll};
 
-use crate::batch::Batch;
+use crate::batch::{Batch, Read};
 
 /// File descriptors kept free beside the users' sockets: stdio, the workers' epoll and
 /// event descriptors, the TCP side, report files, the probe.
@@ -357,37 +357,81 @@ impl UdpEndpoint {
 
     /// Waits until a datagram arrives or `until` (rounded up to a whole number of
     /// [`TIMER_RESOLUTION`], at least one), and hands what arrived to `handle(local,
-    /// remote, bytes)`: on the shared socket the first datagram and all that wait behind
-    /// it (one blocking `recvmmsg` with a read timeout, changed only when the rounded wait
-    /// changes), one from each ready socket of the users (an `epoll_wait`, then a
-    /// `recvfrom` each). An `Err` means the wait itself cannot be set up; receive errors
-    /// are logged. Callers must not skip the wait when `until` has passed: the answers
-    /// that end what is due must still be read.
+    /// remote, bytes, received)`: on the shared socket the first datagram and all that
+    /// wait behind it (one blocking `recvmmsg` with a read timeout, changed only when the
+    /// rounded wait changes), one from each ready socket of the users (an `epoll_wait`,
+    /// then a `recvfrom` each). `received` is when the datagram arrived (the kernel's
+    /// time on the shared socket, the time of the read on the users' sockets). Returns
+    /// how many datagrams came. An `Err` means the wait itself cannot be set up; receive
+    /// errors are logged. Callers must not skip the wait when `until` has passed: the
+    /// answers that end what is due must still be read.
     pub fn receive(
         &mut self,
         until: Instant,
         batch: &mut Batch,
-        mut handle: impl FnMut(SocketAddr, SocketAddr, &[u8]),
-    ) -> io::Result<()> {
+        handle: impl FnMut(SocketAddr, SocketAddr, &[u8], Instant),
+    ) -> io::Result<usize> {
         let wait = rounded_wait(until.saturating_duration_since(Instant::now()));
+        self.read(Some(wait), batch, handle)
+    }
+
+    /// Takes what has arrived without waiting, as [`UdpEndpoint::receive`] hands it on:
+    /// on the shared socket until it is empty, on the users' sockets one datagram from
+    /// each ready one. Returns how many came.
+    pub fn drain(
+        &mut self,
+        batch: &mut Batch,
+        handle: impl FnMut(SocketAddr, SocketAddr, &[u8], Instant),
+    ) -> io::Result<usize> {
+        self.read(None, batch, handle)
+    }
+
+    /// Reads with a wait of `wait`, or without waiting when `None`.
+    fn read(
+        &mut self,
+        wait: Option<Duration>,
+        batch: &mut Batch,
+        mut handle: impl FnMut(SocketAddr, SocketAddr, &[u8], Instant),
+    ) -> io::Result<usize> {
+        let mut count = 0;
         match self {
             UdpEndpoint::Shared {
                 socket,
                 local,
                 read_timeout,
             } => {
-                if *read_timeout != Some(wait) {
-                    socket.set_read_timeout(Some(wait))?;
-                    *read_timeout = Some(wait);
-                }
                 let local = *local;
-                match batch.receive(socket, |remote, bytes| handle(local, remote, bytes)) {
-                    Ok(_) => {}
-                    Err(error) if transient(&error) => {}
-                    Err(error) => tracing::debug!(%error, "UDP receive error"),
+                let mut read = Read::Now;
+                if let Some(wait) = wait {
+                    if *read_timeout != Some(wait) {
+                        socket.set_read_timeout(Some(wait))?;
+                        *read_timeout = Some(wait);
+                    }
+                    read = Read::Wait;
+                }
+                loop {
+                    let taken = batch.receive(socket, read, |remote, bytes, received| {
+                        handle(local, remote, bytes, received);
+                    });
+                    match taken {
+                        // A full batch may have left more behind: a drain goes on.
+                        Ok(taken) if read == Read::Now && taken == crate::batch::BATCH => {
+                            count += taken;
+                        }
+                        Ok(taken) => {
+                            count += taken;
+                            break;
+                        }
+                        Err(error) if transient(&error) => break,
+                        Err(error) => {
+                            tracing::debug!(%error, "UDP receive error");
+                            break;
+                        }
+                    }
                 }
             }
             UdpEndpoint::PerUser(users) => {
+                let wait = wait.unwrap_or_default();
                 let timeout = Timespec {
                     tv_sec: wait.as_secs().try_into().unwrap_or(i64::MAX),
                     tv_nsec: wait.subsec_nanos().into(),
@@ -396,10 +440,11 @@ impl UdpEndpoint {
                 let mut events = [std::mem::MaybeUninit::<epoll::Event>::uninit(); EVENTS];
                 let ready = match epoll::wait(&users.epoll, &mut events[..], Some(&timeout)) {
                     Ok((ready, _)) => ready,
-                    Err(rustix::io::Errno::INTR) => return Ok(()),
+                    Err(rustix::io::Errno::INTR) => return Ok(0),
                     Err(error) => return Err(error.into()),
                 };
                 let buffer = batch.slot();
+                let received = Instant::now();
                 for event in ready.iter() {
                     let index = usize::try_from(event.data.u64()).unwrap_or(usize::MAX);
                     let (Some(socket), Some(&local)) =
@@ -409,7 +454,8 @@ impl UdpEndpoint {
                     };
                     match socket.recv_from(buffer) {
                         Ok((n, remote)) => {
-                            handle(local, remote, buffer.get(..n).unwrap_or_default());
+                            count += 1;
+                            handle(local, remote, buffer.get(..n).unwrap_or_default(), received);
                         }
                         Err(error) if transient(&error) => {}
                         Err(error) => tracing::debug!(%error, %local, "UDP receive error"),
@@ -417,12 +463,12 @@ impl UdpEndpoint {
                 }
             }
         }
-        Ok(())
+        Ok(count)
     }
 }
 
 /// `wait` rounded up to a whole number of [`TIMER_RESOLUTION`], at least one.
-fn rounded_wait(wait: Duration) -> Duration {
+pub fn rounded_wait(wait: Duration) -> Duration {
     let steps = wait.as_nanos().div_ceil(TIMER_RESOLUTION.as_nanos()).max(1);
     TIMER_RESOLUTION.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))
 }
@@ -521,7 +567,7 @@ mod tests {
                 .receive(
                     Instant::now() + Duration::from_millis(50),
                     &mut batch,
-                    |local, remote, bytes| received.push((local, remote, bytes.to_vec())),
+                    |local, remote, bytes, _| received.push((local, remote, bytes.to_vec())),
                 )
                 .unwrap();
         }
@@ -584,23 +630,46 @@ mod tests {
         let mut batch = Batch::new();
         let started = Instant::now();
         let mut got = Vec::new();
-        endpoint
+        let came = endpoint
             .receive(
                 started + Duration::from_millis(30),
                 &mut batch,
-                |l, r, b| got.push((l, r, b.to_vec())),
+                |l, r, b, _| got.push((l, r, b.to_vec())),
             )
             .unwrap();
         assert!(got.is_empty() && started.elapsed() >= Duration::from_millis(25));
+        assert_eq!(came, 0);
         peer.send_to(b"hi", local).unwrap();
-        endpoint
+        let came = endpoint
             .receive(
                 Instant::now() + Duration::from_secs(5),
                 &mut batch,
-                |l, r, b| got.push((l, r, b.to_vec())),
+                |l, r, b, _| got.push((l, r, b.to_vec())),
             )
             .unwrap();
         assert_eq!(got, [(local, peer.local_addr().unwrap(), b"hi".to_vec())]);
+        assert_eq!(came, 1);
+
+        // A drain takes all that waits, past one batch, and never waits itself.
+        let total = crate::batch::BATCH * 2 + 5;
+        for i in 0..total {
+            peer.send_to(format!("{i}").as_bytes(), local).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        got.clear();
+        let came = endpoint
+            .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
+            .unwrap();
+        assert_eq!(came, total);
+        let texts: Vec<Vec<u8>> = got.iter().map(|(_, _, b)| b.clone()).collect();
+        let sent: Vec<Vec<u8>> = (0..total).map(|i| format!("{i}").into_bytes()).collect();
+        assert_eq!(texts, sent);
+        let started = Instant::now();
+        let came = endpoint
+            .drain(&mut batch, |_, _, _, _| panic!("nothing sent"))
+            .unwrap();
+        assert_eq!(came, 0);
+        assert!(started.elapsed() < Duration::from_secs(1));
     }
 
     #[test]

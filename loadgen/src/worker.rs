@@ -76,6 +76,9 @@ pub struct Worker {
     pub(crate) mix: Option<crate::vu::MixState>,
     /// UDP datagrams the engine queued in this step, sent together (`Worker::run_udp`).
     pub(crate) outgoing: Vec<Transmit>,
+    /// While the events of one received datagram are handled: when it arrived, which is
+    /// when the transactions it answers end (`record_ended`).
+    answered_at: Option<Instant>,
 }
 
 impl Worker {
@@ -165,6 +168,7 @@ impl Worker {
             local: sockets.local,
             mix,
             outgoing: Vec::new(),
+            answered_at: None,
         })
     }
 
@@ -322,6 +326,11 @@ impl Worker {
     /// of [`Worker::run`] costs an `epoll_wait`, a `recvfrom` and a `recvfrom` that finds
     /// nothing (plus, once per step at most, an eventfd write and a second `epoll_wait`
     /// when its timer moves).
+    ///
+    /// With `--coalesce`, while datagrams come closer together than its interval, the
+    /// worker does not wait for the next one: it sleeps out the interval from its last
+    /// wake-up and then takes all that came (one wake-up for several answers). Each answer
+    /// is still timed from its arrival (the kernel's receive time).
     fn run_udp(mut self) {
         let shared = Arc::clone(&self.shared);
         let Some(mut udp) = self.udp.take() else {
@@ -332,6 +341,12 @@ impl Worker {
         };
         let mut batch = Batch::new();
         let mut last_publish = Instant::now();
+        let coalesce = self.plan.coalesce;
+        // The last wake-up by datagrams, and whether answers come fast enough to gather:
+        // two wake-ups by datagrams less than `coalesce` apart start it, a gathering read
+        // that finds nothing ends it.
+        let mut datagram_wake: Option<Instant> = None;
+        let mut gathering = false;
         loop {
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|at| at <= now) {
@@ -350,24 +365,70 @@ impl Worker {
                 .into_iter()
                 .flatten()
                 .fold(now + TICK, Instant::min);
-            // Never skip the receive: a due time can stay in the past (a de-registration
-            // paced while its user's registration is still in flight), and the responses
-            // that end it must still be read.
-            let engine = &mut self.engine;
-            // The datagrams of one receive were read together: one clock read for them.
-            let mut read_at = None;
-            let received = udp.receive(wake, &mut batch, |local, remote, bytes| {
-                let at = *read_at.get_or_insert_with(Instant::now);
-                engine.handle_datagram(at, remote, local, bytes);
-            });
-            if let Err(error) = received {
-                tracing::error!(worker = self.index, %error, "cannot wait on the UDP socket(s)");
-                shared.abort.store(true, Ordering::Release);
-                break;
+            let received = match datagram_wake.filter(|_| gathering) {
+                Some(last) => {
+                    // Due times in whole steps, as the waits of `receive` are.
+                    let due = now + crate::udp::rounded_wait(wake.saturating_duration_since(now));
+                    let until = (last + coalesce).min(due);
+                    if let Some(nap) = until.checked_duration_since(Instant::now()) {
+                        std::thread::sleep(nap);
+                    }
+                    let mut read_at = None;
+                    udp.drain(&mut batch, |local, remote, bytes, received| {
+                        let now = *read_at.get_or_insert_with(Instant::now);
+                        self.datagram(now, local, remote, bytes, received);
+                    })
+                }
+                // Never skip the receive: a due time can stay in the past (a
+                // de-registration paced while its user's registration is still in
+                // flight), and the responses that end it must still be read.
+                None => {
+                    // The datagrams of one read were read together: one clock read.
+                    let mut read_at = None;
+                    udp.receive(wake, &mut batch, |local, remote, bytes, received| {
+                        let now = *read_at.get_or_insert_with(Instant::now);
+                        self.datagram(now, local, remote, bytes, received);
+                    })
+                }
+            };
+            match received {
+                Ok(0) => gathering = false,
+                Ok(_) => {
+                    let woke = Instant::now();
+                    gathering = !coalesce.is_zero()
+                        && (gathering
+                            || datagram_wake
+                                .is_some_and(|last| woke.duration_since(last) < coalesce));
+                    datagram_wake = Some(woke);
+                }
+                Err(error) => {
+                    tracing::error!(worker = self.index, %error, "cannot wait on the UDP socket(s)");
+                    shared.abort.store(true, Ordering::Release);
+                    break;
+                }
             }
         }
         self.publish_counters();
         shared.finished.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// One datagram that arrived at `received` and was read at `now`: the engine takes it,
+    /// and the events it raises are handled at once, so the transactions it answers end
+    /// at `received`.
+    fn datagram(
+        &mut self,
+        now: Instant,
+        local: SocketAddr,
+        remote: SocketAddr,
+        bytes: &[u8],
+        received: Instant,
+    ) {
+        self.engine.handle_datagram(now, remote, local, bytes);
+        self.answered_at = Some(received.min(now));
+        while let Some(event) = self.engine.poll_event() {
+            self.handle_event(now, event);
+        }
+        self.answered_at = None;
     }
 
     fn sockets(
@@ -690,12 +751,14 @@ impl Worker {
         since: Instant,
         now: Instant,
     ) {
-        let at = self.since_start(now);
+        // An answer ends its transaction when it arrived, not when it was read.
+        let end = self.answered_at.map_or(now, |answered| answered.max(since));
+        let at = self.since_start(end);
         self.in_flight = self.in_flight.saturating_sub(1);
         self.metrics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .ended(kind, outcome, now.saturating_duration_since(since), at);
+            .ended(kind, outcome, end.saturating_duration_since(since), at);
     }
 
     /// The AOR of global user `index`.

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ims_core::engine::{Command, Engine, EngineConfig};
+use ims_core::engine::{Command, Engine, EngineConfig, Event};
 use ims_core::transport::Transport;
 use ims_core::ua::{AccountId, OutgoingMessage};
 
@@ -84,6 +84,11 @@ pub struct BenchWorker {
     pub(super) preamble_sent: usize,
     pub(super) final_sent: usize,
     pub(super) udp: crate::udp::UdpEndpoint,
+    /// The events of the datagrams of one read, each with when its datagram arrived.
+    answers: Vec<(Instant, Event)>,
+    /// While the events of one datagram are handled: when it arrived, which is when the
+    /// attempts it answers end (`end`).
+    answered_at: Option<Instant>,
 }
 
 /// Why a worker could not start.
@@ -178,6 +183,8 @@ impl BenchWorker {
             preamble_sent: 0,
             final_sent: 0,
             udp: sockets.udp,
+            answers: Vec::new(),
+            answered_at: None,
         })
     }
 
@@ -207,9 +214,25 @@ impl BenchWorker {
                 .flatten()
                 .fold(now + TICK, Instant::min);
             let engine = &mut self.engine;
-            let received = self.udp.receive(wake, &mut batch, |local, remote, bytes| {
-                engine.handle_datagram(Instant::now(), remote, local, bytes);
-            });
+            let answers = &mut self.answers;
+            let mut read_at = None;
+            let received = self
+                .udp
+                .receive(wake, &mut batch, |local, remote, bytes, received| {
+                    let now = *read_at.get_or_insert_with(Instant::now);
+                    engine.handle_datagram(now, remote, local, bytes);
+                    while let Some(event) = engine.poll_event() {
+                        answers.push((received.min(now), event));
+                    }
+                });
+            // Each answer ends its attempt when it arrived, not when it was read.
+            let mut answers = std::mem::take(&mut self.answers);
+            for (arrived, event) in answers.drain(..) {
+                self.answered_at = Some(arrived);
+                self.handle_event(Instant::now(), event);
+            }
+            self.answered_at = None;
+            self.answers = answers;
             if let Err(error) = received {
                 tracing::error!(worker = self.index, %error, "cannot wait on the UDP socket(s)");
                 shared.abort.store(true, Ordering::Release);
@@ -429,7 +452,10 @@ impl BenchWorker {
 
     /// Records the end of `attempt` and puts its users where the outcome leaves them.
     pub(super) fn end(&mut self, attempt: Attempt, end: End, now: Instant) {
-        let latency = now.saturating_duration_since(attempt.since);
+        let ended = self
+            .answered_at
+            .map_or(now, |arrived| arrived.max(attempt.since));
+        let latency = ended.saturating_duration_since(attempt.since);
         let threshold = self.config.threshold(attempt.scenario);
         self.metrics
             .lock()

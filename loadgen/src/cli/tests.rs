@@ -192,7 +192,27 @@ fn mixed_takes_weights_and_refuses_bad_ones() {
     assert_eq!(default.mix, Some(crate::mix::Weights([6, 2, 2, 0])));
     assert!(!default.any_subscribes() && !default.subscribes_at_registration());
     assert_eq!(default.t1, Duration::from_millis(500));
+    assert_eq!(
+        default.coalesce,
+        Duration::ZERO,
+        "answers read as they come"
+    );
+    for (given, taken) in [("10ms", 10), ("50ms", 50), ("0", 0)] {
+        let mut argv = vec!["imsload", "register", "-t", "127.0.0.1:5060"];
+        argv.extend_from_slice(&["--users", "vu{0..3}@ims.test", "--password", "p"]);
+        argv.extend_from_slice(&["--coalesce", given]);
+        let plan = Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap();
+        assert_eq!(plan.coalesce, Duration::from_millis(taken), "{given}");
+    }
     for (extra, needle) in [
+        (
+            &["--coalesce", "2ms"][..],
+            "--coalesce 2ms: give 0, or 10ms to 50ms",
+        ),
+        (
+            &["--coalesce", "51ms"][..],
+            "--coalesce 51ms: give 0, or 10ms to 50ms",
+        ),
         (&["--weights", "call=1"][..], "unknown scenario \"call\""),
         (&["--weights", "message=0"][..], "add up to zero"),
         (&["--weights", "message=many"][..], "not a weight"),
