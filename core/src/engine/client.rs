@@ -148,7 +148,7 @@ impl Engine {
             self.queue(transport, local, remote, ack);
         }
         if terminated {
-            self.remove_client(key);
+            self.clients.discard(key);
         }
         if action.deliver {
             match owner {
@@ -212,7 +212,7 @@ impl Engine {
                     return;
                 }
                 TimerAction::Terminated => {
-                    self.remove_client(key);
+                    self.clients.discard(key);
                     return;
                 }
             }

@@ -119,6 +119,24 @@ impl ClientTable {
         Some(client)
     }
 
+    /// Ends the transaction `key` names, dropping it where it lies: unlike
+    /// [`remove`](Self::remove), nothing is moved out, so only the slot's lines that hold
+    /// the key and what needs dropping are read (the slot is usually cold by then).
+    /// Returns whether it was open.
+    pub(super) fn discard(&mut self, key: u64) -> bool {
+        let slot = slot_of(key);
+        let Some(entry) = self.slots.get_mut(slot) else {
+            return false;
+        };
+        if !matches!(entry, Entry::Open(client) if client.key == key) {
+            return false;
+        }
+        *entry = Entry::Free;
+        self.len -= 1;
+        self.free.push(u32::try_from(slot).unwrap_or(u32::MAX));
+        true
+    }
+
     /// How many transactions are open.
     pub(super) fn len(&self) -> usize {
         self.len
@@ -200,6 +218,12 @@ mod tests {
         // The freed slot is taken again, under a new key; the old one still names nothing.
         let d = open(&mut table, 40);
         assert_eq!(slot_of(d), 1);
+        assert!(table.discard(d), "dropped in place");
+        assert!(!table.discard(d), "once");
+        assert_eq!(number(&table, d), None);
+        assert_eq!(table.len(), 2);
+        let d = open(&mut table, 40);
+        assert_eq!(slot_of(d), 1, "a discarded slot is free again");
         assert_ne!(d, b);
         assert_eq!(number(&table, d), Some(40));
         assert_eq!(number(&table, b), None);
