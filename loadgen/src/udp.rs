@@ -27,6 +27,9 @@ use crate::batch::{Batch, Read};
 const RESERVED_DESCRIPTORS: u64 = 256;
 /// Readiness events taken per wait (more ready sockets are reported by the next wait).
 const EVENTS: usize = 256;
+/// Batches one drain of the shared socket takes at most, so a flood of datagrams cannot
+/// keep the worker from its timers and sends (the rest waits for the next read).
+const DRAIN_BATCHES: usize = 8;
 /// The resolution of a worker's timed waits. A wait that no datagram ends lasts a whole
 /// number of these (at least one), so arrivals and engine timers due within one are
 /// served by one wake-up, and the shared socket's read timeout takes a few values only
@@ -376,8 +379,8 @@ impl UdpEndpoint {
     }
 
     /// Takes what has arrived without waiting, as [`UdpEndpoint::receive`] hands it on:
-    /// on the shared socket until it is empty, on the users' sockets one datagram from
-    /// each ready one. Returns how many came.
+    /// on the shared socket until it is empty (at most [`DRAIN_BATCHES`] full batches), on
+    /// the users' sockets one datagram from each ready one. Returns how many came.
     pub fn drain(
         &mut self,
         batch: &mut Batch,
@@ -409,13 +412,17 @@ impl UdpEndpoint {
                     }
                     read = Read::Wait;
                 }
-                loop {
+                for round in 1..=DRAIN_BATCHES {
                     let taken = batch.receive(socket, read, |remote, bytes, received| {
                         handle(local, remote, bytes, received);
                     });
                     match taken {
                         // A full batch may have left more behind: a drain goes on.
-                        Ok(taken) if read == Read::Now && taken == crate::batch::BATCH => {
+                        Ok(taken)
+                            if read == Read::Now
+                                && taken == crate::batch::BATCH
+                                && round < DRAIN_BATCHES =>
+                        {
                             count += taken;
                         }
                         Ok(taken) => {
@@ -652,6 +659,7 @@ mod tests {
 
         // A drain takes all that waits, past one batch, and never waits itself.
         let total = crate::batch::BATCH * 2 + 5;
+        assert!(total <= crate::batch::BATCH * DRAIN_BATCHES);
         for i in 0..total {
             peer.send_to(format!("{i}").as_bytes(), local).unwrap();
         }
@@ -670,6 +678,31 @@ mod tests {
             .unwrap();
         assert_eq!(came, 0);
         assert!(started.elapsed() < Duration::from_secs(1));
+
+        // A flood is taken in bounded drains: nothing lost, nothing taken twice (the
+        // receive buffer made room for it, as `net::sockets` does for a worker's socket).
+        if let UdpEndpoint::Shared { socket, .. } = &endpoint {
+            socket2::SockRef::from(socket)
+                .set_recv_buffer_size(1 << 20)
+                .unwrap();
+        }
+        let flood = crate::batch::BATCH * DRAIN_BATCHES + 7;
+        for i in 0..flood {
+            peer.send_to(format!("{i}").as_bytes(), local).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        got.clear();
+        let first = endpoint
+            .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
+            .unwrap();
+        assert_eq!(first, crate::batch::BATCH * DRAIN_BATCHES);
+        let second = endpoint
+            .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
+            .unwrap();
+        assert_eq!(second, 7);
+        let texts: Vec<Vec<u8>> = got.iter().map(|(_, _, b)| b.clone()).collect();
+        let sent: Vec<Vec<u8>> = (0..flood).map(|i| format!("{i}").into_bytes()).collect();
+        assert_eq!(texts, sent);
     }
 
     #[test]
