@@ -55,6 +55,8 @@ pub struct Batch {
     send: MultiHeaders<SockaddrStorage>,
     /// Destinations of the datagrams of one `sendmmsg` (kept for its capacity).
     addresses: Vec<Option<SockaddrStorage>>,
+    /// A receive time has come: the socket gives them (see [`enable_receive_times`]).
+    stamps: bool,
 }
 
 impl std::fmt::Debug for Batch {
@@ -72,6 +74,7 @@ impl Batch {
             receive: receive_headers(),
             send: MultiHeaders::preallocate(BATCH, None),
             addresses: Vec::with_capacity(BATCH),
+            stamps: false,
         }
     }
 
@@ -119,14 +122,16 @@ impl Batch {
                     })
                 });
                 unstamped |= stamp.is_none();
+                self.stamps |= stamp.is_some();
                 *slot = (message.bytes, message.address.and_then(std_address), stamp);
                 count += 1;
             }
             count
         };
-        if unstamped {
+        if unstamped && self.stamps {
             // The kernel shrinks a header's control length to what it wrote; after a
-            // datagram without a stamp, fresh headers give the next ones their room back.
+            // datagram without a stamp on a socket that gives them, fresh headers give the
+            // next ones their room back (a socket without stamps costs no rebuilds).
             self.receive = receive_headers();
         }
         let (wall, read_at) = (SystemTime::now(), Instant::now());
