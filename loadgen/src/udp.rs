@@ -30,6 +30,8 @@ const EVENTS: usize = 256;
 /// Batches one drain of the shared socket takes at most, so a flood of datagrams cannot
 /// keep the worker from its timers and sends (the rest waits for the next read).
 const DRAIN_BATCHES: usize = 8;
+/// The most datagrams one drain of the shared socket hands on.
+pub const DRAIN_LIMIT: usize = crate::batch::BATCH * DRAIN_BATCHES;
 /// The resolution of a worker's timed waits. A wait that no datagram ends lasts a whole
 /// number of these (at least one), so arrivals and engine timers due within one are
 /// served by one wake-up, and the shared socket's read timeout takes a few values only
@@ -659,7 +661,7 @@ mod tests {
 
         // A drain takes all that waits, past one batch, and never waits itself.
         let total = crate::batch::BATCH * 2 + 5;
-        assert!(total <= crate::batch::BATCH * DRAIN_BATCHES);
+        assert!(total <= DRAIN_LIMIT);
         for i in 0..total {
             peer.send_to(format!("{i}").as_bytes(), local).unwrap();
         }
@@ -686,7 +688,7 @@ mod tests {
                 .set_recv_buffer_size(1 << 20)
                 .unwrap();
         }
-        let flood = crate::batch::BATCH * DRAIN_BATCHES + 7;
+        let flood = DRAIN_LIMIT + 7;
         for i in 0..flood {
             peer.send_to(format!("{i}").as_bytes(), local).unwrap();
         }
@@ -695,7 +697,7 @@ mod tests {
         let first = endpoint
             .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
             .unwrap();
-        assert_eq!(first, crate::batch::BATCH * DRAIN_BATCHES);
+        assert_eq!(first, DRAIN_LIMIT);
         let second = endpoint
             .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
             .unwrap();

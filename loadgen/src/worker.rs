@@ -329,8 +329,9 @@ impl Worker {
     ///
     /// With `--coalesce`, while datagrams come closer together than its interval, the
     /// worker does not wait for the next one: it sleeps out the interval from its last
-    /// wake-up and then takes all that came (one wake-up for several answers). Each answer
-    /// is still timed from its arrival (the kernel's receive time).
+    /// wake-up and then takes all that came (one wake-up for several answers); a read that
+    /// stops at its limit (`udp::DRAIN_LIMIT`) is followed by the next one at once. Each
+    /// answer is still timed from its arrival (the kernel's receive time).
     fn run_udp(mut self) {
         let shared = Arc::clone(&self.shared);
         let Some(mut udp) = self.udp.take() else {
@@ -347,6 +348,8 @@ impl Worker {
         // that finds nothing ends it.
         let mut datagram_wake: Option<Instant> = None;
         let mut gathering = false;
+        // The last drain stopped at its limit: more is waiting, read again without a nap.
+        let mut backlog = false;
         loop {
             let now = Instant::now();
             if self.engine.poll_timeout().is_some_and(|at| at <= now) {
@@ -370,14 +373,20 @@ impl Worker {
                     // Due times in whole steps, as the waits of `receive` are.
                     let due = now + crate::udp::rounded_wait(wake.saturating_duration_since(now));
                     let until = (last + coalesce).min(due);
-                    if let Some(nap) = until.checked_duration_since(Instant::now()) {
+                    if let Some(nap) = until.checked_duration_since(Instant::now())
+                        && !backlog
+                    {
                         std::thread::sleep(nap);
                     }
                     let mut read_at = None;
-                    udp.drain(&mut batch, |local, remote, bytes, received| {
+                    let drained = udp.drain(&mut batch, |local, remote, bytes, received| {
                         let now = *read_at.get_or_insert_with(Instant::now);
                         self.datagram(now, local, remote, bytes, received);
-                    })
+                    });
+                    backlog = drained
+                        .as_ref()
+                        .is_ok_and(|&taken| taken >= crate::udp::DRAIN_LIMIT);
+                    drained
                 }
                 // Never skip the receive: a due time can stay in the past (a
                 // de-registration paced while its user's registration is still in
