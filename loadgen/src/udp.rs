@@ -628,6 +628,26 @@ mod tests {
         );
     }
 
+    /// Sends the texts "0", "1", .. of `count` datagrams from `peer` to `to`; returns them.
+    fn send_numbered(peer: &UdpSocket, to: SocketAddr, count: usize) -> Vec<Vec<u8>> {
+        let texts: Vec<Vec<u8>> = (0..count).map(|i| format!("{i}").into_bytes()).collect();
+        for text in &texts {
+            peer.send_to(text, to).unwrap();
+        }
+        texts
+    }
+
+    /// One drain of `endpoint`, its datagrams' bytes appended to `texts`; how many came.
+    fn drain_texts(
+        endpoint: &mut UdpEndpoint,
+        batch: &mut Batch,
+        texts: &mut Vec<Vec<u8>>,
+    ) -> usize {
+        endpoint
+            .drain(batch, |_, _, bytes, _| texts.push(bytes.to_vec()))
+            .unwrap()
+    }
+
     #[test]
     fn the_shared_socket_waits_and_receives() {
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -662,17 +682,10 @@ mod tests {
         // A drain takes all that waits, past one batch, and never waits itself.
         let total = crate::batch::BATCH * 2 + 5;
         assert!(total <= DRAIN_LIMIT);
-        for i in 0..total {
-            peer.send_to(format!("{i}").as_bytes(), local).unwrap();
-        }
+        let sent = send_numbered(&peer, local, total);
         std::thread::sleep(Duration::from_millis(20));
-        got.clear();
-        let came = endpoint
-            .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
-            .unwrap();
-        assert_eq!(came, total);
-        let texts: Vec<Vec<u8>> = got.iter().map(|(_, _, b)| b.clone()).collect();
-        let sent: Vec<Vec<u8>> = (0..total).map(|i| format!("{i}").into_bytes()).collect();
+        let mut texts = Vec::new();
+        assert_eq!(drain_texts(&mut endpoint, &mut batch, &mut texts), total);
         assert_eq!(texts, sent);
         let started = Instant::now();
         let came = endpoint
@@ -688,22 +701,12 @@ mod tests {
                 .set_recv_buffer_size(1 << 20)
                 .unwrap();
         }
-        let flood = DRAIN_LIMIT + 7;
-        for i in 0..flood {
-            peer.send_to(format!("{i}").as_bytes(), local).unwrap();
-        }
+        let sent = send_numbered(&peer, local, DRAIN_LIMIT + 7);
         std::thread::sleep(Duration::from_millis(50));
-        got.clear();
-        let first = endpoint
-            .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
-            .unwrap();
+        let mut texts = Vec::new();
+        let first = drain_texts(&mut endpoint, &mut batch, &mut texts);
         assert_eq!(first, DRAIN_LIMIT);
-        let second = endpoint
-            .drain(&mut batch, |l, r, b, _| got.push((l, r, b.to_vec())))
-            .unwrap();
-        assert_eq!(second, 7);
-        let texts: Vec<Vec<u8>> = got.iter().map(|(_, _, b)| b.clone()).collect();
-        let sent: Vec<Vec<u8>> = (0..flood).map(|i| format!("{i}").into_bytes()).collect();
+        assert_eq!(drain_texts(&mut endpoint, &mut batch, &mut texts), 7);
         assert_eq!(texts, sent);
     }
 
