@@ -455,6 +455,33 @@ impl RawHeader {
     }
 }
 
+/// Trims a raw header value (the bytes from the colon to the line's LF, as a parse stores
+/// it) of linear white space at both ends, folds included: the offset of the value in
+/// `raw` and the value. An empty value lies at the start of `raw`, right after the colon.
+///
+/// Most lines are `Name: value\r\n`, which the first test of each end settles.
+#[inline]
+pub(crate) fn trim_value(raw: &[u8]) -> (usize, &[u8]) {
+    let mut value = raw;
+    if let [b' ', rest @ ..] = value {
+        value = rest;
+    }
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = value {
+        value = rest;
+    }
+    let skipped = raw.len().wrapping_sub(value.len());
+    if let [rest @ .., b'\r'] = value {
+        value = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = value {
+        value = rest;
+    }
+    if value.is_empty() {
+        return (0, raw.get(..0).unwrap_or(value));
+    }
+    (skipped, value)
+}
+
 /// One header of a parsed message: its name and its value, both borrowed from the buffer.
 ///
 /// The value has leading and trailing white space removed; a folded value keeps its inner
@@ -519,6 +546,35 @@ mod tests {
             assert_eq!(kind.compact().is_some(), kind != HeaderKind::Other);
             if let Some(compact) = kind.compact() {
                 assert_eq!(compact, letter);
+            }
+        }
+    }
+
+    /// `trim_value` against the rule written plainly, on every string of up to seven
+    /// bytes over white space, CR, LF and two other bytes.
+    #[test]
+    fn trim_value_follows_the_plain_rule() {
+        const ALPHABET: [u8; 6] = [b' ', b'\t', b'\r', b'\n', b'a', b':'];
+        let is_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+        let mut raw = Vec::new();
+        for len in 0..=7u32 {
+            for mut index in 0..ALPHABET.len().pow(len) {
+                raw.clear();
+                for _ in 0..len {
+                    raw.push(ALPHABET[index % ALPHABET.len()]);
+                    index /= ALPHABET.len();
+                }
+                let expected = match raw.iter().position(|b| !is_ws(b)) {
+                    Some(first) => {
+                        let last = raw.iter().rposition(|b| !is_ws(b)).unwrap();
+                        (first, &raw[first..=last])
+                    }
+                    None => (0, &raw[..0]),
+                };
+                let (skipped, value) = trim_value(&raw);
+                assert_eq!((skipped, value), expected, "{raw:?}");
+                // The value is the bytes at its offset (an empty one at the start).
+                assert_eq!(value.as_ptr(), raw[skipped..].as_ptr(), "{raw:?}");
             }
         }
     }

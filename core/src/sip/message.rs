@@ -1,7 +1,7 @@
 //! `SipMessage<'a>`: a request or response borrowed from the caller's buffer.
 
 use super::error::{HeaderError, ParseError};
-use super::header::{Header, HeaderKind, HeaderName, RawHeader};
+use super::header::{Header, HeaderKind, HeaderName, RawHeader, trim_value};
 use super::limits::Limits;
 use super::method::Method;
 use super::parse;
@@ -211,10 +211,11 @@ impl<'a> SipMessage<'a> {
     }
 }
 
+/// The value of a header slot, trimmed (a parse stores it untrimmed).
 pub(crate) fn value_at<'a>(bytes: &'a [u8], raw: &RawHeader) -> &'a [u8] {
     let start = raw.value_start as usize;
     let end = start.saturating_add(raw.value_len as usize);
-    bytes.get(start..end).unwrap_or(&[])
+    trim_value(bytes.get(start..end).unwrap_or(&[])).1
 }
 
 pub(crate) fn header_at<'a>(bytes: &'a [u8], raw: &RawHeader) -> Header<'a> {

@@ -1,15 +1,16 @@
 //! The message parser: start line, header lines (with folding), Content-Length framing.
 //!
 //! One pass over the bytes: memchr's SSE2 searchers (inlined, see [`super::find`]) find
-//! each header's colon and line end, a perfect hash names the header, and the value is
-//! trimmed in one walk from each end. Headers go into the caller's slots as offsets.
-//! Allocates nothing.
+//! each header's colon and line end, and a perfect hash names the header. Headers go into
+//! the caller's slots as offsets; a value is stored from the colon to the line end and
+//! trimmed when it is read (`header::trim_value`), so the values nobody reads cost
+//! nothing. Allocates nothing.
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::chars::{as_str, is_scheme, is_token, parse_u32};
 use super::error::{HeaderLabel, ParseError, ParseErrorKind};
 use super::find::{find, find2};
-use super::header::{HeaderKind, RawHeader, lookup_prefix};
+use super::header::{HeaderKind, RawHeader, lookup_prefix, trim_value};
 use super::limits::Limits;
 use super::message::{Parsed, SipMessage, StartLine, Version};
 use super::method::Method;
@@ -190,37 +191,12 @@ pub(crate) fn scan<'a>(
                 label(),
             ));
         }
-        // Trim linear white space (folds included): one walk in from each end. Most
-        // lines are `Name: value\r\n`, which the first test of each end settles.
-        let mut value_start = value_from;
-        if rest.get(value_start) == Some(&b' ') {
-            value_start = value_start.wrapping_add(1);
-        }
-        while value_start < eol
-            && matches!(rest.get(value_start), Some(b' ' | b'\t' | b'\r' | b'\n'))
-        {
-            value_start = value_start.wrapping_add(1);
-        }
-        let mut value_end = eol;
-        if value_end > value_start && rest.get(value_end.wrapping_sub(1)) == Some(&b'\r') {
-            value_end = value_end.wrapping_sub(1);
-        }
-        while value_end > value_start
-            && matches!(
-                rest.get(value_end.wrapping_sub(1)),
-                Some(b' ' | b'\t' | b'\r' | b'\n')
-            )
-        {
-            value_end = value_end.wrapping_sub(1);
-        }
-        if value_start == value_end {
-            // An empty value is placed right after the colon.
-            value_start = value_from;
-            value_end = value_from;
-        }
         if kind == HeaderKind::ContentLength {
-            let value = rest.get(value_start..value_end).unwrap_or(&[]);
-            let at = start.saturating_add(pos).saturating_add(value_start);
+            let (skipped, value) = trim_value(rest.get(value_from..eol).unwrap_or(&[]));
+            let at = start
+                .saturating_add(pos)
+                .saturating_add(value_from)
+                .saturating_add(skipped);
             let Some(length) = parse_u32(value) else {
                 return Err(ParseError::in_header(
                     ParseErrorKind::InvalidContentLength,
@@ -256,13 +232,15 @@ pub(crate) fn scan<'a>(
                 return Err(too_large(start.saturating_add(pos)));
             }
             // Every offset is below start + window.len() <= u32::MAX (checked above).
+            // The value is stored untrimmed (colon to line end); it is trimmed when read
+            // (`trim_span`), since most values never are.
             let name_start = start.wrapping_add(pos);
             *slot = RawHeader {
                 kind,
                 name_start: name_start as u32,
                 name_len: name_len as u32,
-                value_start: name_start.wrapping_add(value_start) as u32,
-                value_len: value_end.wrapping_sub(value_start) as u32,
+                value_start: name_start.wrapping_add(value_from) as u32,
+                value_len: eol.wrapping_sub(value_from) as u32,
             };
         }
         count = count.wrapping_add(1);
