@@ -156,6 +156,11 @@ pub(crate) fn scan<'a>(
             }
             _ => {}
         }
+        // The line's first LF, searched from the line start rather than from the colon:
+        // the two searches do not wait for each other, and the next line's only wait
+        // for this one. (No LF comes before the colon: `header_name` stops at the first
+        // of the two.)
+        let first_lf = find(b'\n', rest);
         // Name: a token, optional white space, then the colon.
         let Some((kind, name_len, colon)) = header_name(rest) else {
             if name_incomplete(rest) {
@@ -168,18 +173,20 @@ pub(crate) fn scan<'a>(
         };
         let value_from = colon.wrapping_add(1);
         // Value: up to a line end not followed by SP/HTAB (RFC 3261 §7.3.1 folding).
-        let mut eol = value_from;
+        let Some(mut eol) = first_lf else {
+            return incomplete(window.len());
+        };
         loop {
-            let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
-                return incomplete(window.len());
-            };
-            eol = eol.wrapping_add(nl);
             match rest.get(eol.wrapping_add(1)) {
                 Some(b' ' | b'\t') => eol = eol.wrapping_add(1),
                 Some(_) => break,
                 None if mode == Mode::Datagram && window.len() == input.len() => break,
                 None => return incomplete(window.len()),
             }
+            let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
+                return incomplete(window.len());
+            };
+            eol = eol.wrapping_add(nl);
         }
         let label = || HeaderLabel::new(kind, rest.get(..name_len).unwrap_or(&[]));
         if eol > limits.max_header_line {
