@@ -134,10 +134,11 @@ pub(crate) fn scan<'a>(
         .checked_add(window.len())
         .is_some_and(|end| end <= u32::MAX as usize);
     let mut count = 0usize;
-    let mut pos = line_end.wrapping_add(1);
+    let mut rest = window.get(line_end.wrapping_add(1)..).unwrap_or(&[]);
     let mut content_length: Option<u32> = None;
     let header_end = loop {
-        let rest = window.get(pos..).unwrap_or(&[]);
+        // The line's offset in `window`.
+        let pos = window.len().wrapping_sub(rest.len());
         match rest {
             [b'\r', b'\n', ..] => break pos.wrapping_add(2),
             [b'\n', ..] => break pos.wrapping_add(1),
@@ -251,7 +252,7 @@ pub(crate) fn scan<'a>(
             };
         }
         count = count.wrapping_add(1);
-        pos = pos.wrapping_add(eol).wrapping_add(1);
+        rest = rest.get(eol.wrapping_add(1)..).unwrap_or(&[]);
     };
 
     // Body.
