@@ -50,13 +50,13 @@ pub enum Read {
 
 /// A worker's buffers and message headers for `recvmmsg` and `sendmmsg`.
 pub struct Batch {
-    buffer: Vec<u8>,
-    receive: MultiHeaders<SockaddrStorage>,
+    /// What one read of a socket took.
+    inbox: Inbox,
+    /// What one read of the second socket of a steered pair took (crate::steer).
+    later: Inbox,
     send: MultiHeaders<SockaddrStorage>,
     /// Destinations of the datagrams of one `sendmmsg` (kept for its capacity).
     addresses: Vec<Option<SockaddrStorage>>,
-    /// A receive time has come: the socket gives them (see [`enable_receive_times`]).
-    stamps: bool,
 }
 
 impl std::fmt::Debug for Batch {
@@ -66,22 +66,21 @@ impl std::fmt::Debug for Batch {
 }
 
 impl Batch {
-    /// Buffers for [`BATCH`] datagrams each way (the receive buffer is touched only as far
-    /// as datagrams fill it).
+    /// Buffers for [`BATCH`] datagrams each way, and for [`BATCH`] from a second socket
+    /// (a receive buffer is touched only as far as datagrams fill it).
     pub fn new() -> Batch {
         Batch {
-            buffer: vec![0; BATCH * SLOT],
-            receive: receive_headers(),
+            inbox: Inbox::new(),
+            later: Inbox::new(),
             send: MultiHeaders::preallocate(BATCH, None),
             addresses: Vec::with_capacity(BATCH),
-            stamps: false,
         }
     }
 
     /// The first slot of the receive buffer, for a single `recvfrom`.
     pub fn slot(&mut self) -> &mut [u8] {
-        let end = SLOT.min(self.buffer.len());
-        self.buffer.get_mut(..end).unwrap_or_default()
+        let end = SLOT.min(self.inbox.buffer.len());
+        self.inbox.buffer.get_mut(..end).unwrap_or_default()
     }
 
     /// Takes every datagram waiting on `socket` (up to [`BATCH`]) in one `recvmmsg`,
@@ -95,55 +94,50 @@ impl Batch {
         read: Read,
         mut handle: impl FnMut(SocketAddr, &[u8], Instant),
     ) -> io::Result<usize> {
-        let mut lengths = [(0usize, None::<SocketAddr>, None::<TimeSpec>); BATCH];
-        let flags = match read {
-            Read::Wait => MsgFlags::MSG_WAITFORONE,
-            Read::Now => MsgFlags::MSG_DONTWAIT,
-        };
-        let mut unstamped = false;
-        let count = {
-            let mut chunks = self.buffer.chunks_exact_mut(SLOT);
-            let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
-                std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
-            let received = nix::sys::socket::recvmmsg(
-                socket.as_raw_fd(),
-                &mut self.receive,
-                slices.iter_mut(),
-                flags,
-                None,
-            )
-            .map_err(io::Error::from)?;
-            let mut count = 0;
-            for (slot, message) in lengths.iter_mut().zip(received) {
-                let stamp = message.cmsgs().ok().and_then(|mut messages| {
-                    messages.find_map(|message| match message {
-                        ControlMessageOwned::ScmTimestampns(stamp) => Some(stamp),
-                        _ => None,
-                    })
-                });
-                unstamped |= stamp.is_none();
-                self.stamps |= stamp.is_some();
-                *slot = (message.bytes, message.address.and_then(std_address), stamp);
-                count += 1;
-            }
-            count
-        };
-        if unstamped && self.stamps {
-            // The kernel shrinks a header's control length to what it wrote; after a
-            // datagram without a stamp on a socket that gives them, fresh headers give the
-            // next ones their room back (a socket without stamps costs no rebuilds).
-            self.receive = receive_headers();
-        }
-        let (wall, read_at) = (SystemTime::now(), Instant::now());
-        let datagrams = lengths.iter().zip(self.buffer.chunks_exact(SLOT));
-        for ((length, remote, stamp), slot) in datagrams.take(count) {
-            let received = stamp.map_or(read_at, |stamp| arrival(stamp, wall, read_at));
-            match remote {
-                Some(remote) => handle(*remote, slot.get(..*length).unwrap_or_default(), received),
-                None => tracing::debug!("UDP datagram without a source address"),
-            }
-        }
+        let count = self.inbox.fill(socket, read)?;
+        while self.inbox.hand_next(&mut handle) {}
         Ok(count)
+    }
+
+    /// Reads `socket` as [`Batch::receive`] does, then takes what waits on `later` without
+    /// waiting (batch after batch while they come full, at most `rounds`), and hands all
+    /// of it on in the order it arrived (by receive time; `socket` first on a tie).
+    /// Returns the result of the read of `socket` and how many came from `later`.
+    pub fn receive_pair(
+        &mut self,
+        socket: &UdpSocket,
+        read: Read,
+        later: &UdpSocket,
+        rounds: usize,
+        mut handle: impl FnMut(SocketAddr, &[u8], Instant),
+    ) -> (io::Result<usize>, usize) {
+        let first = self.inbox.fill(socket, read);
+        let (mut taken, mut round, mut more) = (0, 0, true);
+        loop {
+            if self.later.is_empty() && more && round < rounds {
+                round += 1;
+                match self.later.fill(later, Read::Now) {
+                    Ok(count) => {
+                        taken += count;
+                        more = count == BATCH;
+                    }
+                    Err(error) => {
+                        if !matches!(error.kind(), io::ErrorKind::WouldBlock) {
+                            tracing::debug!(%error, "UDP receive error");
+                        }
+                        more = false;
+                    }
+                }
+            }
+            let inbox = match (self.inbox.next_time(), self.later.next_time()) {
+                (Some(first), Some(second)) if second < first => &mut self.later,
+                (Some(_), _) => &mut self.inbox,
+                (None, Some(_)) => &mut self.later,
+                (None, None) => break,
+            };
+            inbox.hand_next(&mut handle);
+        }
+        (first, taken)
     }
 
     /// Sends the first datagrams of `outgoing` (up to [`BATCH`]) from `socket` in one
@@ -179,6 +173,120 @@ impl Batch {
         .map_err(io::Error::from)?
         .count();
         Ok(sent)
+    }
+}
+
+/// The datagrams of one `recvmmsg`, handed on one at a time.
+struct Inbox {
+    buffer: Vec<u8>,
+    headers: MultiHeaders<SockaddrStorage>,
+    /// A receive time has come: the socket gives them (see [`enable_receive_times`]).
+    stamps: bool,
+    /// Length, source and arrival of each datagram taken.
+    taken: [(usize, Option<SocketAddr>, Instant); BATCH],
+    /// How many the last read took, and how many of those were handed on.
+    count: usize,
+    next: usize,
+}
+
+impl Inbox {
+    fn new() -> Inbox {
+        Inbox {
+            buffer: vec![0; BATCH * SLOT],
+            headers: receive_headers(),
+            stamps: false,
+            taken: [(0, None, Instant::now()); BATCH],
+            count: 0,
+            next: 0,
+        }
+    }
+
+    /// Whether every datagram taken was handed on.
+    fn is_empty(&self) -> bool {
+        self.next >= self.count
+    }
+
+    /// When the next datagram to hand on arrived.
+    fn next_time(&self) -> Option<Instant> {
+        (self.next < self.count)
+            .then(|| self.taken.get(self.next).map(|&(_, _, received)| received))
+            .flatten()
+    }
+
+    /// One `recvmmsg` on `socket` (see [`Batch::receive`]); what was taken before and not
+    /// handed on is dropped. Returns how many came.
+    fn fill(&mut self, socket: &UdpSocket, read: Read) -> io::Result<usize> {
+        self.count = 0;
+        self.next = 0;
+        let mut lengths = [(0usize, None::<SocketAddr>, None::<TimeSpec>); BATCH];
+        let flags = match read {
+            Read::Wait => MsgFlags::MSG_WAITFORONE,
+            Read::Now => MsgFlags::MSG_DONTWAIT,
+        };
+        let mut unstamped = false;
+        let count = {
+            let mut chunks = self.buffer.chunks_exact_mut(SLOT);
+            let mut slices: [[IoSliceMut<'_>; 1]; BATCH] =
+                std::array::from_fn(|_| [IoSliceMut::new(chunks.next().unwrap_or_default())]);
+            let received = nix::sys::socket::recvmmsg(
+                socket.as_raw_fd(),
+                &mut self.headers,
+                slices.iter_mut(),
+                flags,
+                None,
+            )
+            .map_err(io::Error::from)?;
+            let mut count = 0;
+            for (slot, message) in lengths.iter_mut().zip(received) {
+                let stamp = message.cmsgs().ok().and_then(|mut messages| {
+                    messages.find_map(|message| match message {
+                        ControlMessageOwned::ScmTimestampns(stamp) => Some(stamp),
+                        _ => None,
+                    })
+                });
+                unstamped |= stamp.is_none();
+                self.stamps |= stamp.is_some();
+                *slot = (message.bytes, message.address.and_then(std_address), stamp);
+                count += 1;
+            }
+            count
+        };
+        if unstamped && self.stamps {
+            // The kernel shrinks a header's control length to what it wrote; after a
+            // datagram without a stamp on a socket that gives them, fresh headers give the
+            // next ones their room back (a socket without stamps costs no rebuilds).
+            self.headers = receive_headers();
+        }
+        let (wall, read_at) = (SystemTime::now(), Instant::now());
+        for (taken, (length, remote, stamp)) in self.taken.iter_mut().zip(lengths).take(count) {
+            let received = stamp.map_or(read_at, |stamp| arrival(stamp, wall, read_at));
+            *taken = (length, remote, received);
+        }
+        self.count = count;
+        Ok(count)
+    }
+
+    /// Hands the next datagram taken to `handle(remote, bytes, received)`; false when all
+    /// were handed on.
+    fn hand_next(&mut self, handle: &mut impl FnMut(SocketAddr, &[u8], Instant)) -> bool {
+        if self.next >= self.count {
+            return false;
+        }
+        let index = self.next;
+        self.next += 1;
+        let Some(&(length, remote, received)) = self.taken.get(index) else {
+            return false;
+        };
+        let start = index * SLOT;
+        let bytes = self
+            .buffer
+            .get(start..start + length.min(SLOT))
+            .unwrap_or_default();
+        match remote {
+            Some(remote) => handle(remote, bytes, received),
+            None => tracing::debug!("UDP datagram without a source address"),
+        }
+        true
     }
 }
 
@@ -359,25 +467,7 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(5));
 
         let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-        // The kernel turns its receive stamps on in deferred work: until then a datagram
-        // is stamped when it is read. Wait until a probe shows stamps on arrival.
-        let stamps_on_arrival = (0..100).any(|_| {
-            peer.send_to(b"probe", local).unwrap();
-            std::thread::sleep(Duration::from_millis(20));
-            let read = Instant::now();
-            let mut early = false;
-            while batch
-                .receive(&socket, Read::Now, |_, _, received| {
-                    early |= received + Duration::from_millis(10) <= read;
-                })
-                .is_ok()
-            {}
-            early
-        });
-        assert!(
-            stamps_on_arrival,
-            "the kernel never stamped a datagram on arrival"
-        );
+        wait_for_stamps(&socket, &peer, &mut batch);
         let sent = Instant::now();
         peer.send_to(b"one", local).unwrap();
         peer.send_to(b"two", local).unwrap();
@@ -398,6 +488,104 @@ mod tests {
             assert!(received + Duration::from_millis(1) >= sent, "{bytes:?}");
             assert!(received + Duration::from_millis(30) <= read, "{bytes:?}");
         }
+    }
+
+    /// The kernel turns its receive stamps on in deferred work: until then a datagram is
+    /// stamped when it is read. Waits until a probe from `peer` shows stamps on arrival.
+    fn wait_for_stamps(socket: &UdpSocket, peer: &UdpSocket, batch: &mut Batch) {
+        let local = socket.local_addr().unwrap();
+        let stamps_on_arrival = (0..100).any(|_| {
+            peer.send_to(b"probe", local).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let read = Instant::now();
+            let mut early = false;
+            while batch
+                .receive(socket, Read::Now, |_, _, received| {
+                    early |= received + Duration::from_millis(10) <= read;
+                })
+                .is_ok()
+            {}
+            early
+        });
+        assert!(
+            stamps_on_arrival,
+            "the kernel never stamped a datagram on arrival"
+        );
+    }
+
+    /// A read of a pair hands on what came to both sockets in the order it arrived, and
+    /// says how many came from each.
+    #[test]
+    fn a_pair_is_read_in_the_order_of_arrival() {
+        let sockets: Vec<UdpSocket> = (0..2)
+            .map(|_| {
+                let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+                enable_receive_times(&socket).unwrap();
+                socket
+            })
+            .collect();
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let mut batch = Batch::new();
+        for socket in &sockets {
+            wait_for_stamps(socket, &peer, &mut batch);
+        }
+        // 1, 3, 5 to the second socket, 2, 4 to the first, a few milliseconds apart.
+        for n in 1..=5 {
+            let to = sockets[n % 2].local_addr().unwrap();
+            peer.send_to(format!("{n}").as_bytes(), to).unwrap();
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        let mut got = Vec::new();
+        let (first, second) = batch.receive_pair(
+            &sockets[0],
+            Read::Now,
+            &sockets[1],
+            8,
+            |_, bytes, received| {
+                got.push((String::from_utf8_lossy(bytes).into_owned(), received));
+            },
+        );
+        assert_eq!((first.unwrap(), second), (2, 3));
+        let order: Vec<&str> = got.iter().map(|(text, _)| text.as_str()).collect();
+        assert_eq!(order, ["1", "2", "3", "4", "5"]);
+        assert!(got.windows(2).all(|pair| pair[0].1 < pair[1].1));
+
+        // Nothing on the first socket: its read says so, and the second is still read.
+        peer.send_to(b"6", sockets[1].local_addr().unwrap())
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(3));
+        let mut got = Vec::new();
+        let (first, second) =
+            batch.receive_pair(&sockets[0], Read::Now, &sockets[1], 8, |_, bytes, _| {
+                got.push(bytes.to_vec());
+            });
+        assert_eq!(first.unwrap_err().kind(), io::ErrorKind::WouldBlock);
+        assert_eq!((second, got), (1, vec![b"6".to_vec()]));
+    }
+
+    /// More than a batch waiting on the second socket is taken in several reads, up to
+    /// the rounds allowed.
+    #[test]
+    fn a_pair_read_takes_the_second_socket_in_rounds() {
+        let sockets: Vec<UdpSocket> = (0..2)
+            .map(|_| UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap())
+            .collect();
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let to = sockets[1].local_addr().unwrap();
+        for n in 0..3 * BATCH {
+            peer.send_to(format!("{n}").as_bytes(), to).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        let mut batch = Batch::new();
+        let mut got = 0;
+        let (_, second) = batch.receive_pair(&sockets[0], Read::Now, &sockets[1], 2, |_, _, _| {
+            got += 1;
+        });
+        assert_eq!((second, got), (2 * BATCH, 2 * BATCH));
+        let (_, second) = batch.receive_pair(&sockets[0], Read::Now, &sockets[1], 2, |_, _, _| {
+            got += 1;
+        });
+        assert_eq!((second, got), (BATCH, 3 * BATCH));
     }
 
     #[test]

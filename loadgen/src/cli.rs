@@ -319,6 +319,8 @@ pub struct Plan {
     pub workers: usize,
     /// One socket per worker or per user.
     pub ports: crate::udp::PortMode,
+    /// `--wake-per-answer`: no steered twin socket (crate::steer).
+    pub wake_per_answer: bool,
     /// Report directory.
     pub report: Option<PathBuf>,
     /// Progress line interval.
@@ -551,6 +553,7 @@ impl Plan {
             group_uri,
             workers,
             ports,
+            wake_per_answer: args.ports.wake_per_answer,
             report: args.report,
             progress_interval: args.progress_interval.max(Duration::from_millis(100)),
             no_tui: args.no_tui,
@@ -588,6 +591,17 @@ impl Plan {
             Some(weights) => weights.of(MixScenario::GroupChat) > 0,
             None => self.scenario == Scenario::GroupChat,
         }
+    }
+
+    /// Whether a worker's shared socket has a steered twin for the 1xx/2xx answers
+    /// (crate::steer): unless --wake-per-answer, over UDP on a shared socket, and not when
+    /// group texts are sent (the next text of a sender waits for the last one's 200, and
+    /// those workers read one socket through tokio).
+    pub fn steers_answers(&self) -> bool {
+        !self.wake_per_answer
+            && !self.ports.per_user()
+            && self.transport == ims_core::transport::Transport::Udp
+            && !self.sends_group_texts()
     }
 
     /// The members of global user `index`'s group: groups of --group-size in user order,

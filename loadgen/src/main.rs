@@ -18,6 +18,7 @@ mod run;
 mod scenario_file;
 mod shared;
 mod signals;
+mod steer;
 mod udp;
 mod users;
 mod vu;

@@ -29,10 +29,11 @@ pub fn bind_worker(
     ip: IpAddr,
     tcp: bool,
     mode: PortMode,
+    steer: bool,
     users: std::ops::Range<usize>,
 ) -> Result<Sockets, PortError> {
     if !mode.per_user() {
-        return bind(ip, tcp).map_err(|source| PortError::Bind {
+        return bind(ip, tcp, steer).map_err(|source| PortError::Bind {
             address: SocketAddr::new(ip, 0),
             source,
         });
@@ -53,31 +54,47 @@ pub fn bind_worker(
 /// Asked size of each UDP socket buffer.
 const SOCKET_BUFFER: usize = 4 << 20;
 
-/// Binds UDP on `ip` (a free port) and, for TCP, a listener on the same port.
-pub fn bind(ip: IpAddr, tcp: bool) -> std::io::Result<Sockets> {
+/// Binds UDP on `ip` (a free port) and, for TCP, a listener on the same port. With
+/// `steer`, the UDP socket gets a twin on its port for the answers that need not wake the
+/// worker (crate::steer); where the system cannot steer, the one socket takes everything.
+pub fn bind(ip: IpAddr, tcp: bool, steer: bool) -> std::io::Result<Sockets> {
     let mut last_error = None;
     for _ in 0..20 {
-        let udp = UdpSocket::bind(SocketAddr::new(ip, 0))?;
+        let pair = if steer {
+            crate::steer::bind_pair(ip)
+                .inspect_err(|error| {
+                    tracing::warn!(%error, "answers cannot be steered: every answer wakes the worker");
+                })
+                .ok()
+        } else {
+            None
+        };
+        let (udp, later) = match pair {
+            Some((prompt, later)) => (prompt, Some(later)),
+            None => (UdpSocket::bind(SocketAddr::new(ip, 0))?, None),
+        };
         // Thousands of users share this socket: a burst (a fork to many members, a round
         // of refreshes) must not overflow the default buffer of ~200 KiB while the worker
         // is busy. The kernel caps the size at net.core.[rw]mem_max.
-        let socket = socket2::SockRef::from(&udp);
-        for (what, result) in [
-            ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER)),
-            ("send", socket.set_send_buffer_size(SOCKET_BUFFER)),
-        ] {
-            if let Err(error) = result {
-                tracing::debug!(%error, "cannot enlarge the UDP {what} buffer");
+        for udp in std::iter::once(&udp).chain(later.as_ref()) {
+            let socket = socket2::SockRef::from(udp);
+            for (what, result) in [
+                ("receive", socket.set_recv_buffer_size(SOCKET_BUFFER)),
+                ("send", socket.set_send_buffer_size(SOCKET_BUFFER)),
+            ] {
+                if let Err(error) = result {
+                    tracing::debug!(%error, "cannot enlarge the UDP {what} buffer");
+                }
             }
-        }
-        // Answers are timed from their arrival even when the worker reads them later.
-        if let Err(error) = crate::batch::enable_receive_times(&udp) {
-            tracing::debug!(%error, "no kernel receive times; answers are timed when read");
+            // Answers are timed from their arrival even when the worker reads them later.
+            if let Err(error) = crate::batch::enable_receive_times(udp) {
+                tracing::debug!(%error, "no kernel receive times; answers are timed when read");
+            }
         }
         let local = udp.local_addr()?;
         if !tcp {
             return Ok(Sockets {
-                udp: UdpEndpoint::shared(udp, local),
+                udp: UdpEndpoint::shared(udp, local, later),
                 listener: None,
                 local,
             });
@@ -85,7 +102,7 @@ pub fn bind(ip: IpAddr, tcp: bool) -> std::io::Result<Sockets> {
         match TcpListener::bind(local) {
             Ok(listener) => {
                 return Ok(Sockets {
-                    udp: UdpEndpoint::shared(udp, local),
+                    udp: UdpEndpoint::shared(udp, local, later),
                     listener: Some(listener),
                     local,
                 });

@@ -81,8 +81,14 @@ pub async fn run(plan: Plan) -> Result<ExitCode, RunError> {
         let range = index * total / workers..(index + 1) * total / workers;
         // TCP is always there with a shared socket: a request too large for UDP (a
         // fan-out with its member list) goes over TCP (RFC 3261 §18.1.1).
-        let sockets = crate::net::bind_worker(local_ip, true, plan.ports, range.clone())
-            .map_err(|e| RunError::Input(e.into()))?;
+        let sockets = crate::net::bind_worker(
+            local_ip,
+            true,
+            plan.ports,
+            plan.steers_answers(),
+            range.clone(),
+        )
+        .map_err(|e| RunError::Input(e.into()))?;
         let seed = match plan.seed {
             Some(seed) => {
                 let mut bytes = [0u8; 32];

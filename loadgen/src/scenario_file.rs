@@ -58,6 +58,7 @@ struct ScenarioFile {
     workers: Option<usize>,
     port_per_user: Option<bool>,
     local_ports: Option<String>,
+    wake_per_answer: Option<bool>,
     report: Option<PathBuf>,
     #[serde(default, deserialize_with = "duration")]
     progress_interval: Option<Duration>,
@@ -167,6 +168,11 @@ fn apply(file: ScenarioFile, args: &mut Args, matches: &ArgMatches) -> Result<()
         && !given(matches, "local_ports")
     {
         args.ports.local_ports = Some(local_ports);
+    }
+    if let Some(wake_per_answer) = file.wake_per_answer
+        && !given(matches, "wake_per_answer")
+    {
+        args.ports.wake_per_answer = wake_per_answer;
     }
     Ok(())
 }
@@ -314,6 +320,7 @@ mod tests {
             "workers",
             "port_per_user",
             "local_ports",
+            "wake_per_answer",
             "report",
             "progress_interval",
             "no_tui",

@@ -52,6 +52,15 @@ pub struct PortArgs {
     /// range must hold a port for every user. Implies --port-per-user.
     #[arg(long, value_name = "FIRST-LAST")]
     pub local_ports: Option<String>,
+    /// Wake a worker for every answer the moment it arrives. By default a worker's shared
+    /// socket has a twin on the same port that the kernel gives the 1xx and 2xx
+    /// responses; the worker reads it when it wakes anyway (at most 10 ms later), so
+    /// only requests, challenges and errors wake it. Answers are timed from their
+    /// arrival either way; what a scenario sends on a 1xx/2xx (a reg-event SUBSCRIBE
+    /// after the REGISTER's 200) leaves up to 10 ms later. Group chat always wakes per
+    /// answer: its next text waits for the 200.
+    #[arg(long)]
+    pub wake_per_answer: bool,
 }
 
 /// How the users' UDP traffic is spread over local ports.
@@ -256,6 +265,9 @@ pub enum UdpEndpoint {
         local: SocketAddr,
         /// The read timeout last set on it.
         read_timeout: Option<Duration>,
+        /// The socket on the same port that the kernel gives the answers read at the
+        /// next step (crate::steer); `None`: every datagram comes to `socket`.
+        later: Option<UdpSocket>,
     },
     /// One socket per user.
     PerUser(UserSockets),
@@ -263,11 +275,12 @@ pub enum UdpEndpoint {
 
 impl UdpEndpoint {
     /// A shared socket, already bound.
-    pub fn shared(socket: UdpSocket, local: SocketAddr) -> UdpEndpoint {
+    pub fn shared(socket: UdpSocket, local: SocketAddr, later: Option<UdpSocket>) -> UdpEndpoint {
         UdpEndpoint::Shared {
             socket,
             local,
             read_timeout: None,
+            later,
         }
     }
 
@@ -404,6 +417,7 @@ impl UdpEndpoint {
                 socket,
                 local,
                 read_timeout,
+                later,
             } => {
                 let local = *local;
                 let mut read = Read::Now;
@@ -415,9 +429,20 @@ impl UdpEndpoint {
                     read = Read::Wait;
                 }
                 for round in 1..=DRAIN_BATCHES {
-                    let taken = batch.receive(socket, read, |remote, bytes, received| {
+                    let mut hand = |remote, bytes: &[u8], received| {
                         handle(local, remote, bytes, received);
-                    });
+                    };
+                    // The other socket of a steered pair is read once per wake-up, after
+                    // the first read of `socket`, and all in the order of arrival.
+                    let taken = match later {
+                        Some(later) if round == 1 => {
+                            let (taken, later_taken) =
+                                batch.receive_pair(socket, read, later, DRAIN_BATCHES, &mut hand);
+                            count += later_taken;
+                            taken
+                        }
+                        _ => batch.receive(socket, read, &mut hand),
+                    };
                     match taken {
                         // A full batch may have left more behind: a drain goes on.
                         Ok(taken)
@@ -499,6 +524,7 @@ mod tests {
         PortArgs {
             port_per_user,
             local_ports: local_ports.map(str::to_owned),
+            wake_per_answer: false,
         }
     }
 
@@ -652,7 +678,7 @@ mod tests {
     fn the_shared_socket_waits_and_receives() {
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let local = socket.local_addr().unwrap();
-        let mut endpoint = UdpEndpoint::shared(socket, local);
+        let mut endpoint = UdpEndpoint::shared(socket, local, None);
         assert_eq!(endpoint.locals(), [local]);
         assert_eq!(endpoint.user_local(0), None);
         let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
@@ -708,6 +734,98 @@ mod tests {
         assert_eq!(first, DRAIN_LIMIT);
         assert_eq!(drain_texts(&mut endpoint, &mut batch, &mut texts), 7);
         assert_eq!(texts, sent);
+    }
+
+    /// A steered pair (as `net::bind` makes it): a 200 does not end a wait, a request
+    /// does, and each read hands on what came to both sockets, the 200 timed from its
+    /// arrival. Every datagram leaves from the one port.
+    #[test]
+    fn a_steered_pair_wakes_for_requests_and_reads_200s_on_the_way() {
+        let (socket, later) = crate::steer::bind_pair(Ipv4Addr::LOCALHOST.into()).unwrap();
+        for socket in [&socket, &later] {
+            crate::batch::enable_receive_times(socket).unwrap();
+        }
+        let local = socket.local_addr().unwrap();
+        let mut endpoint = UdpEndpoint::shared(socket, local, Some(later));
+        assert_eq!(endpoint.locals(), [local]);
+        let peer = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let mut batch = Batch::new();
+        let mut got = Vec::new();
+        // Until the kernel stamps on arrival (deferred work), a 200 is timed when read.
+        let stamped = (0..100).any(|_| {
+            peer.send_to(b"SIP/2.0 200 probe", local).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            let read = Instant::now();
+            let mut early = false;
+            let _ = endpoint.drain(&mut batch, |_, _, _, received| {
+                early |= received + Duration::from_millis(10) <= read;
+            });
+            early
+        });
+        assert!(stamped, "the kernel never stamped a datagram on arrival");
+
+        let sent = Instant::now();
+        peer.send_to(b"SIP/2.0 200 OK", local).unwrap();
+        let came = endpoint
+            .receive(
+                sent + Duration::from_millis(60),
+                &mut batch,
+                |l, r, b, at| {
+                    got.push((l, r, b.to_vec(), at));
+                },
+            )
+            .unwrap();
+        let woke = Instant::now();
+        assert!(
+            woke >= sent + Duration::from_millis(55),
+            "a 200 ended the wait after {:?}",
+            woke - sent
+        );
+        assert_eq!(came, 1);
+        let (l, r, bytes, at) = got.pop().unwrap();
+        assert_eq!(
+            (l, r, bytes),
+            (
+                local,
+                peer.local_addr().unwrap(),
+                b"SIP/2.0 200 OK".to_vec()
+            )
+        );
+        assert!(
+            at + Duration::from_millis(30) <= woke,
+            "timed from its arrival"
+        );
+
+        // A request ends a long wait at once; a 200 that came first is handed on first.
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            peer.send_to(b"SIP/2.0 202 Accepted", local).unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            peer.send_to(b"MESSAGE sip:vu0@ims.test SIP/2.0", local)
+                .unwrap();
+            peer
+        });
+        let started = Instant::now();
+        let came = endpoint
+            .receive(
+                started + Duration::from_secs(5),
+                &mut batch,
+                |_, _, b, _| {
+                    got.push((local, local, b.to_vec(), Instant::now()));
+                },
+            )
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let texts: Vec<&[u8]> = got.iter().map(|(_, _, b, _)| b.as_slice()).collect();
+        assert_eq!(
+            texts,
+            [
+                &b"SIP/2.0 202 Accepted"[..],
+                b"MESSAGE sip:vu0@ims.test SIP/2.0"
+            ]
+        );
+        assert_eq!(came, 2);
+        sender.join().unwrap();
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! `--coalesce`: a worker that gathers answers reads them late, and still times each one
-//! from its arrival (the kernel's receive time). The registrar here is the engine's
-//! scripted one (Digest checked for real) on a UDP socket of its own on loopback, so the
-//! test can see when each request reached it.
+//! Answers read late are still timed from their arrival (the kernel's receive time):
+//! `--coalesce`, where a worker gathers answers, and the steered twin socket (the
+//! default), where 1xx/2xx answers wait for the worker's next step instead of waking it.
+//! The registrar here is the engine's scripted one (Digest checked for real) on a UDP
+//! socket of its own on loopback, so the test can see when each request reached it.
 #![allow(clippy::disallowed_methods)] // the registrar here is a driver: it owns the clock
 
 use std::collections::HashMap;
@@ -101,36 +102,90 @@ fn registrar() -> Peer {
     }
 }
 
-/// Registers and de-registers the users with `--coalesce coalesce`; the summary and
-/// what the registrar saw.
-fn run(coalesce: &str) -> (serde_json::Value, Seen) {
+/// Records the voluntary context switches of each thread of process `pid` so far (from
+/// /proc) in `threads`: a thread's count stays after it exited.
+fn voluntary_switches(pid: u32, threads: &mut HashMap<String, u64>) {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return;
+    };
+    for task in tasks.flatten() {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue;
+        };
+        let count = status
+            .lines()
+            .find_map(|line| line.strip_prefix("voluntary_ctxt_switches:"))
+            .and_then(|count| count.trim().parse::<u64>().ok());
+        if let Some(count) = count {
+            let seen = threads
+                .entry(task.file_name().to_string_lossy().into_owned())
+                .or_default();
+            *seen = (*seen).max(count);
+        }
+    }
+}
+
+/// What one run gave: the summary, what the registrar saw, and about how often imsload's
+/// threads slept and woke (voluntary context switches, read every few milliseconds
+/// until it exited).
+struct Run {
+    summary: serde_json::Value,
+    seen: Seen,
+    switches: u64,
+}
+
+/// Registers and de-registers the users at `rate` REGISTER transactions per second, with
+/// `args` added to the command line.
+fn run(rate: u32, args: &[&str]) -> Run {
     let peer = registrar();
     let dir = tempfile::tempdir().expect("temp dir");
     let report = dir.path().join("report");
-    let output = imsload()
+    let mut output = imsload()
         .args(["register", "--target"])
         .arg(peer.address.to_string())
         .arg("--users")
         .arg(format!("vu{{0..{}}}@ims.test", USERS - 1))
+        .args(["--password", PASSWORD, "--seed", "7"])
         .args([
-            "--password",
-            PASSWORD,
             "-r",
-            "1000",
+            &rate.to_string(),
             "--register-rate",
-            "1000",
-            "--seed",
-            "7",
+            &rate.to_string(),
         ])
-        .args(["--workers", "1", "--coalesce", coalesce, "--no-tui"])
+        .args(["--workers", "1", "--no-tui"])
+        .args(args)
         .arg("--report")
         .arg(&report)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run imsload");
+    let mut threads = HashMap::new();
+    while output.try_wait().expect("wait").is_none() {
+        voluntary_switches(output.id(), &mut threads);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let switches = threads.values().sum();
+    let output = output.wait_with_output().expect("imsload output");
     peer.stop.store(true, Ordering::Release);
     let seen = peer.thread.join().expect("registrar thread");
-    check_output(&output, "imsload register");
-    (summary(&report), seen)
+    check_output(&output, &format!("imsload register {args:?}"));
+    Run {
+        summary: summary(&report),
+        seen,
+        switches,
+    }
+}
+
+/// The median gap, in ms, between a 401 leaving the registrar and its credentials arriving.
+fn credentials_after(seen: &Seen) -> f64 {
+    assert_eq!(seen.answered_after.len(), USERS, "every challenge answered");
+    median(
+        seen.answered_after
+            .iter()
+            .map(|gap| gap.as_secs_f64() * 1000.0)
+            .collect(),
+    )
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -151,14 +206,8 @@ fn latency(summary: &serde_json::Value, kind: &str, what: &str) -> f64 {
 /// their latency stays far below how late the answers were read.
 #[test]
 fn gathered_answers_are_timed_from_their_arrival() {
-    let (summary, seen) = run("30ms");
-    assert_eq!(seen.answered_after.len(), USERS, "every challenge answered");
-    let late: Vec<f64> = seen
-        .answered_after
-        .iter()
-        .map(|gap| gap.as_secs_f64() * 1000.0)
-        .collect();
-    let read_late = median(late);
+    let Run { summary, seen, .. } = run(1000, &["--coalesce", "30ms"]);
+    let read_late = credentials_after(&seen);
     let deregister = latency(&summary, "deregister", "p50");
     let register = latency(&summary, "register", "p50");
     eprintln!(
@@ -175,13 +224,8 @@ fn gathered_answers_are_timed_from_their_arrival() {
     );
 
     // Without gathering, every answer is read as it comes: the credentials follow at once.
-    let (summary, seen) = run("0ms");
-    let prompt = median(
-        seen.answered_after
-            .iter()
-            .map(|gap| gap.as_secs_f64() * 1000.0)
-            .collect(),
-    );
+    let Run { summary, seen, .. } = run(1000, &["--coalesce", "0ms"]);
+    let prompt = credentials_after(&seen);
     let deregister = latency(&summary, "deregister", "p50");
     eprintln!(
         "at once: credentials {prompt:.2} ms after their 401 (median), deregister p50 {deregister:.2} ms"
@@ -189,5 +233,42 @@ fn gathered_answers_are_timed_from_their_arrival() {
     assert!(
         prompt < read_late / 2.0,
         "without gathering the credentials follow sooner: {prompt:.2} ms against {read_late:.2} ms"
+    );
+}
+
+/// The default twin socket: the 401s still wake the worker, so the credentials follow at
+/// once; the 200s of registrations and de-registrations do not, so the worker sleeps and
+/// wakes far less often than with `--wake-per-answer`; and those 200s, read at the next
+/// step, are still timed from their arrival.
+#[test]
+fn steered_200s_do_not_wake_the_worker_and_are_timed_from_their_arrival() {
+    // Slow enough that most answers come alone: each wakes the worker when not steered.
+    let steered = run(300, &[]);
+    let every = run(300, &["--wake-per-answer"]);
+    for (name, run) in [("steered", &steered), ("--wake-per-answer", &every)] {
+        let credentials = credentials_after(&run.seen);
+        let register = latency(&run.summary, "register", "p50");
+        let deregister = latency(&run.summary, "deregister", "p50");
+        eprintln!(
+            "{name}: {} voluntary context switches, credentials {credentials:.2} ms after their 401 (median), register p50 {register:.2} ms, deregister p50 {deregister:.2} ms",
+            run.switches
+        );
+        assert!(
+            credentials < 4.0,
+            "{name}: a 401 wakes the worker, the credentials follow at once: {credentials:.2} ms"
+        );
+        assert!(
+            deregister < 4.0,
+            "{name}: a de-registration is timed from its 200's arrival: p50 {deregister:.2} ms"
+        );
+    }
+    // Of the 900 answers, 600 are 200s: steered, the worker sleeps and wakes well under
+    // 3/4 as often (about half, measured; answers that come together share a wake-up).
+    assert!(
+        steered.switches * 4 < every.switches * 3,
+        "the {} 200s should not wake the worker: {} context switches steered, {} with --wake-per-answer",
+        2 * USERS,
+        steered.switches,
+        every.switches
     );
 }

@@ -153,6 +153,7 @@ pub struct File {
     workers: Option<usize>,
     port_per_user: Option<bool>,
     local_ports: Option<String>,
+    wake_per_answer: Option<bool>,
     report: Option<PathBuf>,
     register_timeout: Option<String>,
     stop_timeout: Option<String>,
@@ -188,6 +189,9 @@ pub struct Config {
     pub workers: usize,
     /// One socket per worker or per user.
     pub ports: crate::udp::PortMode,
+    /// A shared socket has a steered twin for the 1xx/2xx answers (crate::steer; not with
+    /// --wake-per-answer).
+    pub steers_answers: bool,
     /// Report directory.
     pub report: Option<PathBuf>,
     /// Preamble limit.
@@ -391,6 +395,7 @@ impl Config {
         let port_args = crate::udp::PortArgs {
             port_per_user: args.ports.port_per_user || file.port_per_user.unwrap_or(false),
             local_ports: args.ports.local_ports.or(file.local_ports),
+            wake_per_answer: args.ports.wake_per_answer || file.wake_per_answer.unwrap_or(false),
         };
         let ports = crate::udp::PortMode::from_args(&port_args, users.len(), true)
             .map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -419,6 +424,7 @@ impl Config {
             expires,
             workers,
             ports,
+            steers_answers: !port_args.wake_per_answer && !ports.per_user(),
             report: args.report.or(file.report),
             register_timeout: time(
                 args.register_timeout,

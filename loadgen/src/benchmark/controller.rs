@@ -109,8 +109,14 @@ async fn run(config: Config) -> Result<ExitCode, RunError> {
     let mut threads = Vec::with_capacity(workers);
     for index in 0..workers {
         let range = index * total / workers..(index + 1) * total / workers;
-        let sockets = crate::net::bind_worker(local_ip, false, config.ports, range.clone())
-            .map_err(|e| RunError::Input(e.into()))?;
+        let sockets = crate::net::bind_worker(
+            local_ip,
+            false,
+            config.ports,
+            config.steers_answers,
+            range.clone(),
+        )
+        .map_err(|e| RunError::Input(e.into()))?;
         let worker_seed = seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         let mut engine_seed = [0u8; 32];
         StdRng::seed_from_u64(worker_seed).fill_bytes(&mut engine_seed);
