@@ -82,7 +82,7 @@ pub(crate) fn parse<'a>(
 /// runs this same pass without slots, so framing and parsing always agree.
 pub(crate) fn scan<'a>(
     bytes: &'a [u8],
-    mut slots: Option<&mut [RawHeader]>,
+    slots: Option<&mut [RawHeader]>,
     limits: &Limits,
     mode: Mode,
 ) -> Result<Option<Scanned<'a>>, ParseError> {
@@ -129,6 +129,13 @@ pub(crate) fn scan<'a>(
     let max_headers = limits
         .max_headers
         .min(slots.as_ref().map_or(usize::MAX, |slots| slots.len()));
+    // The slots a line may fill (none when framing): the `count`th line finds its slot,
+    // or is one too many.
+    let store = slots.is_some();
+    let slots = match slots {
+        Some(slots) => slots.get_mut(..max_headers).unwrap_or_default(),
+        None => &mut [],
+    };
     // Slots hold u32 offsets from the start of `bytes`.
     let offsets_fit = start
         .checked_add(window.len())
@@ -226,30 +233,32 @@ pub(crate) fn scan<'a>(
                 _ => content_length = Some(length),
             }
         }
-        if count >= max_headers {
-            return Err(ParseError::in_header(
-                ParseErrorKind::TooManyHeaders {
-                    limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
-                },
-                start.saturating_add(pos),
-                label(),
-            ));
-        }
-        if let Some(slot) = slots.as_deref_mut().and_then(|slots| slots.get_mut(count)) {
-            if !offsets_fit {
-                return Err(too_large(start.saturating_add(pos)));
+        match slots.get_mut(count) {
+            Some(slot) if offsets_fit => {
+                // Every offset is below start + window.len() <= u32::MAX (checked above).
+                // The value is stored untrimmed (colon to line end); it is trimmed when
+                // read (`trim_value`), since most values never are.
+                let name_start = start.wrapping_add(pos);
+                *slot = RawHeader {
+                    kind,
+                    name_start: name_start as u32,
+                    name_len: name_len as u32,
+                    value_start: name_start.wrapping_add(value_from) as u32,
+                    value_len: eol.wrapping_sub(value_from) as u32,
+                };
             }
-            // Every offset is below start + window.len() <= u32::MAX (checked above).
-            // The value is stored untrimmed (colon to line end); it is trimmed when read
-            // (`trim_span`), since most values never are.
-            let name_start = start.wrapping_add(pos);
-            *slot = RawHeader {
-                kind,
-                name_start: name_start as u32,
-                name_len: name_len as u32,
-                value_start: name_start.wrapping_add(value_from) as u32,
-                value_len: eol.wrapping_sub(value_from) as u32,
-            };
+            _ if count >= max_headers => {
+                return Err(ParseError::in_header(
+                    ParseErrorKind::TooManyHeaders {
+                        limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
+                    },
+                    start.saturating_add(pos),
+                    label(),
+                ));
+            }
+            // A slot, but the offsets would not fit in it.
+            _ if store => return Err(too_large(start.saturating_add(pos))),
+            _ => {}
         }
         count = count.wrapping_add(1);
         rest = rest.get(eol.wrapping_add(1)..).unwrap_or(&[]);
