@@ -143,6 +143,14 @@ pub(crate) fn scan<'a>(
     let mut count = 0usize;
     let mut rest = window.get(line_end.wrapping_add(1)..).unwrap_or(&[]);
     let mut content_length: Option<u32> = None;
+    // Only the first header line can start with white space: a later one that does is
+    // part of the line before it (a fold).
+    if let [b' ' | b'\t', ..] = rest {
+        return Err(err(
+            ParseErrorKind::UnexpectedContinuation,
+            start.saturating_add(line_end).saturating_add(1),
+        ));
+    }
     let header_end = loop {
         // The line's offset in `window`.
         let pos = window.len().wrapping_sub(rest.len());
@@ -156,12 +164,6 @@ pub(crate) fn scan<'a>(
                 ));
             }
             [] | [b'\r'] => return incomplete(pos),
-            [b' ' | b'\t', ..] => {
-                return Err(err(
-                    ParseErrorKind::UnexpectedContinuation,
-                    start.saturating_add(pos),
-                ));
-            }
             _ => {}
         }
         // The line's first LF, searched from the line start rather than from the colon:
