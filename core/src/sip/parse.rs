@@ -263,7 +263,11 @@ pub(crate) fn scan<'a>(
             _ => {}
         }
         count = count.wrapping_add(1);
-        rest = rest.get(eol.wrapping_add(1)..).unwrap_or(&[]);
+        // `eol` is the index of an LF in `rest`, so the next line always starts in it.
+        let Some(next) = rest.get(eol.wrapping_add(1)..) else {
+            return incomplete(window.len());
+        };
+        rest = next;
     };
 
     // Body.
