@@ -205,19 +205,23 @@ impl HeaderKind {
 /// token.
 #[inline(always)]
 pub(crate) fn lookup_prefix(bytes: &[u8], len: usize) -> HeaderKind {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.get(len.wrapping_sub(1))) else {
+        return HeaderKind::Other;
+    };
+    lookup_ends(bytes, len, first, last)
+}
+
+/// [`lookup_prefix`] for a caller that has the name's first and last bytes at hand
+/// (`first == bytes[0]`, `last == bytes[len - 1]`, `len >= 1`).
+#[inline(always)]
+pub(crate) fn lookup_ends(bytes: &[u8], len: usize, first: u8, last: u8) -> HeaderKind {
     if len == 1 {
-        return bytes
-            .first()
-            .map_or(HeaderKind::Other, |&b| compact_kind(b | 0x20));
+        return compact_kind(first | 0x20);
     }
     if len > MAX_KNOWN_LEN {
         return HeaderKind::Other;
     }
-    let (Some(&first), Some(&middle), Some(&last)) = (
-        bytes.first(),
-        bytes.get(len / 2),
-        bytes.get(len.wrapping_sub(1)),
-    ) else {
+    let Some(&middle) = bytes.get(len / 2) else {
         return HeaderKind::Other;
     };
     let slot = NAME_TABLE

@@ -10,7 +10,7 @@
 use super::chars::{as_str, is_scheme, is_token, parse_u32};
 use super::error::{HeaderLabel, ParseError, ParseErrorKind};
 use super::find::{find, find2};
-use super::header::{HeaderKind, RawHeader, lookup_prefix, trim_value};
+use super::header::{HeaderKind, RawHeader, lookup_ends, trim_value};
 use super::limits::Limits;
 use super::message::{Parsed, SipMessage, StartLine, Version};
 use super::method::Method;
@@ -313,17 +313,19 @@ fn header_name(rest: &[u8]) -> Option<(HeaderKind, usize, usize)> {
     if rest.get(colon) != Some(&b':') {
         return None;
     }
-    let mut name_len = colon;
-    // White space before the colon is rare: test for it once, walk only then.
-    if matches!(rest.get(colon.wrapping_sub(1)), Some(b' ' | b'\t')) {
-        while name_len > 0 && matches!(rest.get(name_len.wrapping_sub(1)), Some(b' ' | b'\t')) {
-            name_len = name_len.wrapping_sub(1);
+    // The name's last byte is usually the one before the colon; white space there is
+    // rare and walked over only then.
+    let (name_len, last) = match rest.get(colon.wrapping_sub(1)) {
+        Some(&last) if last != b' ' && last != b'\t' => (colon, last),
+        _ => {
+            let mut name_len = colon;
+            while name_len > 0 && matches!(rest.get(name_len.wrapping_sub(1)), Some(b' ' | b'\t')) {
+                name_len = name_len.wrapping_sub(1);
+            }
+            (name_len, *rest.get(name_len.checked_sub(1)?)?)
         }
-    }
-    if name_len == 0 {
-        return None;
-    }
-    let kind = lookup_prefix(rest, name_len);
+    };
+    let kind = lookup_ends(rest, name_len, *rest.first()?, last);
     // A known name is made of letters and `-` (the lookup compares exactly); any other
     // name is checked here.
     if kind == HeaderKind::Other && !rest.get(..name_len)?.iter().all(|&b| is_token(b)) {
