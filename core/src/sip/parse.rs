@@ -129,17 +129,17 @@ pub(crate) fn scan<'a>(
     let max_headers = limits
         .max_headers
         .min(slots.as_ref().map_or(usize::MAX, |slots| slots.len()));
-    // The slots a line may fill (none when framing): the `count`th line finds its slot,
-    // or is one too many.
-    let store = slots.is_some();
-    let slots = match slots {
-        Some(slots) => slots.get_mut(..max_headers).unwrap_or_default(),
-        None => &mut [],
-    };
     // Slots hold u32 offsets from the start of `bytes`.
     let offsets_fit = start
         .checked_add(window.len())
         .is_some_and(|end| end <= u32::MAX as usize);
+    // The slots a line may fill: the `count`th line finds its slot, or is one too many,
+    // or (none when framing, or when offsets would not fit) is not stored.
+    let store = slots.is_some();
+    let slots = match slots {
+        Some(slots) if offsets_fit => slots.get_mut(..max_headers).unwrap_or_default(),
+        _ => &mut [],
+    };
     let mut count = 0usize;
     let mut rest = window.get(line_end.wrapping_add(1)..).unwrap_or(&[]);
     let mut content_length: Option<u32> = None;
@@ -236,7 +236,7 @@ pub(crate) fn scan<'a>(
             }
         }
         match slots.get_mut(count) {
-            Some(slot) if offsets_fit => {
+            Some(slot) => {
                 // Every offset is below start + window.len() <= u32::MAX (checked above).
                 // The value is stored untrimmed (colon to line end); it is trimmed when
                 // read (`trim_value`), since most values never are.
@@ -259,7 +259,7 @@ pub(crate) fn scan<'a>(
                 ));
             }
             // A slot, but the offsets would not fit in it.
-            _ if store => return Err(too_large(start.saturating_add(pos))),
+            None if store => return Err(too_large(start.saturating_add(pos))),
             _ => {}
         }
         count = count.wrapping_add(1);
