@@ -738,7 +738,7 @@ mod tests {
 
     /// A steered pair (as `net::bind` makes it): a 200 does not end a wait, a request
     /// does, and each read hands on what came to both sockets, the 200 timed from its
-    /// arrival. Every datagram leaves from the one port.
+    /// arrival.
     #[test]
     fn a_steered_pair_wakes_for_requests_and_reads_200s_on_the_way() {
         let (socket, later) = crate::steer::bind_pair(Ipv4Addr::LOCALHOST.into()).unwrap();
