@@ -102,13 +102,18 @@ fn registrar() -> Peer {
     }
 }
 
-/// Records the voluntary context switches of each thread of process `pid` so far (from
-/// /proc) in `threads`: a thread's count stays after it exited.
+/// Records the voluntary context switches so far of each worker thread of process `pid`
+/// (from /proc) in `threads`: a thread's count stays after it exited.
 fn voluntary_switches(pid: u32, threads: &mut HashMap<String, u64>) {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return;
     };
     for task in tasks.flatten() {
+        let worker = std::fs::read_to_string(task.path().join("comm"))
+            .is_ok_and(|name| name.starts_with("imsload-worker"));
+        if !worker {
+            continue;
+        }
         let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
             continue;
         };
@@ -126,8 +131,8 @@ fn voluntary_switches(pid: u32, threads: &mut HashMap<String, u64>) {
 }
 
 /// What one run gave: the summary, what the registrar saw, and about how often imsload's
-/// threads slept and woke (voluntary context switches, read every few milliseconds
-/// until it exited).
+/// worker slept and woke (voluntary context switches, read every few milliseconds until
+/// it exited).
 struct Run {
     summary: serde_json::Value,
     seen: Seen,
