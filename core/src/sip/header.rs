@@ -253,6 +253,42 @@ pub(crate) fn lookup_ends(bytes: &[u8], len: usize, first: u8, last: u8) -> Head
     HeaderKind::Other
 }
 
+/// [`lookup_ends`] for a name of `len` bytes (1..=15) at the start of `head`, the first
+/// 16 bytes of a header line, whose last byte is `last`: the compare takes the two words
+/// of `head` whole, masked to the name.
+#[inline(always)]
+pub(crate) fn lookup_head(head: &[u8; 16], len: usize, last: u8) -> HeaderKind {
+    let [first, ..] = *head;
+    if len == 1 {
+        return compact_kind(first | 0x20);
+    }
+    let Some(&middle) = head.get(len / 2) else {
+        return HeaderKind::Other;
+    };
+    let slot = NAME_TABLE
+        .get(name_hash(len, first, middle, last))
+        .copied()
+        .unwrap_or(0);
+    let Some(entry) = usize::from(slot)
+        .checked_sub(1)
+        .and_then(|index| NAME_ENTRIES.get(index))
+    else {
+        return HeaderKind::Other;
+    };
+    let (low, high) = head.split_at(8);
+    let word = |half: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(half).unwrap_or([0; 8]));
+    let [keep_low, keep_high] = entry.keep_head;
+    let [lower_low, lower_high, ..] = entry.lower;
+    let [letters_low, letters_high, ..] = entry.letters;
+    let differ = (((word(low) & keep_low) | letters_low) ^ lower_low)
+        | (((word(high) & keep_high) | letters_high) ^ lower_high);
+    if usize::from(entry.len) == len && differ == 0 {
+        entry.kind
+    } else {
+        HeaderKind::Other
+    }
+}
+
 /// Eight bytes from `at`, little-endian, zero-padded past the end of `bytes`.
 #[inline(always)]
 fn load_word(bytes: &[u8], at: usize) -> u64 {
@@ -291,6 +327,9 @@ struct NameEntry {
     words: u8,
     /// Keeps the bytes of the last word that belong to the name.
     keep: u64,
+    /// Keeps the bytes of the first two words that belong to the name (for
+    /// [`lookup_head`]; names of more than 16 bytes never reach it).
+    keep_head: [u64; 2],
     /// The name in lower case, little-endian words, zero past its end.
     lower: [u64; 4],
     /// 0x20 in each letter position.
@@ -305,12 +344,22 @@ const fn name_hash(len: usize, first: u8, middle: u8, last: u8) -> usize {
     (key.wrapping_mul(0xf5a7_4e61) >> 24) as usize
 }
 
+/// A word that keeps its first `bytes` bytes (all eight from 8 on).
+const fn byte_mask(bytes: usize) -> u64 {
+    if bytes >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (bytes * 8)) - 1
+    }
+}
+
 const fn name_entries() -> [NameEntry; KNOWN.len()] {
     let mut entries = [NameEntry {
         kind: HeaderKind::Other,
         len: 0,
         words: 0,
         keep: 0,
+        keep_head: [0; 2],
         lower: [0; 4],
         letters: [0; 4],
     }; KNOWN.len()];
@@ -326,6 +375,10 @@ const fn name_entries() -> [NameEntry; KNOWN.len()] {
                 0 => u64::MAX,
                 rest => (1u64 << (rest * 8)) - 1,
             },
+            keep_head: [
+                byte_mask(name.len()),
+                byte_mask(name.len().saturating_sub(8)),
+            ],
             lower: [0; 4],
             letters: [0; 4],
         };
@@ -550,6 +603,45 @@ mod tests {
             assert_eq!(kind.compact().is_some(), kind != HeaderKind::Other);
             if let Some(compact) = kind.compact() {
                 assert_eq!(compact, letter);
+            }
+        }
+    }
+
+    /// `lookup_head` against the plain definition: every known name of up to 15 bytes in
+    /// three cases with each of its bytes (and the byte after it) set to every value,
+    /// followed by value bytes, and every name length cut from such a line.
+    #[test]
+    #[cfg_attr(miri, ignore = "about 250 k lookups, no unsafe")]
+    fn lookup_head_follows_the_plain_definition() {
+        for &(_, name) in KNOWN {
+            for case in [
+                name.to_string(),
+                name.to_ascii_uppercase(),
+                name.to_ascii_lowercase(),
+            ] {
+                let mut line = [b'x'; 16];
+                let tail = b": <sip:a@b>;tag";
+                let Some(name_and_tail) = line.get_mut(..case.len()) else {
+                    continue;
+                };
+                name_and_tail.copy_from_slice(case.as_bytes());
+                for (slot, &b) in line[case.len()..].iter_mut().zip(tail) {
+                    *slot = b;
+                }
+                for at in 0..=case.len().min(15) {
+                    for byte in 0..=u8::MAX {
+                        let mut head = line;
+                        head[at] = byte;
+                        for len in 1..16 {
+                            let name = &head[..len];
+                            assert_eq!(
+                                lookup_head(&head, len, name[len - 1]),
+                                reference(name),
+                                "{head:?} {len}"
+                            );
+                        }
+                    }
+                }
             }
         }
     }

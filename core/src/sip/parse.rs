@@ -10,7 +10,7 @@
 use super::chars::{as_str, is_scheme, is_token, parse_u32};
 use super::error::{HeaderLabel, ParseError, ParseErrorKind};
 use super::find::{find, find2};
-use super::header::{HeaderKind, RawHeader, lookup_ends, trim_value};
+use super::header::{HeaderKind, RawHeader, lookup_ends, lookup_head, trim_value};
 use super::limits::Limits;
 use super::message::{Parsed, SipMessage, StartLine, Version};
 use super::method::Method;
@@ -325,7 +325,10 @@ fn header_name(rest: &[u8]) -> Option<(HeaderKind, usize, usize)> {
             (name_len, *rest.get(name_len.checked_sub(1)?)?)
         }
     };
-    let kind = lookup_ends(rest, name_len, *rest.first()?, last);
+    let kind = match rest.first_chunk::<16>() {
+        Some(head) if name_len < 16 => lookup_head(head, name_len, last),
+        _ => lookup_ends(rest, name_len, *rest.first()?, last),
+    };
     // A known name is made of letters and `-` (the lookup compares exactly); any other
     // name is checked here.
     if kind == HeaderKind::Other && !rest.get(..name_len)?.iter().all(|&b| is_token(b)) {
