@@ -265,21 +265,15 @@ pub(crate) fn lookup_head(head: &[u8; 16], len: usize, last: u8) -> HeaderKind {
     let Some(&middle) = head.get(len / 2) else {
         return HeaderKind::Other;
     };
-    let slot = NAME_TABLE
-        .get(name_hash(len, first, middle, last))
-        .copied()
-        .unwrap_or(0);
-    let Some(entry) = usize::from(slot)
-        .checked_sub(1)
-        .and_then(|index| NAME_ENTRIES.get(index))
-    else {
+    // An empty slot has length 0 and never matches.
+    let Some(entry) = HEAD_TABLE.get(name_hash(len, first, middle, last)) else {
         return HeaderKind::Other;
     };
     let (low, high) = head.split_at(8);
     let word = |half: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(half).unwrap_or([0; 8]));
-    let [keep_low, keep_high] = entry.keep_head;
-    let [lower_low, lower_high, ..] = entry.lower;
-    let [letters_low, letters_high, ..] = entry.letters;
+    let [keep_low, keep_high] = entry.keep;
+    let [lower_low, lower_high] = entry.lower;
+    let [letters_low, letters_high] = entry.letters;
     let differ = (((word(low) & keep_low) | letters_low) ^ lower_low)
         | (((word(high) & keep_high) | letters_high) ^ lower_high);
     if usize::from(entry.len) == len && differ == 0 {
@@ -288,6 +282,53 @@ pub(crate) fn lookup_head(head: &[u8; 16], len: usize, last: u8) -> HeaderKind {
         HeaderKind::Other
     }
 }
+
+/// A known name's first two words, for [`lookup_head`], in its hash slot: one load from
+/// the hash instead of two (slot, then entry).
+#[derive(Clone, Copy)]
+#[repr(align(64))]
+struct HeadEntry {
+    kind: HeaderKind,
+    /// 0 in a slot no name hashes to.
+    len: u8,
+    /// Keeps the bytes of the first two words that belong to the name.
+    keep: [u64; 2],
+    lower: [u64; 2],
+    letters: [u64; 2],
+}
+
+const fn head_table() -> [HeadEntry; 256] {
+    let mut table = [HeadEntry {
+        kind: HeaderKind::Other,
+        len: 0,
+        keep: [0; 2],
+        lower: [0; 2],
+        letters: [0; 2],
+    }; 256];
+    let Some(slots) = name_table() else {
+        return table;
+    };
+    let mut slot = 0;
+    while slot < 256 {
+        if slots[slot] != 0 {
+            let entry = NAME_ENTRIES[slots[slot] as usize - 1];
+            table[slot] = HeadEntry {
+                kind: entry.kind,
+                len: entry.len,
+                keep: [
+                    byte_mask(entry.len as usize),
+                    byte_mask((entry.len as usize).saturating_sub(8)),
+                ],
+                lower: [entry.lower[0], entry.lower[1]],
+                letters: [entry.letters[0], entry.letters[1]],
+            };
+        }
+        slot += 1;
+    }
+    table
+}
+
+static HEAD_TABLE: [HeadEntry; 256] = head_table();
 
 /// Eight bytes from `at`, little-endian, zero-padded past the end of `bytes`.
 #[inline(always)]
@@ -327,9 +368,6 @@ struct NameEntry {
     words: u8,
     /// Keeps the bytes of the last word that belong to the name.
     keep: u64,
-    /// Keeps the bytes of the first two words that belong to the name (for
-    /// [`lookup_head`]; names of more than 16 bytes never reach it).
-    keep_head: [u64; 2],
     /// The name in lower case, little-endian words, zero past its end.
     lower: [u64; 4],
     /// 0x20 in each letter position.
@@ -359,7 +397,6 @@ const fn name_entries() -> [NameEntry; KNOWN.len()] {
         len: 0,
         words: 0,
         keep: 0,
-        keep_head: [0; 2],
         lower: [0; 4],
         letters: [0; 4],
     }; KNOWN.len()];
@@ -375,10 +412,6 @@ const fn name_entries() -> [NameEntry; KNOWN.len()] {
                 0 => u64::MAX,
                 rest => (1u64 << (rest * 8)) - 1,
             },
-            keep_head: [
-                byte_mask(name.len()),
-                byte_mask(name.len().saturating_sub(8)),
-            ],
             lower: [0; 4],
             letters: [0; 4],
         };
