@@ -253,7 +253,7 @@ pub(crate) fn lookup_ends(bytes: &[u8], len: usize, first: u8, last: u8) -> Head
     HeaderKind::Other
 }
 
-/// [`lookup_ends`] for a name of `len` bytes (1..=15) at the start of `head`, the first
+/// [`lookup_ends`] for a name of `len` bytes (1..=16) at the start of `head`, the first
 /// 16 bytes of a header line, whose last byte is `last`: the compare takes the two words
 /// of `head` whole, masked to the name.
 #[inline(always)]
@@ -640,7 +640,7 @@ mod tests {
         }
     }
 
-    /// `lookup_head` against the plain definition: every known name of up to 15 bytes in
+    /// `lookup_head` against the plain definition: every known name of up to 16 bytes in
     /// three cases with each of its bytes (and the byte after it) set to every value,
     /// followed by value bytes, and every name length cut from such a line.
     #[test]
@@ -665,7 +665,7 @@ mod tests {
                     for byte in 0..=u8::MAX {
                         let mut head = line;
                         head[at] = byte;
-                        for len in 1..16 {
+                        for len in 1..=16 {
                             let name = &head[..len];
                             assert_eq!(
                                 lookup_head(&head, len, name[len - 1]),
