@@ -395,16 +395,7 @@ fn request_line<'a>(line: &'a [u8], limits: &Limits) -> Option<StartLine<'a>> {
     if uri_len > limits.max_uri_length || !has_scheme(uri) {
         return None;
     }
-    let version = parse_version(rest.get(uri_len.checked_add(1)?..)?)?;
-    let method = match known {
-        Some(method) => method,
-        None => Method::from_token(as_str(method)?),
-    };
-    Some(StartLine::Request {
-        method,
-        uri: as_str(uri)?,
-        version,
-    })
+    request_line_end(method, known, uri, rest.get(uri_len.checked_add(1)?..)?)
 }
 
 /// The Request-URI and version of [`request_line`] when the URI is not all visible ASCII
@@ -422,7 +413,19 @@ fn request_uri_general<'a>(
     if controls || uri_len > limits.max_uri_length || !has_scheme(uri) {
         return None;
     }
-    let version = parse_version(rest.get(uri_len.checked_add(1)?..)?)?;
+    request_line_end(method, known, uri, rest.get(uri_len.checked_add(1)?..)?)
+}
+
+/// A request line once its Request-URI `uri` is cut and checked: the version in `after`
+/// (what follows the URI's SP), the method, and the URI as text.
+#[inline(always)]
+fn request_line_end<'a>(
+    method: &'a [u8],
+    known: Option<Method<'static>>,
+    uri: &'a [u8],
+    after: &'a [u8],
+) -> Option<StartLine<'a>> {
+    let version = parse_version(after)?;
     let method = match known {
         Some(method) => method,
         None => Method::from_token(as_str(method)?),
