@@ -215,7 +215,8 @@ mod tests {
             &path,
             "target = \"127.0.0.1:5060\"\nusers = \"vu{0..9}@ims.test\"\npassword = \"x\"\n\
              rate = 20\nduration = \"5s\"\ncount = 40\ngroup_mode = \"fan-out\"\nno_tui = true\n\
-             port_per_user = true\nt1 = \"100ms\"\n[weights]\nmessage = 3\nrefresh = 1\n",
+             port_per_user = true\nt1 = \"100ms\"\nwake_per_answer = true\n\
+             [weights]\nmessage = 3\nrefresh = 1\n",
         )
         .unwrap();
         let file = path.to_str().unwrap();
@@ -225,7 +226,7 @@ mod tests {
         assert_eq!(plan.duration, Some(Duration::from_secs(5)));
         assert_eq!(plan.count, Some(40));
         assert_eq!(plan.group_mode, GroupModeArg::FanOut);
-        assert!(plan.no_tui && plan.ports.per_user());
+        assert!(plan.no_tui && plan.ports.per_user() && plan.wake_per_answer);
         assert_eq!(plan.t1, Duration::from_millis(100));
         assert_eq!(plan.mix, Some(crate::mix::Weights([3, 0, 1, 0])));
         let args = parse([

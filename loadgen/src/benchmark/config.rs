@@ -533,6 +533,23 @@ mod tests {
     }
 
     #[test]
+    fn answers_are_steered_unless_asked_or_a_port_per_user() {
+        assert!(config(&[]).unwrap().steers_answers);
+        assert!(!config(&["--wake-per-answer"]).unwrap().steers_answers);
+        assert!(!config(&["--port-per-user"]).unwrap().steers_answers);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bench.toml");
+        std::fs::write(
+            &path,
+            "target = \"127.0.0.1:5060\"\nusers = \"u{0..9}@ims.test\"\npassword = \"x\"\nwake_per_answer = true\n",
+        )
+        .unwrap();
+        let file = path.to_str().unwrap();
+        let config = Config::from_args(Args::try_parse_from(["b", "--config", file]).unwrap());
+        assert!(!config.unwrap().steers_answers);
+    }
+
+    #[test]
     fn a_port_per_user_comes_from_the_flags_or_the_file() {
         use crate::udp::PortMode;
         assert_eq!(config(&[]).unwrap().ports, PortMode::Shared);

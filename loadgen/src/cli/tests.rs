@@ -251,3 +251,44 @@ fn plan_of(head: &[&str]) -> Plan {
     argv.extend_from_slice(&["--users", "vu{0..3}@ims.test", "--password", "p"]);
     Plan::from_args(Args::try_parse_from(argv).unwrap()).unwrap()
 }
+
+/// The twin socket for 1xx/2xx answers: by default over UDP on shared sockets, not with
+/// --wake-per-answer, ports per user, TCP, or any group texts (a sender waits for a 200).
+#[test]
+fn answers_are_steered_where_nothing_waits_on_a_200() {
+    let head = ["imsload", "register", "-t", "127.0.0.1:5060"];
+    assert!(plan_of(&head).steers_answers());
+    assert!(plan(&[]).unwrap().steers_answers(), "message");
+    for extra in [
+        &["--wake-per-answer"][..],
+        &["--port-per-user"],
+        &["--transport", "tcp"],
+    ] {
+        let mut argv = head.to_vec();
+        argv.extend_from_slice(extra);
+        assert!(!plan_of(&argv).steers_answers(), "{extra:?}");
+    }
+    let group = plan_of(&[
+        "imsload",
+        "group-chat",
+        "-t",
+        "127.0.0.1:5060",
+        "--group-size",
+        "2",
+    ]);
+    assert!(!group.steers_answers());
+    let mixed = |weights: &str| {
+        plan_of(&[
+            "imsload",
+            "mixed",
+            "-t",
+            "127.0.0.1:5060",
+            "--group-size",
+            "2",
+            "--weights",
+            weights,
+        ])
+    };
+    assert!(mixed("message=3,refresh=1").steers_answers());
+    assert!(!mixed("message=3,group-chat=1").steers_answers());
+}
