@@ -1,6 +1,7 @@
 //! Two UDP sockets on one local port, with the kernel choosing which one an incoming
 //! datagram goes to: a worker sleeps on the first and reads the second only when it wakes
-//! anyway (its next step, at most [`crate::udp::TIMER_RESOLUTION`] later).
+//! anyway (its next [`crate::udp::TIMER_RESOLUTION`] step while arrivals or timers are
+//! due, at most two steps when it idles).
 //!
 //! The second takes the provisional and successful responses (`SIP/2.0 1xx`, `SIP/2.0
 //! 2xx`): in most scenarios nothing is sent on them, so they need not wake the worker.

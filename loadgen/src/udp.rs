@@ -54,11 +54,11 @@ pub struct PortArgs {
     pub local_ports: Option<String>,
     /// Wake a worker for every answer the moment it arrives. By default a worker's shared
     /// socket has a twin on the same port that the kernel gives the 1xx and 2xx
-    /// responses; the worker reads it when it wakes anyway (at most 10 ms later), so
-    /// only requests, challenges and errors wake it. Answers are timed from their
-    /// arrival either way; what a scenario sends on a 1xx/2xx (a reg-event SUBSCRIBE
-    /// after the REGISTER's 200) leaves up to 10 ms later. Group chat always wakes per
-    /// answer: its next text waits for the 200.
+    /// responses; the worker reads it when it wakes anyway (10 ms later at most while
+    /// requests are due, 20 ms when it idles), so only requests, challenges and errors
+    /// wake it. Answers are timed from their arrival either way; what a scenario sends
+    /// on a 1xx/2xx (a reg-event SUBSCRIBE after the REGISTER's 200) leaves that much
+    /// later. Group chat always wakes per answer: its next text waits for the 200.
     #[arg(long)]
     pub wake_per_answer: bool,
 }
