@@ -57,15 +57,20 @@ const SOCKET_BUFFER: usize = 4 << 20;
 /// Binds UDP on `ip` (a free port) and, for TCP, a listener on the same port. With
 /// `steer`, the UDP socket gets a twin on its port for the answers that need not wake the
 /// worker (crate::steer); where the system cannot steer, the one socket takes everything.
-pub fn bind(ip: IpAddr, tcp: bool, steer: bool) -> std::io::Result<Sockets> {
+pub fn bind(ip: IpAddr, tcp: bool, mut steer: bool) -> std::io::Result<Sockets> {
     let mut last_error = None;
     for _ in 0..20 {
         let pair = if steer {
-            crate::steer::bind_pair(ip)
-                .inspect_err(|error| {
+            match crate::steer::bind_pair(ip) {
+                Ok(pair) => Some(pair),
+                Err(error) => {
+                    // Said once, and not tried again on the next port: the probe of a
+                    // pair that cannot steer waits for its datagram.
                     tracing::warn!(%error, "answers cannot be steered: every answer wakes the worker");
-                })
-                .ok()
+                    steer = false;
+                    None
+                }
+            }
         } else {
             None
         };
