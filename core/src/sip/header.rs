@@ -254,28 +254,33 @@ pub(crate) fn lookup_ends(bytes: &[u8], len: usize, first: u8, last: u8) -> Head
 }
 
 /// [`lookup_ends`] for a name of `len` bytes (1..=16) at the start of `head`, the first
-/// 16 bytes of a header line, whose last byte is `last`: the compare takes the two words
-/// of `head` whole, masked to the name.
+/// 16 bytes of a header line.
+///
+/// The name's two words, cut to `len` bytes with 0x20 OR-ed into each byte (lower case
+/// for letters; `-` keeps its value), are hashed as a whole: the hash needs no byte
+/// whose place the colon decides, only the cut. The slot's name is then compared
+/// exactly, letters in either case, as in [`lookup_ends`], and so is its length: a
+/// name padded with NULs can hash to the same slot.
 #[inline(always)]
-pub(crate) fn lookup_head(head: &[u8; 16], len: usize, last: u8) -> HeaderKind {
+pub(crate) fn lookup_head(head: &[u8; 16], len: usize) -> HeaderKind {
     let [first, ..] = *head;
     if len == 1 {
         return compact_kind(first | 0x20);
     }
-    let Some(&middle) = head.get(len / 2) else {
-        return HeaderKind::Other;
-    };
-    // An empty slot has length 0 and never matches.
-    let Some(entry) = HEAD_TABLE.get(name_hash(len, first, middle, last)) else {
+    let Some(cut) = HEAD_CUTS.get(len) else {
         return HeaderKind::Other;
     };
     let (low, high) = head.split_at(8);
     let word = |half: &[u8]| u64::from_le_bytes(<[u8; 8]>::try_from(half).unwrap_or([0; 8]));
-    let [keep_low, keep_high] = entry.keep;
+    let low = word(low) & cut.keep[0];
+    let high = word(high) & cut.keep[1];
+    // An empty slot has length 0 and never matches.
+    let Some(entry) = HEAD_TABLE.get(head_hash(low | cut.fold[0], high | cut.fold[1])) else {
+        return HeaderKind::Other;
+    };
     let [lower_low, lower_high] = entry.lower;
     let [letters_low, letters_high] = entry.letters;
-    let differ = (((word(low) & keep_low) | letters_low) ^ lower_low)
-        | (((word(high) & keep_high) | letters_high) ^ lower_high);
+    let differ = ((low | letters_low) ^ lower_low) | ((high | letters_high) ^ lower_high);
     if usize::from(entry.len) == len && differ == 0 {
         entry.kind
     } else {
@@ -283,52 +288,100 @@ pub(crate) fn lookup_head(head: &[u8; 16], len: usize, last: u8) -> HeaderKind {
     }
 }
 
-/// A known name's first two words, for [`lookup_head`], in its hash slot: one load from
-/// the hash instead of two (slot, then entry).
+/// The hash of [`lookup_head`]: a name's two folded, cut words to a slot. Perfect over
+/// the known names of up to 16 bytes (checked when the crate compiles).
+const fn head_hash(low: u64, high: u64) -> usize {
+    ((low ^ high.rotate_left(32)).wrapping_mul(0xc0ca_e261_b668_c911) >> 56) as usize
+}
+
+/// How [`lookup_head`] cuts and folds a name of a given length (the index): `keep` keeps
+/// its bytes of the two words, `fold` is 0x20 in each of them.
+#[derive(Clone, Copy)]
+#[repr(align(32))]
+struct HeadCut {
+    keep: [u64; 2],
+    fold: [u64; 2],
+}
+
+static HEAD_CUTS: [HeadCut; 17] = {
+    let mut cuts = [HeadCut {
+        keep: [0; 2],
+        fold: [0; 2],
+    }; 17];
+    let mut len = 0;
+    while len <= 16 {
+        let keep = [byte_mask(len), byte_mask(len.saturating_sub(8))];
+        cuts[len] = HeadCut {
+            keep,
+            fold: [
+                keep[0] & 0x2020_2020_2020_2020,
+                keep[1] & 0x2020_2020_2020_2020,
+            ],
+        };
+        len += 1;
+    }
+    cuts
+};
+
+/// A known name of up to 16 bytes, for [`lookup_head`], in its hash slot.
 #[derive(Clone, Copy)]
 #[repr(align(64))]
 struct HeadEntry {
     kind: HeaderKind,
     /// 0 in a slot no name hashes to.
     len: u8,
-    /// Keeps the bytes of the first two words that belong to the name.
-    keep: [u64; 2],
+    /// The name's two words in lower case, zero past its end.
     lower: [u64; 2],
+    /// 0x20 in each letter position.
     letters: [u64; 2],
 }
 
-const fn head_table() -> [HeadEntry; 256] {
+/// The slots of [`lookup_head`]; `None` when two known names share one.
+const fn head_table() -> Option<[HeadEntry; 256]> {
     let mut table = [HeadEntry {
         kind: HeaderKind::Other,
         len: 0,
-        keep: [0; 2],
         lower: [0; 2],
         letters: [0; 2],
     }; 256];
-    let Some(slots) = name_table() else {
-        return table;
-    };
-    let mut slot = 0;
-    while slot < 256 {
-        if slots[slot] != 0 {
-            let entry = NAME_ENTRIES[slots[slot] as usize - 1];
-            table[slot] = HeadEntry {
-                kind: entry.kind,
-                len: entry.len,
-                keep: [
-                    byte_mask(entry.len as usize),
-                    byte_mask((entry.len as usize).saturating_sub(8)),
-                ],
-                lower: [entry.lower[0], entry.lower[1]],
-                letters: [entry.letters[0], entry.letters[1]],
-            };
+    let mut i = 0;
+    while i < NAME_ENTRIES.len() {
+        let entry = NAME_ENTRIES[i];
+        i += 1;
+        if entry.len > 16 {
+            continue;
         }
-        slot += 1;
+        // Known names are letters and `-` (checked by `name_table`), whose bytes all
+        // have 0x20 set: the lower-case words are their folded words.
+        let slot = head_hash(entry.lower[0], entry.lower[1]);
+        if table[slot].len != 0 {
+            return None;
+        }
+        table[slot] = HeadEntry {
+            kind: entry.kind,
+            len: entry.len,
+            lower: [entry.lower[0], entry.lower[1]],
+            letters: [entry.letters[0], entry.letters[1]],
+        };
     }
-    table
+    Some(table)
 }
 
-static HEAD_TABLE: [HeadEntry; 256] = head_table();
+// The hash of `lookup_head` is perfect for the known names: checked when the crate
+// compiles.
+const _: () = assert!(head_table().is_some());
+
+static HEAD_TABLE: [HeadEntry; 256] = match head_table() {
+    Some(table) => table,
+    None => {
+        [HeadEntry {
+            kind: HeaderKind::Other,
+            len: 0,
+            lower: [0; 2],
+            letters: [0; 2],
+        }; 256]
+    }
+};
 
 /// Eight bytes from `at`, little-endian, zero-padded past the end of `bytes`.
 #[inline(always)]
@@ -667,14 +720,29 @@ mod tests {
                         head[at] = byte;
                         for len in 1..=16 {
                             let name = &head[..len];
-                            assert_eq!(
-                                lookup_head(&head, len, name[len - 1]),
-                                reference(name),
-                                "{head:?} {len}"
-                            );
+                            assert_eq!(lookup_head(&head, len), reference(name), "{head:?} {len}");
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// A known name followed by NULs, read as a longer name: the cut words of some of
+    /// these hash to the known name's own slot (their folded NULs cancel in the hash;
+    /// `CSeq` with eight, for one), so the slot's length must be compared as well.
+    #[test]
+    fn a_name_padded_with_nuls_is_not_the_name() {
+        for &(_, name) in KNOWN {
+            for len in name.len() + 1..=16 {
+                let mut head = [0u8; 16];
+                head[..name.len()].copy_from_slice(name.as_bytes());
+                assert_eq!(
+                    lookup_head(&head, len),
+                    HeaderKind::Other,
+                    "{name} + {} NULs",
+                    len - name.len()
+                );
             }
         }
     }

@@ -326,7 +326,7 @@ fn header_name(rest: &[u8]) -> Option<(HeaderKind, usize, usize)> {
         }
     };
     let kind = match rest.first_chunk::<16>() {
-        Some(head) if name_len <= 16 => lookup_head(head, name_len, last),
+        Some(head) if name_len <= 16 => lookup_head(head, name_len),
         _ => lookup_ends(rest, name_len, *rest.first()?, last),
     };
     // A known name is made of letters and `-` (the lookup compares exactly); any other
