@@ -495,6 +495,38 @@ fn tcp_connection_loss_re_registers_at_once() {
     assert_eq!(s.registered_events(), 2);
 }
 
+/// A REGISTER waiting for its answer when its TCP connection closes fails at once as a
+/// transport error (the answer cannot come back on that connection), not 32 s later as
+/// a timeout; the account then backs off as after any transport error.
+#[test]
+fn tcp_connection_loss_fails_a_register_in_flight() {
+    let mut s = setup_with(6, "secret", Transport::Tcp, 600);
+    s.registrar().silent = true;
+    s.register();
+    s.network.run_for(Duration::from_millis(100));
+    assert_eq!(s.registers().len(), 1, "one REGISTER, unanswered");
+    let now = s.network.now();
+    s.network
+        .engine(s.phone)
+        .unwrap()
+        .handle_connection_closed(now, addr(REGISTRAR));
+    s.network.run_for(Duration::from_millis(1));
+    let failures = s.failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(
+        failures[0].0,
+        RegistrationError::Transport {
+            proxy: addr(REGISTRAR)
+        }
+    );
+    assert!(failures[0].1.is_some(), "a retry is scheduled");
+    assert_eq!(
+        s.registers().len(),
+        1,
+        "no second REGISTER sent at once beside the retry"
+    );
+}
+
 #[test]
 fn transport_error_fails_the_transaction_and_backs_off() {
     let mut s = setup();

@@ -449,12 +449,18 @@ impl Engine {
         }
     }
 
-    /// The TCP connection with `remote` closed. Registrations that used it re-register
-    /// over a new connection (RFC 5626 §4.4 flow recovery).
+    /// The TCP connection with `remote` closed. Registrations that rested on it
+    /// re-register over a new connection (RFC 5626 §4.4 flow recovery); requests still
+    /// waiting for their answer on it fail as a transport error (RFC 3261 §17.1.4), as
+    /// the answer has no connection left to come back on.
     pub fn handle_connection_closed(&mut self, now: Instant, remote: SocketAddr) {
         self.streams.remove(&remote);
         self.flows.remove(&remote);
-        self.flow_lost(now, remote);
+        // Taken first: a REGISTER that fails below is retried by its own back-off, not
+        // sent again here as well.
+        let resting = self.registered_over(remote);
+        self.fail_clients(now, Transport::Tcp, remote);
+        self.flow_lost(now, remote, resting);
     }
 
     /// The driver could not send to `remote` over `transport` (connection refused,
@@ -465,6 +471,21 @@ impl Engine {
         transport: Transport,
         remote: SocketAddr,
     ) {
+        self.fail_clients(now, transport, remote);
+        let failed: Vec<u64> = self
+            .servers
+            .iter()
+            .filter(|(_, s)| s.transport == transport && s.response_to == remote)
+            .map(|(k, _)| *k)
+            .collect();
+        for key in failed {
+            self.remove_server(key);
+        }
+    }
+
+    /// Client transactions whose requests went to `remote` over `transport` fail with a
+    /// transport error, in the order they started.
+    fn fail_clients(&mut self, now: Instant, transport: Transport, remote: SocketAddr) {
         let mut failed: Vec<u64> = self
             .clients
             .iter()
@@ -478,15 +499,6 @@ impl Engine {
                 client.machine.on_transport_error();
                 self.client_failed(now, &client, false);
             }
-        }
-        let failed: Vec<u64> = self
-            .servers
-            .iter()
-            .filter(|(_, s)| s.transport == transport && s.response_to == remote)
-            .map(|(k, _)| *k)
-            .collect();
-        for key in failed {
-            self.remove_server(key);
         }
     }
 

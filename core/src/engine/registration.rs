@@ -471,10 +471,11 @@ impl Engine {
         }
     }
 
-    /// The TCP connection to `remote` is gone: registrations that used it register again
-    /// at once (the new REGISTER opens a new connection).
-    pub(super) fn flow_lost(&mut self, now: Instant, remote: SocketAddr) {
-        for id in self.registered_over(remote) {
+    /// The TCP connection to `remote` is gone: the registrations that rested on it
+    /// (`resting`, from [`Engine::registered_over`]) register again at once (the new
+    /// REGISTER opens a new connection).
+    pub(super) fn flow_lost(&mut self, now: Instant, remote: SocketAddr, resting: Vec<AccountId>) {
+        for id in resting {
             tracing::info!(account = %id, %remote, "connection lost; registering again");
             self.send_register(now, id);
         }
