@@ -141,8 +141,13 @@ impl PeerProcess {
         }
     }
 
-    /// Stops the process: SIGTERM to its process group, then SIGKILL after the grace period.
-    /// Returns its exit status. Calling it again returns the same status.
+    /// Stops the process: SIGTERM to its process group, then SIGKILL to the group once the
+    /// process has exited or the grace period is over. Returns its exit status. Calling it
+    /// again returns the same status.
+    ///
+    /// The SIGKILL also reaches workers that outlive their leader: Kamailio children have
+    /// been seen stuck on a lock in their SIGTERM handler after the main process exited,
+    /// which left them running with no one to stop them.
     pub fn stop(&mut self) -> Option<ExitStatus> {
         if let Some(status) = self.try_status() {
             return Some(status);
@@ -150,15 +155,20 @@ impl PeerProcess {
         // A paused group would hold SIGTERM until it runs again.
         signal_group(self.pid(), libc::SIGCONT);
         signal_group(self.pid(), libc::SIGTERM);
-        if let Some(status) = self.wait_timeout(GRACE) {
-            return Some(status);
+        let deadline = Instant::now() + GRACE;
+        while !exited_unreaped(self.pid()) {
+            if Instant::now() >= deadline {
+                eprintln!(
+                    "ims-tests: {} (pid {}) ignored SIGTERM for {GRACE:?}; sending SIGKILL",
+                    self.name,
+                    self.pid()
+                );
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        eprintln!(
-            "ims-tests: {} (pid {}) ignored SIGTERM for {GRACE:?}; sending SIGKILL",
-            self.name,
-            self.pid()
-        );
-        // Not reaped yet, so the pid (and group id) cannot have been reused.
+        // The process is not reaped yet (at most a zombie), so its pid, the group id,
+        // cannot have been reused.
         signal_group(self.pid(), libc::SIGKILL);
         self.exited = self.child.wait().ok();
         self.exited
@@ -189,6 +199,28 @@ impl Drop for PeerProcess {
     }
 }
 
+/// Whether the child `pid` has exited, leaving it to be reaped (`waitid` with `WNOWAIT`).
+#[allow(unsafe_code)]
+fn exited_unreaped(pid: u32) -> bool {
+    let pid = libc::id_t::from(pid);
+    // SAFETY: an all-zero siginfo_t is a valid value of this plain C struct.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: `info` is a valid, writable siginfo_t for the call to fill in; WNOWAIT
+    // leaves the child to `Child::wait`, which reaps it.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    // With WNOHANG, a child still running leaves `si_pid` 0; an error (no such child)
+    // means there is nothing left to wait for.
+    // SAFETY: `si_pid` reads the field waitid filled in for a WEXITED state.
+    rc != 0 || unsafe { info.si_pid() } != 0
+}
+
 /// Sends `signal` to the process group led by `pid`.
 #[allow(unsafe_code)]
 fn signal_group(pid: u32, signal: libc::c_int) {
@@ -217,5 +249,58 @@ fn set_parent_death_signal(command: &mut Command) {
             }
             Ok(())
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether `pid` has ended: no such process, or a zombie waiting for its reaper.
+    fn ended(pid: u32) -> bool {
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            // The state follows the command name in parentheses.
+            Ok(stat) => stat
+                .rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z')),
+            Err(_) => true,
+        }
+    }
+
+    /// A worker that ignores SIGTERM and outlives its leader (as Kamailio children stuck
+    /// in shutdown did) is killed with the group once the leader has exited.
+    #[test]
+    fn stop_also_ends_a_worker_that_outlives_its_leader() {
+        let dir = std::env::temp_dir().join(format!("ims-tests-stop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let worker_pid = dir.join("worker.pid");
+        let mut command = Command::new("sh");
+        command.arg("-c").arg(format!(
+            "(trap '' TERM; exec sleep 300) & echo $! > '{}'; trap 'exit 0' TERM; wait",
+            worker_pid.display()
+        ));
+        let mut peer = PeerProcess::spawn("sh", command, &dir.join("log")).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let worker = loop {
+            if let Some(pid) = std::fs::read_to_string(&worker_pid)
+                .ok()
+                .and_then(|text| text.trim().parse::<u32>().ok())
+            {
+                break pid;
+            }
+            assert!(Instant::now() < deadline, "the worker never started");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let status = peer.stop().expect("the leader's status");
+        assert!(status.success(), "the leader exits on SIGTERM: {status:?}");
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while !ended(worker) {
+            assert!(
+                Instant::now() < deadline,
+                "worker {worker} outlived its leader's stop"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
