@@ -3,7 +3,7 @@
 
 use super::error::ParseError;
 use super::limits::Limits;
-use super::parse::{Mode, scan};
+use super::parse::{Mode, Pass, scan};
 
 /// What the start of a stream buffer holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub fn frame_stream(bytes: &[u8], limits: &Limits) -> Result<Frame, ParseError> 
         [b'\r', b'\n', ..] => return Ok(Frame::KeepAlive { length: 2 }),
         _ => {}
     }
-    match scan(bytes, None, limits, Mode::Stream)? {
+    match scan(bytes, None, limits, Mode::Stream, Pass::Portable)? {
         Some(scanned) => Ok(Frame::Message {
             length: scanned.length(),
         }),

@@ -16,6 +16,7 @@
 
 mod chars;
 mod error;
+mod fast;
 mod find;
 mod framing;
 mod header;

@@ -9,6 +9,7 @@
 
 use super::chars::{as_str, is_scheme, is_token, parse_u32};
 use super::error::{HeaderLabel, ParseError, ParseErrorKind};
+use super::fast;
 use super::find::{find, find2};
 use super::header::{HeaderKind, RawHeader, lookup_ends, lookup_head, trim_value};
 use super::limits::Limits;
@@ -63,7 +64,27 @@ pub(crate) fn parse<'a>(
     limits: &Limits,
     mode: Mode,
 ) -> Result<Parsed<'a>, ParseError> {
-    let Some(scanned) = scan(bytes, Some(&mut *slots), limits, mode)? else {
+    parse_with(bytes, slots, limits, mode, Pass::Fast)
+}
+
+/// Which header pass [`scan`] may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// The AVX2 pass (`fast`) where it applies, else the portable one.
+    Fast,
+    /// The portable pass only (tests compare the two).
+    Portable,
+}
+
+/// [`parse`] with a choice of header pass.
+pub(crate) fn parse_with<'a>(
+    bytes: &'a [u8],
+    slots: &'a mut [RawHeader],
+    limits: &Limits,
+    mode: Mode,
+    pass: Pass,
+) -> Result<Parsed<'a>, ParseError> {
+    let Some(scanned) = scan(bytes, Some(&mut *slots), limits, mode, pass)? else {
         return Ok(Parsed::Incomplete);
     };
     let input = bytes.get(scanned.start..).unwrap_or(&[]);
@@ -80,11 +101,16 @@ pub(crate) fn parse<'a>(
 /// The one pass over a message: start line, header lines (stored in `slots` when given),
 /// Content-Length framing. `Ok(None)` when a stream needs more bytes. Stream framing
 /// runs this same pass without slots, so framing and parsing always agree.
+///
+/// With slots and [`Pass::Fast`], the header lines are first given to the AVX2 pass
+/// ([`fast`]), which takes the common shape of a message and gives up on anything
+/// else; the portable loop below then parses them, and reports every error.
 pub(crate) fn scan<'a>(
     bytes: &'a [u8],
     slots: Option<&mut [RawHeader]>,
     limits: &Limits,
     mode: Mode,
+    pass: Pass,
 ) -> Result<Option<Scanned<'a>>, ParseError> {
     let start = skip_leading_crlf(bytes);
     let input = bytes.get(start..).unwrap_or(&[]);
@@ -143,6 +169,17 @@ pub(crate) fn scan<'a>(
     let mut count = 0usize;
     let mut rest = window.get(line_end.wrapping_add(1)..).unwrap_or(&[]);
     let mut content_length: Option<u32> = None;
+    // The AVX2 pass first, where it applies (see `fast`); the loop below otherwise.
+    let fast = match store && offsets_fit && pass == Pass::Fast {
+        // Offsets into `bytes`, as the slots hold them.
+        true => fast::headers(fast::Block {
+            window: bytes.get(..start.wrapping_add(window.len())).unwrap_or(&[]),
+            from: start.wrapping_add(line_end).wrapping_add(1),
+            slots: &mut *slots,
+            max_line: limits.max_header_line,
+        }),
+        false => None,
+    };
     // Only the first header line can start with white space: a later one that does is
     // part of the line before it (a fold).
     if let [b' ' | b'\t', ..] = rest {
@@ -151,123 +188,129 @@ pub(crate) fn scan<'a>(
             start.saturating_add(line_end).saturating_add(1),
         ));
     }
-    let header_end = loop {
-        // The line's offset in `window`.
-        let pos = window.len().wrapping_sub(rest.len());
-        match rest {
-            [b'\r', b'\n', ..] => break pos.wrapping_add(2),
-            [b'\n', ..] => break pos.wrapping_add(1),
-            [b'\r', found, ..] => {
-                return Err(err(
-                    ParseErrorKind::UnexpectedByte { found: *found },
-                    start.saturating_add(pos).saturating_add(1),
-                ));
-            }
-            [] | [b'\r'] => return incomplete(pos),
-            _ => {}
-        }
-        // The line's first LF, searched from the line start rather than from the colon:
-        // the two searches do not wait for each other, and the next line's only wait
-        // for this one. (No LF comes before the colon: `header_name` stops at the first
-        // of the two.)
-        let first_lf = find(b'\n', rest);
-        // Name: a token, optional white space, then the colon.
-        let Some((kind, name_len, colon)) = header_name(rest) else {
-            if name_incomplete(rest) {
-                return incomplete(window.len());
-            }
-            return Err(err(
-                ParseErrorKind::InvalidHeaderName,
-                start.saturating_add(pos),
-            ));
-        };
-        let value_from = colon.wrapping_add(1);
-        // Value: up to a line end not followed by SP/HTAB (RFC 3261 §7.3.1 folding).
-        let Some(mut eol) = first_lf else {
-            return incomplete(window.len());
-        };
+    let header_end = if let Some(found) = fast {
+        count = found.count;
+        content_length = found.content_length;
+        found.header_end.wrapping_sub(start)
+    } else {
         loop {
-            match rest.get(eol.wrapping_add(1)) {
-                Some(b' ' | b'\t') => eol = eol.wrapping_add(1),
-                Some(_) => break,
-                None if mode == Mode::Datagram && window.len() == input.len() => break,
-                None => return incomplete(window.len()),
-            }
-            let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
-                return incomplete(window.len());
-            };
-            eol = eol.wrapping_add(nl);
-        }
-        let label = || HeaderLabel::new(kind, rest.get(..name_len).unwrap_or(&[]));
-        if eol > limits.max_header_line {
-            return Err(ParseError::in_header(
-                ParseErrorKind::HeaderTooLong {
-                    limit: u32::try_from(limits.max_header_line).unwrap_or(u32::MAX),
-                },
-                start.saturating_add(pos),
-                label(),
-            ));
-        }
-        if kind == HeaderKind::ContentLength {
-            let (skipped, value) = trim_value(rest.get(value_from..eol).unwrap_or(&[]));
-            let at = start
-                .saturating_add(pos)
-                .saturating_add(value_from)
-                .saturating_add(skipped);
-            let Some(length) = parse_u32(value) else {
-                return Err(ParseError::in_header(
-                    ParseErrorKind::InvalidContentLength,
-                    at,
-                    label(),
-                ));
-            };
-            match content_length {
-                Some(first) if first != length => {
-                    return Err(ParseError::in_header(
-                        ParseErrorKind::ConflictingContentLength {
-                            first,
-                            second: length,
-                        },
-                        at,
-                        label(),
+            // The line's offset in `window`.
+            let pos = window.len().wrapping_sub(rest.len());
+            match rest {
+                [b'\r', b'\n', ..] => break pos.wrapping_add(2),
+                [b'\n', ..] => break pos.wrapping_add(1),
+                [b'\r', found, ..] => {
+                    return Err(err(
+                        ParseErrorKind::UnexpectedByte { found: *found },
+                        start.saturating_add(pos).saturating_add(1),
                     ));
                 }
-                _ => content_length = Some(length),
+                [] | [b'\r'] => return incomplete(pos),
+                _ => {}
             }
-        }
-        match slots.get_mut(count) {
-            Some(slot) => {
-                // Every offset is below start + window.len() <= u32::MAX (checked above).
-                // The value is stored untrimmed (colon to line end); it is trimmed when
-                // read (`trim_value`), since most values never are.
-                let name_start = start.wrapping_add(pos);
-                *slot = RawHeader {
-                    kind,
-                    name_start: name_start as u32,
-                    name_len: name_len as u32,
-                    value_start: name_start.wrapping_add(value_from) as u32,
-                    value_len: eol.wrapping_sub(value_from) as u32,
+            // The line's first LF, searched from the line start rather than from the colon:
+            // the two searches do not wait for each other, and the next line's only wait
+            // for this one. (No LF comes before the colon: `header_name` stops at the first
+            // of the two.)
+            let first_lf = find(b'\n', rest);
+            // Name: a token, optional white space, then the colon.
+            let Some((kind, name_len, colon)) = header_name(rest) else {
+                if name_incomplete(rest) {
+                    return incomplete(window.len());
+                }
+                return Err(err(
+                    ParseErrorKind::InvalidHeaderName,
+                    start.saturating_add(pos),
+                ));
+            };
+            let value_from = colon.wrapping_add(1);
+            // Value: up to a line end not followed by SP/HTAB (RFC 3261 §7.3.1 folding).
+            let Some(mut eol) = first_lf else {
+                return incomplete(window.len());
+            };
+            loop {
+                match rest.get(eol.wrapping_add(1)) {
+                    Some(b' ' | b'\t') => eol = eol.wrapping_add(1),
+                    Some(_) => break,
+                    None if mode == Mode::Datagram && window.len() == input.len() => break,
+                    None => return incomplete(window.len()),
+                }
+                let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
+                    return incomplete(window.len());
                 };
+                eol = eol.wrapping_add(nl);
             }
-            _ if count >= max_headers => {
+            let label = || HeaderLabel::new(kind, rest.get(..name_len).unwrap_or(&[]));
+            if eol > limits.max_header_line {
                 return Err(ParseError::in_header(
-                    ParseErrorKind::TooManyHeaders {
-                        limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
+                    ParseErrorKind::HeaderTooLong {
+                        limit: u32::try_from(limits.max_header_line).unwrap_or(u32::MAX),
                     },
                     start.saturating_add(pos),
                     label(),
                 ));
             }
-            // A slot, but the offsets would not fit in it.
-            None if store => return Err(too_large(start.saturating_add(pos))),
-            _ => {}
+            if kind == HeaderKind::ContentLength {
+                let (skipped, value) = trim_value(rest.get(value_from..eol).unwrap_or(&[]));
+                let at = start
+                    .saturating_add(pos)
+                    .saturating_add(value_from)
+                    .saturating_add(skipped);
+                let Some(length) = parse_u32(value) else {
+                    return Err(ParseError::in_header(
+                        ParseErrorKind::InvalidContentLength,
+                        at,
+                        label(),
+                    ));
+                };
+                match content_length {
+                    Some(first) if first != length => {
+                        return Err(ParseError::in_header(
+                            ParseErrorKind::ConflictingContentLength {
+                                first,
+                                second: length,
+                            },
+                            at,
+                            label(),
+                        ));
+                    }
+                    _ => content_length = Some(length),
+                }
+            }
+            match slots.get_mut(count) {
+                Some(slot) => {
+                    // Every offset is below start + window.len() <= u32::MAX (checked above).
+                    // The value is stored untrimmed (colon to line end); it is trimmed when
+                    // read (`trim_value`), since most values never are.
+                    let name_start = start.wrapping_add(pos);
+                    *slot = RawHeader {
+                        kind,
+                        name_start: name_start as u32,
+                        name_len: name_len as u32,
+                        value_start: name_start.wrapping_add(value_from) as u32,
+                        value_len: eol.wrapping_sub(value_from) as u32,
+                    };
+                }
+                _ if count >= max_headers => {
+                    return Err(ParseError::in_header(
+                        ParseErrorKind::TooManyHeaders {
+                            limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
+                        },
+                        start.saturating_add(pos),
+                        label(),
+                    ));
+                }
+                // A slot, but the offsets would not fit in it.
+                None if store => return Err(too_large(start.saturating_add(pos))),
+                _ => {}
+            }
+            count = count.wrapping_add(1);
+            // `eol` is the index of an LF in `rest`, so the next line always starts in it.
+            let Some(next) = rest.get(eol.wrapping_add(1)..) else {
+                return incomplete(window.len());
+            };
+            rest = next;
         }
-        count = count.wrapping_add(1);
-        // `eol` is the index of an LF in `rest`, so the next line always starts in it.
-        let Some(next) = rest.get(eol.wrapping_add(1)..) else {
-            return incomplete(window.len());
-        };
-        rest = next;
     };
 
     // Body.
