@@ -122,7 +122,8 @@ pub(crate) fn scan<'a>(
     }
     // Offsets are stored as u32; cap the window we look at by the size limit.
     let max_size = limits.max_message_size.min(u32::MAX as usize);
-    let too_large = |offset: usize| {
+    // `move`: the closures copy what they use, so those values need no stack slot.
+    let too_large = move |offset: usize| {
         err(
             ParseErrorKind::MessageTooLarge {
                 limit: u32::try_from(max_size).unwrap_or(u32::MAX),
@@ -131,7 +132,7 @@ pub(crate) fn scan<'a>(
         )
     };
     let window = input.get(..max_size).unwrap_or(input);
-    let incomplete = |offset: usize| -> Result<Option<Scanned<'a>>, ParseError> {
+    let incomplete = move |offset: usize| -> Result<Option<Scanned<'a>>, ParseError> {
         if window.len() >= max_size && input.len() > max_size {
             Err(too_large(start.saturating_add(offset)))
         } else {
@@ -401,12 +402,15 @@ fn parse_start_line<'a>(
     offset: usize,
     limits: &Limits,
 ) -> Result<StartLine<'a>, ParseError> {
+    if let Some(start_line) = plain_status_line(line) {
+        return Ok(start_line);
+    }
     if line.len() > 4
         && line
             .get(..4)
             .is_some_and(|p| p.eq_ignore_ascii_case(b"SIP/"))
     {
-        return parse_status_line(line, offset);
+        return status_line_general(line, offset);
     }
     match request_line(line, limits) {
         Some(request) => Ok(request),
@@ -596,7 +600,40 @@ fn parse_version(bytes: &[u8]) -> Option<Version> {
     Some(Version { major, minor })
 }
 
-fn parse_status_line(line: &[u8], offset: usize) -> Result<StartLine<'_>, ParseError> {
+/// Nearly every status line is `SIP/2.0 `, three digits, then SP and the reason or
+/// nothing: read in place. `None` for anything else (errors included), which
+/// [`status_line_general`] then reads.
+#[inline(always)]
+fn plain_status_line(line: &[u8]) -> Option<StartLine<'_>> {
+    let (b"SIP/2.0 ", rest) = line.split_first_chunk::<8>()? else {
+        return None;
+    };
+    let (&[a, b, c], reason) = rest.split_first_chunk::<3>()?;
+    let reason = match reason {
+        [] => reason,
+        [b' ', reason @ ..] => reason,
+        _ => return None,
+    };
+    if ![a, b, c].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let digit = |d: u8| u16::from(d.wrapping_sub(b'0'));
+    let status = digit(a)
+        .wrapping_mul(100)
+        .wrapping_add(digit(b).wrapping_mul(10))
+        .wrapping_add(digit(c));
+    (100..=699)
+        .contains(&status)
+        .then_some(StartLine::Response {
+            version: Version::SIP_2_0,
+            status,
+            reason,
+        })
+}
+
+/// A status line of any version; the error when it is not one.
+#[cold]
+fn status_line_general(line: &[u8], offset: usize) -> Result<StartLine<'_>, ParseError> {
     // Nearly every status line starts `SIP/2.0 `; only other versions need the search.
     let space = if line.starts_with(b"SIP/2.0 ") {
         Some(7)
@@ -747,6 +784,34 @@ mod tests {
         // UTF-8 in the URI takes the general path and is accepted.
         let utf8 = "INVITE sip:j\u{f6}rg@example.com SIP/2.0";
         assert!(request_line(utf8.as_bytes(), &limits).is_some());
+    }
+
+    /// The in-place status line against the general one: every three bytes of digits
+    /// and near misses, with every ending.
+    #[test]
+    #[cfg_attr(miri, ignore = "13 k lines, no unsafe")]
+    fn plain_status_line_agrees_with_the_general_path() {
+        let mut plain = 0;
+        let bytes = [b'0', b'1', b'5', b'6', b'7', b'9', b'/', b':', b' ', b'a'];
+        for a in bytes {
+            for b in bytes {
+                for c in bytes {
+                    for end in [&b""[..], b" ", b" OK", b"  Two", b"x", b"0 OK", b"\t"] {
+                        let line = [&b"SIP/2.0 "[..], &[a, b, c], end].concat();
+                        let general = status_line_general(&line, 0);
+                        if let Some(found) = plain_status_line(&line) {
+                            plain += 1;
+                            assert_eq!(Ok(found), general, "{line:?}");
+                        }
+                        let limits = Limits::DEFAULT;
+                        assert_eq!(parse_start_line(&line, 0, &limits), general, "{line:?}");
+                    }
+                }
+            }
+        }
+        // First digits 1, 5 and 6 (100..=699), any two digits after, and the four
+        // endings that are none or start with SP.
+        assert_eq!(plain, 3 * 6 * 6 * 4);
     }
 
     #[test]
