@@ -427,6 +427,23 @@ mod tests {
         }
     }
 
+    /// Each byte of the plain message set to each byte that matters to either pass.
+    #[test]
+    #[cfg_attr(miri, ignore = "50 k parses")]
+    fn both_passes_agree_on_every_one_byte_change() {
+        let mut bytes = PLAIN.to_vec();
+        for at in 0..bytes.len() {
+            let was = bytes[at];
+            for b in [
+                0, b'\t', b'\n', b'\r', b' ', b':', b'-', b'a', b'A', 0x7f, 0xff,
+            ] {
+                bytes[at] = b;
+                assert_agree(&bytes, &Limits::DEFAULT);
+            }
+            bytes[at] = was;
+        }
+    }
+
     #[test]
     #[cfg_attr(miri, ignore = "reads files; thousands of parses")]
     fn both_passes_agree_on_the_rfc4475_vectors() {
@@ -451,29 +468,30 @@ mod tests {
 
     /// One generated header line: a name (known, compact, odd case, unknown, or not
     /// a token), white space, a colon or none, a value, and an ending (CRLF, LF, a
-    /// fold, or a lone CR).
+    /// fold, or a lone CR). Most lines are plain, so that many messages are plain
+    /// throughout and the fast pass takes them whole.
     fn line() -> impl Strategy<Value = Vec<u8>> {
         let name = prop_oneof![
-            Just(b"Via".to_vec()),
-            Just(b"cOnTeNt-LeNgTh".to_vec()),
-            Just(b"Content-Length".to_vec()),
-            Just(b"l".to_vec()),
-            Just(b"P-Charging-Function-Addresses".to_vec()),
-            Just(b"Security-Verify".to_vec()),
-            "[A-Za-z!%*_+`'~.-]{1,40}".prop_map(String::into_bytes),
-            prop::collection::vec(any::<u8>(), 0..20),
+            3 => Just(b"Via".to_vec()),
+            1 => Just(b"cOnTeNt-LeNgTh".to_vec()),
+            2 => Just(b"Content-Length".to_vec()),
+            1 => Just(b"l".to_vec()),
+            1 => Just(b"P-Charging-Function-Addresses".to_vec()),
+            2 => Just(b"Security-Verify".to_vec()),
+            30 => "[A-Za-z!%*_+`'~.-]{1,40}".prop_map(String::into_bytes),
+            1 => prop::collection::vec(any::<u8>(), 0..20),
         ];
-        let gap = prop_oneof![Just(&b""[..]), Just(&b" "[..]), Just(&b"\t "[..])];
-        let colon = prop_oneof![8 => Just(&b":"[..]), 1 => Just(&b""[..])];
+        let gap = prop_oneof![60 => Just(&b""[..]), 1 => Just(&b" "[..]), 1 => Just(&b"\t "[..])];
+        let colon = prop_oneof![60 => Just(&b":"[..]), 1 => Just(&b""[..])];
         let value = prop_oneof![
-            Just(b" 12".to_vec()),
-            Just(b" 0".to_vec()),
-            Just(b"x".to_vec()),
-            "[ -~]{0,150}".prop_map(String::into_bytes),
-            prop::collection::vec(any::<u8>(), 0..80),
+            2 => Just(b" 12".to_vec()),
+            2 => Just(b" 0".to_vec()),
+            1 => Just(b"x".to_vec()),
+            40 => "[ -~]{0,150}".prop_map(String::into_bytes),
+            1 => prop::collection::vec(any::<u8>(), 0..80),
         ];
         let end = prop_oneof![
-            8 => Just(&b"\r\n"[..]),
+            120 => Just(&b"\r\n"[..]),
             1 => Just(&b"\n"[..]),
             1 => Just(&b"\r\n "[..]),
             1 => Just(&b"\r\n\t"[..]),
@@ -486,18 +504,18 @@ mod tests {
 
     fn message() -> impl Strategy<Value = Vec<u8>> {
         let start = prop_oneof![
-            Just(b"SIP/2.0 200 OK\r\n".to_vec()),
-            Just(b"\r\nINVITE sip:bob@ims.test SIP/2.0\r\n".to_vec()),
-            "[ -~]{0,80}\r\n".prop_map(String::into_bytes),
+            4 => Just(b"SIP/2.0 200 OK\r\n".to_vec()),
+            4 => Just(b"\r\nINVITE sip:bob@ims.test SIP/2.0\r\n".to_vec()),
+            1 => "[ -~]{0,80}\r\n".prop_map(String::into_bytes),
         ];
         let end = prop_oneof![
-            Just(&b"\r\n"[..]),
-            Just(&b"\n"[..]),
-            Just(&b""[..]),
-            Just(&b"\r\nbody"[..]),
-            Just(&b"\r\n0123456789ab"[..]),
+            6 => Just(&b"\r\n"[..]),
+            1 => Just(&b"\n"[..]),
+            1 => Just(&b""[..]),
+            2 => Just(&b"\r\nbody"[..]),
+            1 => Just(&b"\r\n0123456789ab"[..]),
         ];
-        (start, prop::collection::vec(line(), 0..24), end)
+        (start, prop::collection::vec(line(), 0..16), end)
             .prop_map(|(start, lines, end)| [start, lines.concat(), end.to_vec()].concat())
     }
 
