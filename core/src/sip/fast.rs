@@ -13,16 +13,7 @@
 #![deny(clippy::indexing_slicing, clippy::arithmetic_side_effects)]
 
 use super::header::RawHeader;
-
-/// The header block as the fast pass found it.
-pub(crate) struct Headers {
-    /// Header lines stored in the slots.
-    pub(crate) count: usize,
-    /// End of the empty line.
-    pub(crate) header_end: usize,
-    /// The Content-Length value, when there is one.
-    pub(crate) content_length: Option<u32>,
-}
+use super::parse::HeaderBlock;
 
 /// Where the header lines are and what they may be.
 pub(crate) struct Block<'w, 's> {
@@ -42,7 +33,7 @@ pub(crate) struct Block<'w, 's> {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 #[inline]
-pub(crate) fn headers(block: Block<'_, '_>) -> Option<Headers> {
+pub(crate) fn headers(block: Block<'_, '_>) -> Option<HeaderBlock> {
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: `avx2::headers` needs a CPU with AVX2, tested just above.
         unsafe { avx2::headers(block) }
@@ -54,7 +45,7 @@ pub(crate) fn headers(block: Block<'_, '_>) -> Option<Headers> {
 /// No fast pass off x86_64.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-pub(crate) fn headers(_block: Block<'_, '_>) -> Option<Headers> {
+pub(crate) fn headers(_block: Block<'_, '_>) -> Option<HeaderBlock> {
     None
 }
 
@@ -64,7 +55,7 @@ mod avx2 {
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
     };
 
-    use super::{Block, Headers};
+    use super::{Block, HeaderBlock};
     use crate::sip::chars::{is_token, parse_u32};
     use crate::sip::header::{HeaderKind, RawHeader, lookup_ends, lookup_head, trim_value};
 
@@ -217,7 +208,7 @@ mod avx2 {
 
     /// The header pass; see the [module](super).
     #[target_feature(enable = "avx2")]
-    pub(super) fn headers(block: Block<'_, '_>) -> Option<Headers> {
+    pub(super) fn headers(block: Block<'_, '_>) -> Option<HeaderBlock> {
         let Block {
             window,
             from,
@@ -272,7 +263,7 @@ mod avx2 {
             pos = pos.wrapping_add(eol).wrapping_add(1);
         };
         let count = capacity.wrapping_sub(free.len());
-        Some(Headers {
+        Some(HeaderBlock {
             count,
             header_end,
             content_length,

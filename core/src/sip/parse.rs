@@ -167,9 +167,7 @@ pub(crate) fn scan<'a>(
         Some(slots) if offsets_fit => slots.get_mut(..max_headers).unwrap_or_default(),
         _ => &mut [],
     };
-    let mut count = 0usize;
-    let mut rest = window.get(line_end.wrapping_add(1)..).unwrap_or(&[]);
-    let mut content_length: Option<u32> = None;
+    let rest = window.get(line_end.wrapping_add(1)..).unwrap_or(&[]);
     // The AVX2 pass first, where it applies (see `fast`); the loop below otherwise.
     let fast = match store && offsets_fit && pass == Pass::Fast {
         // Offsets into `bytes`, as the slots hold them.
@@ -189,130 +187,30 @@ pub(crate) fn scan<'a>(
             start.saturating_add(line_end).saturating_add(1),
         ));
     }
-    let header_end = if let Some(found) = fast {
-        count = found.count;
-        content_length = found.content_length;
-        found.header_end.wrapping_sub(start)
-    } else {
-        loop {
-            // The line's offset in `window`.
-            let pos = window.len().wrapping_sub(rest.len());
-            match rest {
-                [b'\r', b'\n', ..] => break pos.wrapping_add(2),
-                [b'\n', ..] => break pos.wrapping_add(1),
-                [b'\r', found, ..] => {
-                    return Err(err(
-                        ParseErrorKind::UnexpectedByte { found: *found },
-                        start.saturating_add(pos).saturating_add(1),
-                    ));
-                }
-                [] | [b'\r'] => return incomplete(pos),
-                _ => {}
-            }
-            // The line's first LF, searched from the line start rather than from the colon:
-            // the two searches do not wait for each other, and the next line's only wait
-            // for this one. (No LF comes before the colon: `header_name` stops at the first
-            // of the two.)
-            let first_lf = find(b'\n', rest);
-            // Name: a token, optional white space, then the colon.
-            let Some((kind, name_len, colon)) = header_name(rest) else {
-                if name_incomplete(rest) {
-                    return incomplete(window.len());
-                }
-                return Err(err(
-                    ParseErrorKind::InvalidHeaderName,
-                    start.saturating_add(pos),
-                ));
+    let found = match fast {
+        Some(found) => HeaderBlock {
+            header_end: found.header_end.wrapping_sub(start),
+            ..found
+        },
+        None => {
+            let frame = Frame {
+                window,
+                input_len: input.len(),
+                start,
+                max_size,
+                mode,
             };
-            let value_from = colon.wrapping_add(1);
-            // Value: up to a line end not followed by SP/HTAB (RFC 3261 §7.3.1 folding).
-            let Some(mut eol) = first_lf else {
-                return incomplete(window.len());
-            };
-            loop {
-                match rest.get(eol.wrapping_add(1)) {
-                    Some(b' ' | b'\t') => eol = eol.wrapping_add(1),
-                    Some(_) => break,
-                    None if mode == Mode::Datagram && window.len() == input.len() => break,
-                    None => return incomplete(window.len()),
-                }
-                let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
-                    return incomplete(window.len());
-                };
-                eol = eol.wrapping_add(nl);
+            match portable_headers(frame, rest, slots, store, max_headers, limits)? {
+                Some(found) => found,
+                None => return Ok(None),
             }
-            let label = || HeaderLabel::new(kind, rest.get(..name_len).unwrap_or(&[]));
-            if eol > limits.max_header_line {
-                return Err(ParseError::in_header(
-                    ParseErrorKind::HeaderTooLong {
-                        limit: u32::try_from(limits.max_header_line).unwrap_or(u32::MAX),
-                    },
-                    start.saturating_add(pos),
-                    label(),
-                ));
-            }
-            if kind == HeaderKind::ContentLength {
-                let (skipped, value) = trim_value(rest.get(value_from..eol).unwrap_or(&[]));
-                let at = start
-                    .saturating_add(pos)
-                    .saturating_add(value_from)
-                    .saturating_add(skipped);
-                let Some(length) = parse_u32(value) else {
-                    return Err(ParseError::in_header(
-                        ParseErrorKind::InvalidContentLength,
-                        at,
-                        label(),
-                    ));
-                };
-                match content_length {
-                    Some(first) if first != length => {
-                        return Err(ParseError::in_header(
-                            ParseErrorKind::ConflictingContentLength {
-                                first,
-                                second: length,
-                            },
-                            at,
-                            label(),
-                        ));
-                    }
-                    _ => content_length = Some(length),
-                }
-            }
-            match slots.get_mut(count) {
-                Some(slot) => {
-                    // Every offset is below start + window.len() <= u32::MAX (checked above).
-                    // The value is stored untrimmed (colon to line end); it is trimmed when
-                    // read (`trim_value`), since most values never are.
-                    let name_start = start.wrapping_add(pos);
-                    *slot = RawHeader {
-                        kind,
-                        name_start: name_start as u32,
-                        name_len: name_len as u32,
-                        value_start: name_start.wrapping_add(value_from) as u32,
-                        value_len: eol.wrapping_sub(value_from) as u32,
-                    };
-                }
-                _ if count >= max_headers => {
-                    return Err(ParseError::in_header(
-                        ParseErrorKind::TooManyHeaders {
-                            limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
-                        },
-                        start.saturating_add(pos),
-                        label(),
-                    ));
-                }
-                // A slot, but the offsets would not fit in it.
-                None if store => return Err(too_large(start.saturating_add(pos))),
-                _ => {}
-            }
-            count = count.wrapping_add(1);
-            // `eol` is the index of an LF in `rest`, so the next line always starts in it.
-            let Some(next) = rest.get(eol.wrapping_add(1)..) else {
-                return incomplete(window.len());
-            };
-            rest = next;
         }
     };
+    let HeaderBlock {
+        count,
+        header_end,
+        content_length,
+    } = found;
 
     // Body.
     let after_headers = input.len().saturating_sub(header_end);
@@ -345,6 +243,198 @@ pub(crate) fn scan<'a>(
         start,
         header_end,
         end,
+    }))
+}
+
+/// The header lines as a pass found them.
+pub(crate) struct HeaderBlock {
+    /// Header lines stored in the slots.
+    pub(crate) count: usize,
+    /// End of the empty line (in the window for the portable pass, in the input for
+    /// the fast one).
+    pub(crate) header_end: usize,
+    /// The Content-Length value, when there is one.
+    pub(crate) content_length: Option<u32>,
+}
+
+/// What the portable pass needs to say why it stopped.
+#[derive(Clone, Copy)]
+struct Frame<'a> {
+    /// The bytes looked at: the message from its start line, cut at the size limit.
+    window: &'a [u8],
+    /// Bytes from the start line to the end of the input.
+    input_len: usize,
+    /// Leading CRLFs skipped.
+    start: usize,
+    /// The size limit (at most `u32::MAX`).
+    max_size: usize,
+    mode: Mode,
+}
+
+/// The portable header pass: every header line from `rest` (the tail of the window
+/// after the start line) to the empty line, stored in `slots` (none when not
+/// `store`), and every error. `Ok(None)` when a stream needs more bytes.
+///
+/// Out of line, so that its code does not change with the fast pass's call in
+/// [`scan`].
+#[inline(never)]
+fn portable_headers(
+    frame: Frame<'_>,
+    mut rest: &[u8],
+    slots: &mut [RawHeader],
+    store: bool,
+    max_headers: usize,
+    limits: &Limits,
+) -> Result<Option<HeaderBlock>, ParseError> {
+    let Frame {
+        window,
+        input_len,
+        start,
+        max_size,
+        mode,
+    } = frame;
+    let too_large = move |offset: usize| {
+        err(
+            ParseErrorKind::MessageTooLarge {
+                limit: u32::try_from(max_size).unwrap_or(u32::MAX),
+            },
+            offset,
+        )
+    };
+    let incomplete = move |offset: usize| -> Result<Option<HeaderBlock>, ParseError> {
+        if window.len() >= max_size && input_len > max_size {
+            Err(too_large(start.saturating_add(offset)))
+        } else {
+            match mode {
+                Mode::Stream => Ok(None),
+                Mode::Datagram => Err(err(ParseErrorKind::Truncated, start.saturating_add(offset))),
+            }
+        }
+    };
+    let mut count = 0usize;
+    let mut content_length: Option<u32> = None;
+    let header_end = loop {
+        // The line's offset in `window`.
+        let pos = window.len().wrapping_sub(rest.len());
+        match rest {
+            [b'\r', b'\n', ..] => break pos.wrapping_add(2),
+            [b'\n', ..] => break pos.wrapping_add(1),
+            [b'\r', found, ..] => {
+                return Err(err(
+                    ParseErrorKind::UnexpectedByte { found: *found },
+                    start.saturating_add(pos).saturating_add(1),
+                ));
+            }
+            [] | [b'\r'] => return incomplete(pos),
+            _ => {}
+        }
+        // The line's first LF, searched from the line start rather than from the colon:
+        // the two searches do not wait for each other, and the next line's only wait
+        // for this one. (No LF comes before the colon: `header_name` stops at the first
+        // of the two.)
+        let first_lf = find(b'\n', rest);
+        // Name: a token, optional white space, then the colon.
+        let Some((kind, name_len, colon)) = header_name(rest) else {
+            if name_incomplete(rest) {
+                return incomplete(window.len());
+            }
+            return Err(err(
+                ParseErrorKind::InvalidHeaderName,
+                start.saturating_add(pos),
+            ));
+        };
+        let value_from = colon.wrapping_add(1);
+        // Value: up to a line end not followed by SP/HTAB (RFC 3261 §7.3.1 folding).
+        let Some(mut eol) = first_lf else {
+            return incomplete(window.len());
+        };
+        loop {
+            match rest.get(eol.wrapping_add(1)) {
+                Some(b' ' | b'\t') => eol = eol.wrapping_add(1),
+                Some(_) => break,
+                None if mode == Mode::Datagram && window.len() == input_len => break,
+                None => return incomplete(window.len()),
+            }
+            let Some(nl) = find(b'\n', rest.get(eol..).unwrap_or(&[])) else {
+                return incomplete(window.len());
+            };
+            eol = eol.wrapping_add(nl);
+        }
+        let label = || HeaderLabel::new(kind, rest.get(..name_len).unwrap_or(&[]));
+        if eol > limits.max_header_line {
+            return Err(ParseError::in_header(
+                ParseErrorKind::HeaderTooLong {
+                    limit: u32::try_from(limits.max_header_line).unwrap_or(u32::MAX),
+                },
+                start.saturating_add(pos),
+                label(),
+            ));
+        }
+        if kind == HeaderKind::ContentLength {
+            let (skipped, value) = trim_value(rest.get(value_from..eol).unwrap_or(&[]));
+            let at = start
+                .saturating_add(pos)
+                .saturating_add(value_from)
+                .saturating_add(skipped);
+            let Some(length) = parse_u32(value) else {
+                return Err(ParseError::in_header(
+                    ParseErrorKind::InvalidContentLength,
+                    at,
+                    label(),
+                ));
+            };
+            match content_length {
+                Some(first) if first != length => {
+                    return Err(ParseError::in_header(
+                        ParseErrorKind::ConflictingContentLength {
+                            first,
+                            second: length,
+                        },
+                        at,
+                        label(),
+                    ));
+                }
+                _ => content_length = Some(length),
+            }
+        }
+        match slots.get_mut(count) {
+            Some(slot) => {
+                // Every offset is below start + window.len() <= u32::MAX (checked above).
+                // The value is stored untrimmed (colon to line end); it is trimmed when
+                // read (`trim_value`), since most values never are.
+                let name_start = start.wrapping_add(pos);
+                *slot = RawHeader {
+                    kind,
+                    name_start: name_start as u32,
+                    name_len: name_len as u32,
+                    value_start: name_start.wrapping_add(value_from) as u32,
+                    value_len: eol.wrapping_sub(value_from) as u32,
+                };
+            }
+            _ if count >= max_headers => {
+                return Err(ParseError::in_header(
+                    ParseErrorKind::TooManyHeaders {
+                        limit: u32::try_from(max_headers).unwrap_or(u32::MAX),
+                    },
+                    start.saturating_add(pos),
+                    label(),
+                ));
+            }
+            // A slot, but the offsets would not fit in it.
+            None if store => return Err(too_large(start.saturating_add(pos))),
+            _ => {}
+        }
+        count = count.wrapping_add(1);
+        // `eol` is the index of an LF in `rest`, so the next line always starts in it.
+        let Some(next) = rest.get(eol.wrapping_add(1)..) else {
+            return incomplete(window.len());
+        };
+        rest = next;
+    };
+    Ok(Some(HeaderBlock {
+        count,
+        header_end,
+        content_length,
     }))
 }
 
