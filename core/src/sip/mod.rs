@@ -19,6 +19,9 @@ mod error;
 mod fast;
 mod find;
 mod framing;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 mod limits;
 mod message;
