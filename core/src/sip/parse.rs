@@ -106,7 +106,7 @@ pub(crate) fn parse_with<'a>(
 ///
 /// With slots and [`Pass::Fast`], the header lines are first given to the AVX2 pass
 /// ([`fast`]), which takes the common shape of a message and gives up on anything
-/// else; the portable loop below then parses them, and reports every error.
+/// else; [`portable_headers`] then parses them, and reports every error.
 pub(crate) fn scan<'a>(
     bytes: &'a [u8],
     slots: Option<&mut [RawHeader]>,
