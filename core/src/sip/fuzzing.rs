@@ -1,4 +1,5 @@
-//! Hooks for the fuzz targets in `core/fuzz` (feature `fuzzing`; not part of the API).
+//! Hooks for the fuzz targets in `core/fuzz` (feature `fuzzing`; not part of the API),
+//! also used by the parser's own tests.
 
 use super::header::RawHeader;
 use super::limits::Limits;
@@ -14,6 +15,11 @@ pub fn assert_header_passes_agree(bytes: &[u8], limits: &Limits) {
         let fast = parse_with(bytes, &mut fast_slots, limits, mode, Pass::Fast);
         let portable = parse_with(bytes, &mut portable_slots, limits, mode, Pass::Portable);
         // `Debug` shows the start line, every slot, the body and the length.
-        assert_eq!(format!("{fast:?}"), format!("{portable:?}"), "{mode:?}");
+        assert_eq!(
+            format!("{fast:?}"),
+            format!("{portable:?}"),
+            "{mode:?} {:?}",
+            String::from_utf8_lossy(bytes)
+        );
     }
 }

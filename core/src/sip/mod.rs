@@ -19,7 +19,7 @@ mod error;
 mod fast;
 mod find;
 mod framing;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(test, feature = "fuzzing"))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod header;
